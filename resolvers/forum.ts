@@ -1,0 +1,148 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { Author, Forum, Post, PostConnection, Thread, ThreadConnection } from "../schema/forum.js";
+import type { Context } from "../src/context.js";
+import { htmlToText, sanitizeHtml } from "../src/html/index.js";
+import { decodeIdArgument } from "../src/ids/index.js";
+import type { ForumLoaders } from "../src/loaders/index.js";
+import { CursorMismatchError } from "../sources/forum-local/paging.js";
+import { BadUserInputError } from "../src/errors.js";
+import { toAuthor, toForum, toPost, toThread } from "./mappers.js";
+import { ConnectionArgs, toConnection, toPageRequest } from "./pagination.js";
+
+function loaders(ctx: Context, sourceId: string): ForumLoaders {
+  const found = ctx.loaders.forSource(sourceId);
+  // Objects only come from configured sources, so a miss here is a bug, not user input.
+  if (!found) throw new Error(`no forum source "${sourceId}" is configured`);
+  return found;
+}
+
+/** Loads a related object that must exist; a dangling reference is an internal error, not a null. */
+async function required<T>(value: Promise<T | null>, what: string): Promise<T> {
+  const found = await value;
+  if (found === null) throw new Error(`${what} is missing from its source`);
+  return found;
+}
+
+/** Page loads fail with CursorMismatchError when a cursor from another list is passed: that is user input. */
+async function page<T>(load: Promise<T>): Promise<T> {
+  try {
+    return await load;
+  } catch (err) {
+    if (err instanceof CursorMismatchError) throw new BadUserInputError(err.argumentName, err.message);
+    throw err;
+  }
+}
+
+const bodies = new WeakMap<Post, string>();
+function sanitizedBody(post: Post): string {
+  let html = bodies.get(post);
+  if (html === undefined) {
+    html = sanitizeHtml(post.rawHtml);
+    bodies.set(post, html);
+  }
+  return html;
+}
+
+@Resolver(() => Forum)
+export class ForumResolver {
+  @Query(() => [Forum], { description: "Every board of every configured forum source." })
+  async forums(@Ctx() ctx: Context): Promise<Forum[]> {
+    const lists = await Promise.all(
+      [...ctx.forums.values()].map(async (source) => (await source.listForums()).map((f) => toForum(source.id, f))),
+    );
+    return lists.flat();
+  }
+
+  @Query(() => Forum, { nullable: true })
+  async forum(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Forum | null> {
+    const gid = decodeIdArgument("id", id, "Forum");
+    const l = ctx.loaders.forSource(gid.sourceId);
+    const record = l ? await l.forum.load(gid.key) : null;
+    return record ? toForum(gid.sourceId, record) : null;
+  }
+
+  @FieldResolver(() => ThreadConnection, { description: "Threads, most recently active first." })
+  async threads(@Root() forum: Forum, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    const request = toPageRequest(forum.key, args, ctx.config);
+    const result = await page(loaders(ctx, forum.sourceId).threadPagesByForum.load(request));
+    return toConnection(result, (r) => toThread(forum.sourceId, r));
+  }
+}
+
+@Resolver(() => Thread)
+export class ThreadResolver {
+  @Query(() => Thread, { nullable: true })
+  async thread(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Thread | null> {
+    const gid = decodeIdArgument("id", id, "Thread");
+    const record = await ctx.loaders.forSource(gid.sourceId)?.thread.load(gid.key);
+    return record ? toThread(gid.sourceId, record) : null;
+  }
+
+  @FieldResolver(() => Forum)
+  async forum(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Forum> {
+    const record = await required(loaders(ctx, thread.sourceId).forum.load(thread.forumKey), `forum of thread ${thread.id}`);
+    return toForum(thread.sourceId, record);
+  }
+
+  @FieldResolver(() => Author)
+  async author(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Author> {
+    const record = await required(loaders(ctx, thread.sourceId).author.load(thread.authorKey), `author of thread ${thread.id}`);
+    return toAuthor(thread.sourceId, record);
+  }
+
+  @FieldResolver(() => PostConnection, { description: "Posts in thread order." })
+  async posts(@Root() thread: Thread, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    const request = toPageRequest(thread.key, args, ctx.config);
+    const result = await page(loaders(ctx, thread.sourceId).postPagesByThread.load(request));
+    return toConnection(result, (r) => toPost(thread.sourceId, r));
+  }
+}
+
+@Resolver(() => Post)
+export class PostResolver {
+  @Query(() => Post, { nullable: true })
+  async post(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Post | null> {
+    const gid = decodeIdArgument("id", id, "Post");
+    const record = await ctx.loaders.forSource(gid.sourceId)?.post.load(gid.key);
+    return record ? toPost(gid.sourceId, record) : null;
+  }
+
+  @FieldResolver(() => String, { description: "The post as sanitized HTML (safe to insert into a page)." })
+  body(@Root() post: Post): string {
+    return sanitizedBody(post);
+  }
+
+  @FieldResolver(() => String, { description: "The post as plain text." })
+  bodyText(@Root() post: Post): string {
+    return htmlToText(sanitizedBody(post));
+  }
+
+  @FieldResolver(() => Thread)
+  async thread(@Root() post: Post, @Ctx() ctx: Context): Promise<Thread> {
+    const record = await required(loaders(ctx, post.sourceId).thread.load(post.threadKey), `thread of post ${post.id}`);
+    return toThread(post.sourceId, record);
+  }
+
+  @FieldResolver(() => Author)
+  async author(@Root() post: Post, @Ctx() ctx: Context): Promise<Author> {
+    const record = await required(loaders(ctx, post.sourceId).author.load(post.authorKey), `author of post ${post.id}`);
+    return toAuthor(post.sourceId, record);
+  }
+}
+
+@Resolver(() => Author)
+export class AuthorResolver {
+  @Query(() => Author, { nullable: true })
+  async author(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Author | null> {
+    const gid = decodeIdArgument("id", id, "Author");
+    const record = await ctx.loaders.forSource(gid.sourceId)?.author.load(gid.key);
+    return record ? toAuthor(gid.sourceId, record) : null;
+  }
+
+  @FieldResolver(() => PostConnection, { description: "Posts by this author, newest first." })
+  async posts(@Root() author: Author, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    const request = toPageRequest(author.key, args, ctx.config);
+    const result = await page(loaders(ctx, author.sourceId).postPagesByAuthor.load(request));
+    return toConnection(result, (r) => toPost(author.sourceId, r));
+  }
+}

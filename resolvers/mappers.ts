@@ -1,0 +1,33 @@
+import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../sources/forum.js";
+import { Author, Forum, Post, Thread } from "../schema/forum.js";
+import { toGlobalId } from "../src/ids/index.js";
+
+/** Adapter records → schema objects, with global IDs carrying the source id. */
+
+export function toForum(sourceId: string, r: ForumRecord): Forum {
+  return Object.assign(new Forum(), {
+    id: toGlobalId("Forum", sourceId, r.id), sourceId, key: r.id,
+    slug: r.slug, name: r.name, description: r.description, createdAt: r.createdAt,
+  });
+}
+
+export function toThread(sourceId: string, r: ThreadRecord): Thread {
+  return Object.assign(new Thread(), {
+    id: toGlobalId("Thread", sourceId, r.id), sourceId, key: r.id, forumKey: r.forumId, authorKey: r.authorId,
+    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt,
+  });
+}
+
+export function toPost(sourceId: string, r: PostRecord): Post {
+  return Object.assign(new Post(), {
+    id: toGlobalId("Post", sourceId, r.id), sourceId, key: r.id, threadKey: r.threadId, authorKey: r.authorId,
+    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt,
+  });
+}
+
+export function toAuthor(sourceId: string, r: AuthorRecord): Author {
+  return Object.assign(new Author(), {
+    id: toGlobalId("Author", sourceId, r.id), sourceId, key: r.id,
+    username: r.username, name: r.name, bio: r.bio, joinedAt: r.joinedAt,
+  });
+}

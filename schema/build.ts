@@ -1,0 +1,25 @@
+import "reflect-metadata";
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import { AuthorResolver, ForumResolver, PostResolver, ThreadResolver } from "../resolvers/forum.js";
+import { NodeResolver } from "../resolvers/node.js";
+import { fromRoot } from "../src/paths.js";
+
+export const SCHEMA_FILE = fromRoot("schema", "schema.graphql");
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The executable schema (built once per process; type-graphql's metadata is global anyway). */
+export function buildCrosswireSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver],
+    validate: false,
+  });
+  return built;
+}
+
+const HEADER = "# crosswire GraphQL schema. Generated from the code by `npm run schema`; do not edit by hand.\n\n";
+
+export async function printCrosswireSchema(): Promise<string> {
+  return HEADER + printSchema(lexicographicSortSchema(await buildCrosswireSchema())) + "\n";
+}

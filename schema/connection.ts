@@ -1,0 +1,57 @@
+import { ClassType, Field, Int, ObjectType } from "type-graphql";
+
+@ObjectType({ description: "Relay pagination state of a connection." })
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => Boolean)
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface EdgeShape<T> {
+  node: T;
+  cursor: string;
+}
+
+export interface ConnectionShape<T> {
+  edges: EdgeShape<T>[];
+  nodes: T[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+/** Declares `<Name>Edge` and `<Name>Connection` object types for a node class (Relay cursor connections). */
+export function connectionTypes<T extends object>(name: string, NodeClass: ClassType<T>) {
+  @ObjectType(`${name}Edge`)
+  class Edge implements EdgeShape<T> {
+    @Field(() => NodeClass)
+    node!: T;
+
+    @Field(() => String, { description: "Opaque cursor for `after`/`before`." })
+    cursor!: string;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class Connection implements ConnectionShape<T> {
+    @Field(() => [Edge])
+    edges!: Edge[];
+
+    @Field(() => [NodeClass], { description: "The nodes of `edges`, for clients that need no cursors." })
+    nodes!: T[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int, { description: "Number of items in the whole list, regardless of the page." })
+    totalCount!: number;
+  }
+
+  return { Edge, Connection };
+}

@@ -1,0 +1,90 @@
+import { Field, Int, ObjectType } from "type-graphql";
+import { connectionTypes } from "./connection.js";
+import { Node } from "./node.js";
+import { DateTime } from "./scalars.js";
+
+/*
+ * The forum half of the schema. Instances are built by resolvers/mappers.ts from adapter records; the
+ * non-@Field properties (sourceId, key, ...) are what field resolvers need to load related objects.
+ */
+
+@ObjectType({ implements: Node, description: "A board: a list of threads in one forum source." })
+export class Forum extends Node {
+  readonly __typename = "Forum" as const;
+  sourceId!: string;
+  key!: string;
+
+  @Field(() => String, { description: "URL-safe short name, unique within its source." })
+  slug!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String)
+  description!: string;
+
+  @Field(() => DateTime)
+  createdAt!: Date;
+}
+
+@ObjectType({ implements: Node, description: "A discussion in a forum." })
+export class Thread extends Node {
+  readonly __typename = "Thread" as const;
+  sourceId!: string;
+  key!: string;
+  forumKey!: string;
+  authorKey!: string;
+
+  @Field(() => String)
+  title!: string;
+
+  @Field(() => DateTime)
+  createdAt!: Date;
+
+  @Field(() => DateTime, { description: "Time of the newest post." })
+  lastPostedAt!: Date;
+}
+
+@ObjectType({ implements: Node, description: "One message in a thread." })
+export class Post extends Node {
+  readonly __typename = "Post" as const;
+  sourceId!: string;
+  key!: string;
+  threadKey!: string;
+  authorKey!: string;
+  /** Unsanitized HTML as the source stored it: never exposed as is. */
+  rawHtml!: string;
+
+  @Field(() => Int, { description: "1-based position of the post in its thread." })
+  position!: number;
+
+  @Field(() => DateTime)
+  createdAt!: Date;
+
+  @Field(() => DateTime, { nullable: true })
+  editedAt!: Date | null;
+}
+
+@ObjectType({ implements: Node, description: "Someone who writes posts." })
+export class Author extends Node {
+  readonly __typename = "Author" as const;
+  sourceId!: string;
+  key!: string;
+
+  @Field(() => String)
+  username!: string;
+
+  @Field(() => String, { description: "Display name." })
+  name!: string;
+
+  @Field(() => String)
+  bio!: string;
+
+  @Field(() => DateTime)
+  joinedAt!: Date;
+}
+
+export const { Edge: ThreadEdge, Connection: ThreadConnection } = connectionTypes("Thread", Thread);
+export type ThreadConnection = InstanceType<typeof ThreadConnection>;
+export const { Edge: PostEdge, Connection: PostConnection } = connectionTypes("Post", Post);
+export type PostConnection = InstanceType<typeof PostConnection>;

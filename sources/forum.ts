@@ -1,0 +1,85 @@
+/**
+ * The contract every forum adapter (forum-local, and later forum-discourse, forum-feed) implements.
+ *
+ * It is DataLoader's contract, per lookup: a batch method takes an array of keys and resolves to an array
+ * of the same length in the same order, holding the record, `null` for a key that does not exist, or an
+ * `Error` for a key that could not be looked up (so one bad key never fails its neighbours). Keys are the
+ * adapter's own ids, as strings; global IDs are the resolvers' business.
+ */
+
+export interface ForumRecord {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  createdAt: Date;
+}
+
+export interface ThreadRecord {
+  id: string;
+  forumId: string;
+  authorId: string;
+  title: string;
+  createdAt: Date;
+  lastPostedAt: Date;
+  postCount: number;
+}
+
+export interface PostRecord {
+  id: string;
+  threadId: string;
+  authorId: string;
+  /** 1-based position of the post in its thread. */
+  position: number;
+  /** HTML as the source stores it, NOT sanitized: whatever leaves the gateway goes through the sanitizer. */
+  bodyHtml: string;
+  createdAt: Date;
+  editedAt: Date | null;
+}
+
+export interface AuthorRecord {
+  id: string;
+  username: string;
+  name: string;
+  bio: string;
+  joinedAt: Date;
+}
+
+/** A position in an ordered list, as the adapter's sort key values (opaque to everyone else). */
+export type CursorKey = ReadonlyArray<string | number>;
+
+/** One page of one parent's children. first/after page forwards, last/before backwards (Relay). */
+export interface PageRequest {
+  parentId: string;
+  first?: number;
+  after?: CursorKey;
+  last?: number;
+  before?: CursorKey;
+}
+
+export interface Page<T> {
+  edges: Array<{ node: T; cursor: CursorKey }>;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  /** All children of the parent, regardless of the cursors. */
+  totalCount: number;
+}
+
+export type BatchResult<T> = Array<T | null | Error>;
+
+export interface ForumSource {
+  readonly id: string;
+  readonly kind: "local";
+  listForums(): Promise<ForumRecord[]>;
+  forumsByIds(ids: readonly string[]): Promise<BatchResult<ForumRecord>>;
+  threadsByIds(ids: readonly string[]): Promise<BatchResult<ThreadRecord>>;
+  postsByIds(ids: readonly string[]): Promise<BatchResult<PostRecord>>;
+  authorsByIds(ids: readonly string[]): Promise<BatchResult<AuthorRecord>>;
+  /** Threads of a forum, most recently active first. */
+  threadPagesByForum(requests: readonly PageRequest[]): Promise<Array<Page<ThreadRecord> | Error>>;
+  /** Posts of a thread in thread order. */
+  postPagesByThread(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>>;
+  /** Posts by an author, newest first. */
+  postPagesByAuthor(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>>;
+  close(): Promise<void>;
+}

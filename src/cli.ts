@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import "reflect-metadata";
+import { writeFile } from "node:fs/promises";
+import { printCrosswireSchema, SCHEMA_FILE } from "../schema/build.js";
+import { ConfigError, loadConfig } from "./config/index.js";
+import { createLogger } from "./logger.js";
+import { createGateway } from "./server/index.js";
+
+const USAGE = `Usage: crosswire [command]
+
+Commands:
+  serve          start the gateway (default); configured by environment variables and CROSSWIRE_CONFIG
+  emit-schema    write the GraphQL schema the code defines to schema/schema.graphql
+  help           show this text
+`;
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config);
+  const gateway = await createGateway({ config, logger });
+  const address = await gateway.listen();
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  logger.info(
+    { address: `${host}:${address.port}`, dataDir: config.dataDir },
+    `crosswire listening: GraphQL at http://localhost:${address.port}/graphql, Playground at http://localhost:${address.port}/playground`,
+  );
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    logger.info({ signal }, "shutting down: finishing in-flight requests");
+    gateway.stop().then(
+      () => {
+        logger.info("stopped cleanly");
+        logger.flush?.();
+        process.exitCode = 0;
+      },
+      (err: unknown) => {
+        logger.error({ err }, "error during shutdown");
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0] ?? "serve";
+  switch (command) {
+    case "serve":
+      return serve();
+    case "emit-schema":
+      await writeFile(SCHEMA_FILE, await printCrosswireSchema());
+      process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+      return;
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return;
+    default:
+      process.stderr.write(`crosswire: unknown command "${command}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`crosswire: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stderr.write(`crosswire: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,13 @@
+import type { ForumSource } from "../sources/forum.js";
+import type { Config } from "./config/index.js";
+import type { Loaders } from "./loaders/index.js";
+import type { Logger } from "./logger.js";
+
+/** What every resolver sees: built once per request by src/server. */
+export interface Context {
+  config: Config;
+  logger: Logger;
+  /** Forum sources by id (the id is part of every global ID). */
+  forums: ReadonlyMap<string, ForumSource>;
+  loaders: Loaders;
+}

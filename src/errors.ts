@@ -1,0 +1,42 @@
+import { GraphQLError } from "graphql";
+
+/**
+ * Every `extensions.code` crosswire puts on a GraphQL error. Clients switch on these, never on messages.
+ * Apollo Server's own codes (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, ...) pass through unchanged.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+  SOURCE_UNAVAILABLE: "SOURCE_UNAVAILABLE",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** HTTP status a request gets when this code is the only thing wrong with it (exhaustive on purpose). */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.BAD_USER_INPUT:
+      return 400;
+    case ErrorCode.SOURCE_UNAVAILABLE:
+      return 503;
+    case ErrorCode.INTERNAL_SERVER_ERROR:
+      return 500;
+  }
+}
+
+/** A user-fixable problem with one argument: the message names the argument and what a right value looks like. */
+export class BadUserInputError extends GraphQLError {
+  constructor(argumentName: string, message: string) {
+    super(`Argument "${argumentName}": ${message}`, {
+      extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName, http: { status: 200 } },
+    });
+  }
+}
+
+/** A backend (forum store, feed, site) could not answer for this field; the rest of the response still resolves. */
+export class SourceUnavailableError extends GraphQLError {
+  constructor(sourceId: string, message: string) {
+    super(`Source "${sourceId}" is unavailable: ${message}`, {
+      extensions: { code: ErrorCode.SOURCE_UNAVAILABLE, sourceId },
+    });
+  }
+}

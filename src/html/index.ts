@@ -1,0 +1,45 @@
+import { convert } from "html-to-text";
+import sanitize from "sanitize-html";
+
+/**
+ * The one HTML policy for everything that leaves the gateway (GraphQL fields, and later feed output).
+ * An allowlist: text structure, links and images only; no scripts, no event handlers, no style attributes
+ * (inline styles can hide text or overlay the page), and only http(s)/mailto URLs.
+ */
+const POLICY: sanitize.IOptions = {
+  allowedTags: [
+    "p", "br", "blockquote", "q", "cite", "em", "strong", "b", "i", "u", "s", "sub", "sup", "small",
+    "a", "ul", "ol", "li", "code", "pre", "h2", "h3", "h4", "h5", "h6", "hr", "img", "figure", "figcaption",
+  ],
+  allowedAttributes: {
+    a: ["href", "title"],
+    img: ["src", "alt", "title", "width", "height"],
+    blockquote: ["cite"],
+    q: ["cite"],
+  },
+  allowedSchemes: ["http", "https", "mailto"],
+  allowedSchemesByTag: { img: ["http", "https"] },
+  allowProtocolRelative: false,
+  disallowedTagsMode: "discard",
+  // Links in user content are the user's, not ours: no referrer, no SEO credit, no window.opener access.
+  transformTags: {
+    a: sanitize.simpleTransform("a", { rel: "nofollow ugc noopener noreferrer" }),
+  },
+};
+POLICY.allowedAttributes = { ...(POLICY.allowedAttributes as Record<string, string[]>), a: ["href", "title", "rel"] };
+
+export function sanitizeHtml(html: string): string {
+  return sanitize(html, POLICY);
+}
+
+/** Plain text of an HTML fragment (for search, snippets, and clients that render no HTML). */
+export function htmlToText(html: string): string {
+  return convert(html, {
+    wordwrap: false,
+    selectors: [
+      { selector: "a", options: { ignoreHref: true } },
+      { selector: "img", format: "skip" },
+      { selector: "blockquote", options: { trimEmptyLines: true } },
+    ],
+  }).trim();
+}

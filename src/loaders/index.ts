@@ -1,0 +1,92 @@
+import DataLoader from "dataloader";
+import type {
+  AuthorRecord,
+  ForumRecord,
+  ForumSource,
+  Page,
+  PageRequest,
+  PostRecord,
+  ThreadRecord,
+} from "../../sources/forum.js";
+
+/** Per-request DataLoaders for one forum source: one loader per lookup the adapter offers. */
+export interface ForumLoaders {
+  source: ForumSource;
+  forum: DataLoader<string, ForumRecord | null>;
+  thread: DataLoader<string, ThreadRecord | null>;
+  post: DataLoader<string, PostRecord | null>;
+  author: DataLoader<string, AuthorRecord | null>;
+  threadPagesByForum: DataLoader<PageRequest, Page<ThreadRecord>, string>;
+  postPagesByThread: DataLoader<PageRequest, Page<PostRecord>, string>;
+  postPagesByAuthor: DataLoader<PageRequest, Page<PostRecord>, string>;
+}
+
+export interface Loaders {
+  /** Loaders for a source id, or undefined when no such source is configured. */
+  forSource(sourceId: string): ForumLoaders | undefined;
+}
+
+export interface LoaderOptions {
+  /** Bench-only switch (not a user option): one backend call per key, to measure what batching saves. */
+  batch?: boolean;
+}
+
+const pageKey = (r: PageRequest) => JSON.stringify([r.parentId, r.first, r.after, r.last, r.before]);
+
+/**
+ * Builds the loaders of one request. They live exactly as long as the request, so their memo caches
+ * never serve one user's view to another and never go stale.
+ */
+export function createLoaders(sources: ReadonlyMap<string, ForumSource>, options: LoaderOptions = {}): Loaders {
+  const built = new Map<string, ForumLoaders>();
+  return {
+    forSource(sourceId) {
+      let loaders = built.get(sourceId);
+      if (!loaders) {
+        const source = sources.get(sourceId);
+        if (!source) return undefined;
+        loaders = forumLoaders(source, options);
+        built.set(sourceId, loaders);
+      }
+      return loaders;
+    },
+  };
+}
+
+function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders {
+  const batch = options.batch ?? true;
+  const byId = <T>(fn: (ids: readonly string[]) => Promise<Array<T | null | Error>>) =>
+    new DataLoader<string, T | null>((ids) => fn(ids), { batch });
+
+  const thread = byId((ids) => source.threadsByIds(ids));
+  const post = byId((ids) => source.postsByIds(ids));
+
+  // Objects that arrive inside a page are primed into the by-id loaders, so `post.thread` or a later
+  // `node(id)` for them costs no second statement.
+  const pages = <T extends { id: string }>(
+    fn: (requests: readonly PageRequest[]) => Promise<Array<Page<T> | Error>>,
+    prime: DataLoader<string, T | null>,
+  ) =>
+    new DataLoader<PageRequest, Page<T>, string>(
+      async (requests) => {
+        const results = await fn(requests);
+        for (const result of results) {
+          if (result instanceof Error) continue;
+          for (const edge of result.edges) prime.prime(edge.node.id, edge.node);
+        }
+        return results;
+      },
+      { cacheKeyFn: pageKey, batch },
+    );
+
+  return {
+    source,
+    forum: byId((ids) => source.forumsByIds(ids)),
+    thread,
+    post,
+    author: byId((ids) => source.authorsByIds(ids)),
+    threadPagesByForum: pages((r) => source.threadPagesByForum(r), thread),
+    postPagesByThread: pages((r) => source.postPagesByThread(r), post),
+    postPagesByAuthor: pages((r) => source.postPagesByAuthor(r), post),
+  };
+}

@@ -1,0 +1,182 @@
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import type { GraphQLFormattedError } from "graphql";
+import type { ForumSource } from "../../sources/forum.js";
+import { createLocalForumSource, localForumFile } from "../../sources/forum-local/index.js";
+import { buildCrosswireSchema } from "../../schema/build.js";
+import { createCache } from "../cache/index.js";
+import type { Config } from "../config/index.js";
+import type { Context } from "../context.js";
+import { ErrorCode } from "../errors.js";
+import { createLoaders, type LoaderOptions } from "../loaders/index.js";
+import type { Logger } from "../logger.js";
+import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "./http.js";
+import { PLAYGROUND_PATH, playgroundLandingPage, readPlaygroundAsset, renderPlayground } from "./playground.js";
+
+export const GRAPHQL_PATH = "/graphql";
+
+export interface Gateway {
+  readonly httpServer: http.Server;
+  readonly forums: ReadonlyMap<string, ForumSource>;
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  listen(): Promise<AddressInfo>;
+  /** Graceful stop: refuse new connections, finish in-flight requests, then close stores. */
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  /** Bench and test hook, not a user option. */
+  loaderOptions?: LoaderOptions;
+}
+
+export async function createGateway({ config, logger, loaderOptions }: GatewayOptions): Promise<Gateway> {
+  const local = createLocalForumSource({ file: localForumFile(config.dataDir), seedDemo: config.forum.seedDemo });
+  if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
+  const forums = new Map<string, ForumSource>([[local.id, local]]);
+  const cache = createCache(config.dataDir);
+
+  const httpServer = http.createServer();
+  const apollo = new ApolloServer<Context>({
+    schema: await buildCrosswireSchema(),
+    introspection: true,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: config.debug,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownTimeoutMs }),
+      playgroundLandingPage(GRAPHQL_PATH),
+    ],
+    formatError: (formatted, error) => maskInternalError(formatted, error, config.debug, logger),
+    logger,
+  });
+  await apollo.start();
+
+  const contextFor = async (): Promise<Context> => ({
+    config,
+    logger,
+    forums,
+    loaders: createLoaders(forums, loaderOptions),
+  });
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+    }
+    let body: unknown;
+    if (req.method === "POST") {
+      const text = await readBody(req, config.http.bodyLimitBytes);
+      if ((headers.get("content-type") ?? "").includes("json") && text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch (err) {
+          sendGraphQLError(res, 400, "BAD_REQUEST", `request body is not valid JSON: ${(err as Error).message}`);
+          return;
+        }
+      } else {
+        body = text;
+      }
+    }
+    const request: HTTPGraphQLRequest = { method: req.method ?? "GET", headers, search: url.search, body };
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextFor });
+    const outHeaders: Record<string, string> = {};
+    for (const [key, value] of response.headers) outHeaders[key] = value;
+    res.writeHead(response.status ?? 200, outHeaders);
+    if (response.body.kind === "complete") {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  httpServer.on("request", (req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof PayloadTooLargeError) {
+        sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", err.message);
+        req.resume();
+        return;
+      }
+      logger.error({ err, url: req.url }, "request failed");
+      if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
+      else res.destroy();
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (pathname === GRAPHQL_PATH) return handleGraphQL(req, res);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return sendText(res, 405, "Method not allowed\n", { allow: "GET, HEAD" });
+    }
+    if (pathname === "/healthz") {
+      const body = JSON.stringify({ status: "ok" });
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    if (pathname === PLAYGROUND_PATH || pathname === "/") {
+      if (pathname === "/") {
+        res.writeHead(302, { location: PLAYGROUND_PATH });
+        res.end();
+        return;
+      }
+      const html = renderPlayground(GRAPHQL_PATH);
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" });
+      res.end(req.method === "HEAD" ? undefined : html);
+      return;
+    }
+    const asset = await readPlaygroundAsset(pathname);
+    if (asset) {
+      res.writeHead(200, {
+        "content-type": asset.contentType,
+        "content-length": asset.body.length,
+        "cache-control": "public, max-age=86400",
+      });
+      res.end(req.method === "HEAD" ? undefined : asset.body);
+      return;
+    }
+    sendText(res, 404, `Not found: ${pathname}\nGraphQL is at ${GRAPHQL_PATH}, the Playground at ${PLAYGROUND_PATH}.\n`);
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    httpServer,
+    forums,
+    listen() {
+      return new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen({ port: config.port, host: config.host }, () => {
+          httpServer.off("error", reject);
+          resolve(httpServer.address() as AddressInfo);
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        // apollo.stop() runs the drain plugin: close the listener, let in-flight requests finish
+        // (up to http.shutdownTimeoutMs), then cut what is left. Stores close only after that.
+        await apollo.stop();
+        if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+        for (const source of forums.values()) await source.close();
+        await cache.keyv.disconnect();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Errors thrown by our code without a code of their own are bugs or backend failures: clients get a
+ * generic message (and the stack only with `debug`), the log gets the real one.
+ */
+function maskInternalError(formatted: GraphQLFormattedError, error: unknown, debug: boolean, logger: Logger) {
+  const code = formatted.extensions?.code;
+  if (code !== ErrorCode.INTERNAL_SERVER_ERROR || debug) return formatted;
+  logger.error({ err: (error as { originalError?: unknown }).originalError ?? error, path: formatted.path }, "resolver failed");
+  return { ...formatted, message: "Internal server error" };
+}
