@@ -44,6 +44,8 @@ export async function createGateway({ config, logger, loaderOptions }: GatewayOp
     schema: await buildCrosswireSchema(),
     introspection: true,
     csrfPrevention: true,
+    // src/cli.ts owns SIGINT/SIGTERM: Apollo's own handler would re-raise the signal after its stop().
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: config.debug,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownTimeoutMs }),

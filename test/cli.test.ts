@@ -1,0 +1,82 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { fromRoot } from "../src/paths.js";
+
+// These run the built CLI (`npm test` builds first), exactly as `npm start` does.
+const CLI = fromRoot("dist", "src", "cli.js");
+
+function startCli(env: Record<string, string>) {
+  const child = spawn(process.execPath, [CLI, "serve"], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const listening = new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = output.match(/"address":"[^"]*:(\d+)"/);
+      if (match) {
+        clearInterval(timer);
+        resolve(Number(match[1]));
+      }
+    }, 20);
+    void exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`exited before listening:\n${output}`));
+    });
+  });
+  return { child, listening, exited, output: () => output };
+}
+
+function postSlowly(port: number, body: string, onHalfSent: () => Promise<void>): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, path: "/graphql", method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      (res) => {
+        let text = "";
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    const half = Math.floor(body.length / 2);
+    req.write(body.slice(0, half));
+    void onHalfSent().then(() => req.end(body.slice(half)), reject);
+  });
+}
+
+describe("crosswire CLI", () => {
+  it("on SIGTERM stops accepting, finishes the in-flight request, closes the store and exits 0", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "crosswire-cli-"));
+    const cli = startCli({ CROSSWIRE_DATA_DIR: dataDir });
+    const port = await cli.listening;
+    const response = postSlowly(port, JSON.stringify({ query: "{ forums { name } }" }), async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      cli.child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 300));
+      // the listener is closed: a new connection is refused while the old request is still open
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    });
+    const { status, text } = await response;
+    expect(status).toBe(200);
+    expect(JSON.parse(text).data.forums).toHaveLength(3);
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toContain("stopped cleanly");
+  });
+
+  it("refuses to start on a bad config, naming the key, with exit code 2", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "crosswire-cli-")), "bad.json");
+    writeFileSync(file, JSON.stringify({ pagination: { maxFirst: "lots" } }));
+    const cli = startCli({ CROSSWIRE_CONFIG: file });
+    await expect(cli.listening).rejects.toThrow();
+    expect(await cli.exited).toBe(2);
+    expect(cli.output()).toMatch(/Invalid configuration .*\n\s+- pagination\.maxFirst: /);
+  });
+});
+
