@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { DEFAULT_PLAYGROUND_QUERY } from "../src/server/playground.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 
 /**
@@ -12,7 +14,8 @@ import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TEST_TIMEOUT = 60_000;
-const SCREENSHOT = path.resolve(import.meta.dirname, "..", "test-output", "playground.png");
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SCREENSHOT = path.resolve(REPO_ROOT, "test-output", "playground.png");
 
 /**
  * The Playground's play button: a styled-components <div> (generated class names, no `.execute-button`),
@@ -24,6 +27,16 @@ const EDITOR = ".graphiql-wrapper.active .CodeMirror";
 
 let gw: TestGateway;
 let browser: Browser;
+
+function isLoopback(url: string): boolean {
+  if (url.startsWith("data:") || url.startsWith("blob:")) return true;
+  try {
+    const host = new URL(url).hostname;
+    return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+  } catch {
+    return false;
+  }
+}
 
 /** A fresh context+page with every non-loopback request aborted and recorded, and page errors collected. */
 async function openPage(): Promise<{
@@ -39,20 +52,15 @@ async function openPage(): Promise<{
   const consoleErrors: string[] = [];
   await context.route("**/*", (route) => {
     const url = route.request().url();
-    let host = "";
-    try {
-      host = new URL(url).hostname;
-    } catch {
-      /* data:, blob: … have no host worth checking */
-    }
-    const loopback = host === "127.0.0.1" || host === "localhost" || host === "[::1]";
-    if (!loopback && !url.startsWith("data:") && !url.startsWith("blob:")) {
-      external.push(url);
-      return route.abort();
-    }
-    return route.continue();
+    if (isLoopback(url)) return route.continue();
+    external.push(url);
+    return route.abort();
   });
   const page = await context.newPage();
+  // context.route() does not see WebSockets (e.g. a subscriptions endpoint): record those separately.
+  page.on("websocket", (ws) => {
+    if (!isLoopback(ws.url())) external.push(ws.url());
+  });
   page.on("pageerror", (err) => pageErrors.push(String(err?.stack ?? err)));
   page.on("console", (msg) => {
     if (msg.type() === "error") consoleErrors.push(msg.text());
@@ -60,18 +68,21 @@ async function openPage(): Promise<{
   return { context, page, external, pageErrors, consoleErrors };
 }
 
-/** Waits for the Playground app to mount and its query editor (CodeMirror) to render the default query. */
-async function waitForEditor(page: Page): Promise<void> {
+/** Waits for the Playground app to mount and its query editor (CodeMirror) to render; returns the editor's text. */
+async function waitForEditor(page: Page): Promise<string> {
   await page.waitForSelector(EDITOR, { state: "visible", timeout: 45_000 });
-  await page.waitForFunction(
-    (selector) =>
-      Array.from(document.querySelectorAll(selector)).some((el) => {
+  const handle = await page.waitForFunction(
+    (selector) => {
+      for (const el of Array.from(document.querySelectorAll(selector))) {
         const cm = (el as any).CodeMirror;
-        return cm && !cm.getOption("readOnly") && /forums/.test(cm.getValue());
-      }),
+        if (cm && !cm.getOption("readOnly") && /forums/.test(cm.getValue())) return cm.getValue() as string;
+      }
+      return null;
+    },
     EDITOR,
     { timeout: 45_000 },
   );
+  return (await handle.jsonValue()) as string;
 }
 
 /** The text of the result pane: the read-only CodeMirror's content (read from CodeMirror, not its lazily rendered DOM). */
@@ -122,19 +133,26 @@ describe("GraphQL Playground in a browser (offline)", () => {
       try {
         const response = await page.goto(`${gw.url}/playground`, { waitUntil: "load", timeout: 45_000 });
         expect(response?.status()).toBe(200);
-        await waitForEditor(page);
+        expect((await waitForEditor(page)).trim()).toBe(DEFAULT_PLAYGROUND_QUERY.trim());
 
-        // The schema is fetched by introspection after mount; clicking play before the app is idle still
-        // works, but wait for the button itself to be ready.
         const button = page.locator(EXECUTE_BUTTON);
         await button.waitFor({ state: "visible", timeout: 30_000 });
+        // The query must go out from the page itself: catch the POST the click makes (not the introspection one).
+        const queryResponse = page.waitForResponse(
+          (res) =>
+            res.request().method() === "POST" &&
+            new URL(res.url()).pathname === "/graphql" &&
+            (res.request().postData() ?? "").includes("forums"),
+          { timeout: 30_000 },
+        );
         await button.click();
+        expect((await queryResponse).status()).toBe(200);
 
         await page.waitForFunction(
           (selector) =>
             Array.from(document.querySelectorAll(selector))
               .map((el) => (el as any).CodeMirror)
-              .some((cm) => cm && cm.getOption("readOnly") && /"(data|errors)"/.test(cm.getValue())),
+              .some((cm) => cm && cm.getOption("readOnly") && /"(data|errors?)"/.test(cm.getValue())),
           EDITOR,
           { timeout: 30_000 },
         );
@@ -147,6 +165,9 @@ describe("GraphQL Playground in a browser (offline)", () => {
         const visible = await page.locator(".graphiql-wrapper.active").innerText();
         expect(visible).toContain("World Politics");
 
+        await page.evaluate(() => fetch("https://fonts.googleapis.com/css?x").catch(() => 0));
+        console.log("CONSOLE ERRORS:", JSON.stringify(consoleErrors));
+        await page.mouse.move(5, 5); // off the play button, so the screenshot shows it un-hovered
         mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
         await page.screenshot({ path: SCREENSHOT });
 
@@ -168,7 +189,8 @@ describe("GraphQL Playground in a browser (offline)", () => {
         const response = await page.goto(`${gw.url}/graphql`, { waitUntil: "load", timeout: 45_000 });
         expect(response?.status()).toBe(200);
         expect(response?.headers()["content-type"]).toMatch(/text\/html/);
-        await waitForEditor(page);
+        expect((await waitForEditor(page)).trim()).toBe(DEFAULT_PLAYGROUND_QUERY.trim());
+        await expect(page.locator(EXECUTE_BUTTON).isVisible()).resolves.toBe(true);
 
         expect(pageErrors, `page errors:\n${pageErrors.join("\n")}`).toEqual([]);
         expect(external, `non-loopback requests:\n${external.join("\n")}`).toEqual([]);
