@@ -22,7 +22,10 @@ const SCREENSHOT = path.resolve(REPO_ROOT, "test-output", "playground.png");
  * whose title is the one stable hook.
  */
 const EXECUTE_BUTTON = '.graphiql-wrapper.active [title="Execute Query (Ctrl-Enter)"]';
-/** The query editor: the CodeMirror that is not read-only (the result pane is a read-only CodeMirror). */
+/**
+ * Every CodeMirror of the open tab. The query editor is the one that is not read-only; the result pane
+ * is the read-only one (the variables/headers editors hold no "forums").
+ */
 const EDITOR = ".graphiql-wrapper.active .CodeMirror";
 
 let gw: TestGateway;
@@ -85,6 +88,17 @@ async function waitForEditor(page: Page): Promise<string> {
   return (await handle.jsonValue()) as string;
 }
 
+/** Once mounted, the Playground introspects its endpoint (/graphql); resolves with that response. */
+function waitForIntrospection(page: Page) {
+  return page.waitForResponse(
+    (res) =>
+      res.request().method() === "POST" &&
+      new URL(res.url()).pathname === "/graphql" &&
+      (res.request().postData() ?? "").includes("__schema"),
+    { timeout: 45_000 },
+  );
+}
+
 /** The text of the result pane: the read-only CodeMirror's content (read from CodeMirror, not its lazily rendered DOM). */
 async function resultText(page: Page): Promise<string> {
   return page.evaluate(
@@ -131,12 +145,23 @@ describe("GraphQL Playground in a browser (offline)", () => {
     async () => {
       const { context, page, external, pageErrors, consoleErrors } = await openPage();
       try {
+        const introspection = waitForIntrospection(page);
         const response = await page.goto(`${gw.url}/playground`, { waitUntil: "load", timeout: 45_000 });
         expect(response?.status()).toBe(200);
         expect((await waitForEditor(page)).trim()).toBe(DEFAULT_PLAYGROUND_QUERY.trim());
+        expect((await introspection).status()).toBe(200);
 
         const button = page.locator(EXECUTE_BUTTON);
         await button.waitFor({ state: "visible", timeout: 30_000 });
+        // A real mouse click at the button's centre. Not locator.click(): while the app is busy right after
+        // mount, Playwright may find the button "not stable", and its retries scroll the panes to alternative
+        // alignments (start/center), leaving the layout shifted in the screenshot. The button does not move.
+        const box = await button.boundingBox();
+        expect(box, "execute button has no layout box").not.toBeNull();
+        const x = box!.x + box!.width / 2;
+        const y = box!.y + box!.height / 2;
+        const hit = await button.evaluate((el, [px, py]) => el.contains(document.elementFromPoint(px!, py!)), [x, y]);
+        expect(hit, "something covers the execute button").toBe(true);
         // The query must go out from the page itself: catch the POST the click makes (not the introspection one).
         const queryResponse = page.waitForResponse(
           (res) =>
@@ -145,7 +170,7 @@ describe("GraphQL Playground in a browser (offline)", () => {
             (res.request().postData() ?? "").includes("forums"),
           { timeout: 30_000 },
         );
-        await button.click();
+        await page.mouse.click(x, y);
         expect((await queryResponse).status()).toBe(200);
 
         await page.waitForFunction(
@@ -165,8 +190,6 @@ describe("GraphQL Playground in a browser (offline)", () => {
         const visible = await page.locator(".graphiql-wrapper.active").innerText();
         expect(visible).toContain("World Politics");
 
-        await page.evaluate(() => fetch("https://fonts.googleapis.com/css?x").catch(() => 0));
-        console.log("CONSOLE ERRORS:", JSON.stringify(consoleErrors));
         await page.mouse.move(5, 5); // off the play button, so the screenshot shows it un-hovered
         mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
         await page.screenshot({ path: SCREENSHOT });
@@ -186,10 +209,12 @@ describe("GraphQL Playground in a browser (offline)", () => {
     async () => {
       const { context, page, external, pageErrors, consoleErrors } = await openPage();
       try {
+        const introspection = waitForIntrospection(page);
         const response = await page.goto(`${gw.url}/graphql`, { waitUntil: "load", timeout: 45_000 });
         expect(response?.status()).toBe(200);
         expect(response?.headers()["content-type"]).toMatch(/text\/html/);
         expect((await waitForEditor(page)).trim()).toBe(DEFAULT_PLAYGROUND_QUERY.trim());
+        expect((await introspection).status()).toBe(200);
         await expect(page.locator(EXECUTE_BUTTON).isVisible()).resolves.toBe(true);
 
         expect(pageErrors, `page errors:\n${pageErrors.join("\n")}`).toEqual([]);
