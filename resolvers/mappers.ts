@@ -1,6 +1,8 @@
 import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../sources/forum.js";
 import { Author, Forum, Post, Thread } from "../schema/forum.js";
 import { toGlobalId } from "../src/ids/index.js";
+import type { ArticleRecord, FeedSourceConfig, SourceHealthRecord } from "../sources/news.js";
+import { Article, Source, type SourceKind } from "../schema/news.js";
 
 /** Adapter records → schema objects, with global IDs carrying the source id. */
 
@@ -29,5 +31,22 @@ export function toAuthor(sourceId: string, r: AuthorRecord): Author {
   return Object.assign(new Author(), {
     id: toGlobalId("Author", sourceId, r.id), sourceId, key: r.id,
     username: r.username, name: r.name, bio: r.bio, joinedAt: r.joinedAt,
+  });
+}
+
+export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | null): Source {
+  return Object.assign(new Source(), {
+    id: toGlobalId("Source", config.id, config.id), slug: config.id, name: config.name,
+    kind: (health?.format ?? config.kind ?? "RSS") as SourceKind,
+    url: config.url, homepage: config.homepage ?? null, enabled: config.enabled, pollIntervalSeconds: config.pollIntervalSeconds,
+  });
+}
+
+export function toArticle(r: ArticleRecord): Article {
+  const date = (v: string | null) => (v ? new Date(v) : null);
+  return Object.assign(new Article(), {
+    id: toGlobalId("Article", "news", r.key), key: r.key, rawSummary: r.summaryHtml, sourceIds: r.sourceIds,
+    url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, author: r.author,
+    publishedAt: date(r.publishedAt), updatedAt: date(r.updatedAt), imageUrl: r.imageUrl, categories: r.categories,
   });
 }

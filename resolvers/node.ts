@@ -3,9 +3,17 @@ import { Node } from "../schema/node.js";
 import type { Context } from "../src/context.js";
 import { BadUserInputError } from "../src/errors.js";
 import { decodeIdArgument, type GlobalId } from "../src/ids/index.js";
-import { toAuthor, toForum, toPost, toThread } from "./mappers.js";
+import { toArticle, toAuthor, toForum, toPost, toSource, toThread } from "./mappers.js";
 
 async function loadNode(ctx: Context, gid: GlobalId): Promise<Node | null> {
+  if (gid.type === "Source") {
+    const feed = ctx.news.sources.get(gid.key);
+    return feed ? toSource(feed.config, await ctx.loaders.news.health.load(gid.key)) : null;
+  }
+  if (gid.type === "Article") {
+    const r = await ctx.loaders.news.article.load(gid.key);
+    return r && toArticle(r);
+  }
   const l = ctx.loaders.forSource(gid.sourceId);
   if (!l) return null; // well-formed but from a source this gateway does not serve: unknown, not an error
   switch (gid.type) {
@@ -25,6 +33,8 @@ async function loadNode(ctx: Context, gid: GlobalId): Promise<Node | null> {
       const r = await l.author.load(gid.key);
       return r && toAuthor(gid.sourceId, r);
     }
+    default:
+      return null;
   }
 }
 

@@ -3,6 +3,10 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphq
 import { buildSchema } from "type-graphql";
 import { AuthorResolver, ForumResolver, PostResolver, ThreadResolver } from "../resolvers/forum.js";
 import { NodeResolver } from "../resolvers/node.js";
+import {
+  ArticleResolver, CitationResolver, CitedStoryResolver, PostCitationsResolver, RiverResolver, SourceResolver,
+  ThreadCitationsResolver,
+} from "../resolvers/news.js";
 import { fromRoot } from "../src/paths.js";
 
 export const SCHEMA_FILE = fromRoot("schema", "schema.graphql");
@@ -12,7 +16,11 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The executable schema (built once per process; type-graphql's metadata is global anyway). */
 export function buildCrosswireSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver],
+    resolvers: [
+      NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver,
+      SourceResolver, ArticleResolver, PostCitationsResolver, CitationResolver, CitedStoryResolver,
+      ThreadCitationsResolver, RiverResolver,
+    ],
     validate: false,
   });
   return built;

@@ -67,6 +67,18 @@ export interface Page<T> {
 
 export type BatchResult<T> = Array<T | null | Error>;
 
+/** A link found in a post body (anchors and bare URLs), in order of appearance. */
+export interface CitationRecord {
+  url: string;
+  canonicalUrl: string;
+}
+
+/** A story a thread cites, with how many of the thread's posts cite it. */
+export interface CitedUrlRecord {
+  canonicalUrl: string;
+  postCount: number;
+}
+
 export interface ForumSource {
   readonly id: string;
   readonly kind: "local";
@@ -81,5 +93,13 @@ export interface ForumSource {
   postPagesByThread(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>>;
   /** Posts by an author, newest first. */
   postPagesByAuthor(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>>;
+  /** The links each post cites (the citation index, filled when posts are stored). */
+  citationsByPosts(postIds: readonly string[]): Promise<Array<CitationRecord[] | Error>>;
+  /** Posts citing a canonical URL (`parentId`), newest first. */
+  citingPostPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>>;
+  /** Stories a thread (`parentId`) cites, most-cited first; `first` bounds the list. */
+  citedUrlsByThread(requests: readonly PageRequest[]): Promise<Array<CitedUrlRecord[] | Error>>;
+  /** The newest posts of the whole source (`parentId` is ignored), for the river. */
+  recentPostPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>>;
   close(): Promise<void>;
 }

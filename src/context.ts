@@ -2,6 +2,7 @@ import type { ForumSource } from "../sources/forum.js";
 import type { Config } from "./config/index.js";
 import type { Loaders } from "./loaders/index.js";
 import type { Logger } from "./logger.js";
+import type { News } from "./news/index.js";
 
 /** What every resolver sees: built once per request by src/server. */
 export interface Context {
@@ -10,4 +11,7 @@ export interface Context {
   /** Forum sources by id (the id is part of every global ID). */
   forums: ReadonlyMap<string, ForumSource>;
   loaders: Loaders;
+  news: News;
+  /** True when the request carried the configured admin token. */
+  isAdmin: boolean;
 }

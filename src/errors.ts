@@ -8,6 +8,7 @@ export const ErrorCode = {
   BAD_USER_INPUT: "BAD_USER_INPUT",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
   SOURCE_UNAVAILABLE: "SOURCE_UNAVAILABLE",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -18,6 +19,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 400;
     case ErrorCode.SOURCE_UNAVAILABLE:
       return 503;
+    case ErrorCode.UNAUTHENTICATED:
+      return 401;
     case ErrorCode.INTERNAL_SERVER_ERROR:
       return 500;
   }
@@ -38,5 +41,12 @@ export class SourceUnavailableError extends GraphQLError {
     super(`Source "${sourceId}" is unavailable: ${message}`, {
       extensions: { code: ErrorCode.SOURCE_UNAVAILABLE, sourceId },
     });
+  }
+}
+
+/** The operation needs the admin token (`Authorization: Bearer <adminToken>`). */
+export class UnauthenticatedError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
   }
 }

@@ -11,7 +11,8 @@ const CLI = fromRoot("dist", "src", "cli.js");
 
 function startCli(env: Record<string, string>) {
   const child = spawn(process.execPath, [CLI, "serve"], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+    // CROSSWIRE_POLL=false: the default sources are real feeds, and tests never reach beyond loopback.
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", CROSSWIRE_POLL: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -1,8 +1,10 @@
 import path from "node:path";
 import { placeholders, SqliteDatabase } from "../../src/db/sqlite.js";
+import { extractLinks } from "../../src/urls/index.js";
 import type {
   AuthorRecord,
   BatchResult,
+  CitationRecord,
   ForumRecord,
   ForumSource,
   PageRequest,
@@ -61,6 +63,17 @@ const POSTS_BY_THREAD: ListSpec<PostRow, PostRecord> = {
   table: "posts", parentColumn: "thread_id", orderBy: ["position"], direction: "ASC",
   toRecord: toPost, cursorOf: (r) => [r.position],
 };
+// Citation pages list posts, so they read posts joined to the citation index (SQLite flattens the subquery).
+const POSTS_CITING_URL: ListSpec<PostRow, PostRecord> = {
+  table: "(SELECT p.*, c.canonical_url FROM posts p JOIN post_citations c ON c.post_id = p.id)",
+  parentColumn: "canonical_url", orderBy: ["created_at", "id"], direction: "DESC",
+  toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
+};
+const RECENT_POSTS: ListSpec<PostRow, PostRecord> = {
+  table: "(SELECT p.*, '*' AS everything FROM posts p)",
+  parentColumn: "everything", orderBy: ["created_at", "id"], direction: "DESC",
+  toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
+};
 const POSTS_BY_AUTHOR: ListSpec<PostRow, PostRecord> = {
   table: "posts", parentColumn: "author_id", orderBy: ["created_at", "id"], direction: "DESC",
   toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
@@ -71,6 +84,7 @@ export function createLocalForumSource(options: LocalForumOptions): LocalForumSo
   const id = options.id ?? "local";
   const database = new SqliteDatabase(options.file, MIGRATIONS);
   const seeded = options.seedDemo ? seedDemoForum(database) : null;
+  indexCitations(database);
 
   /** One `WHERE id IN (…)` per batch; answers in key order, null where the row does not exist. */
   function byIds<Row extends { id: number }, T>(table: string, ids: readonly string[], map: (r: Row) => T): BatchResult<T> {
@@ -115,6 +129,45 @@ export function createLocalForumSource(options: LocalForumOptions): LocalForumSo
     async postPagesByAuthor(requests) {
       return loadPages(database, POSTS_BY_AUTHOR, numericParents(requests));
     },
+    async citationsByPosts(postIds) {
+      const numeric = postIds.map((k) => (/^\d{1,15}$/.test(k) ? Number(k) : -1));
+      const wanted = [...new Set(numeric)];
+      const rows = database.all<{ post_id: number; url: string; canonical_url: string }>(
+        `SELECT post_id, url, canonical_url FROM post_citations WHERE post_id IN (${placeholders(wanted.length)}) ORDER BY post_id, ordinal`,
+        wanted,
+      );
+      const byPost = new Map<number, CitationRecord[]>();
+      for (const r of rows) {
+        const list = byPost.get(r.post_id) ?? [];
+        list.push({ url: r.url, canonicalUrl: r.canonical_url });
+        byPost.set(r.post_id, list);
+      }
+      return numeric.map((n) => byPost.get(n) ?? []);
+    },
+    async citingPostPages(requests) {
+      return loadPages(database, POSTS_CITING_URL, requests);
+    },
+    async citedUrlsByThread(requests) {
+      const parents = numericParents(requests);
+      const limit = Math.max(...parents.map((r) => r.first ?? 20));
+      const ids = [...new Set(parents.map((r) => r.parentId))];
+      const rows = database.all<{ thread_id: number; canonical_url: string; n: number; rn: number }>(
+        `SELECT * FROM (
+           SELECT thread_id, canonical_url, COUNT(*) AS n,
+             ROW_NUMBER() OVER (PARTITION BY thread_id ORDER BY COUNT(*) DESC, MIN(post_id)) AS rn
+           FROM post_citations WHERE thread_id IN (${placeholders(ids.length)}) GROUP BY thread_id, canonical_url
+         ) WHERE rn <= ? ORDER BY thread_id, rn`,
+        [...ids, limit],
+      );
+      return parents.map((r) =>
+        rows
+          .filter((row) => String(row.thread_id) === r.parentId && row.rn <= (r.first ?? 20))
+          .map((row) => ({ canonicalUrl: row.canonical_url, postCount: row.n })),
+      );
+    },
+    async recentPostPages(requests) {
+      return loadPages(database, RECENT_POSTS, requests.map((r) => ({ ...r, parentId: "*" })));
+    },
     async close() {
       database.close();
     },
@@ -123,4 +176,28 @@ export function createLocalForumSource(options: LocalForumOptions): LocalForumSo
 
 export function localForumFile(dataDir: string): string {
   return path.join(dataDir, "forum.db");
+}
+
+/**
+ * Fills the citation index for posts not indexed yet (new posts, or every post after the migration that
+ * added the index). Links are extracted once, at write time, so reads never parse HTML.
+ */
+export function indexCitations(database: SqliteDatabase): number {
+  const pending = database.all<{ id: number; thread_id: number; body_html: string }>(
+    "SELECT id, thread_id, body_html FROM posts WHERE links_indexed = 0",
+  );
+  if (pending.length === 0) return 0;
+  database.transaction(() => {
+    for (const post of pending) {
+      database.run("DELETE FROM post_citations WHERE post_id = ?", [post.id]);
+      extractLinks(post.body_html).forEach((link, ordinal) => {
+        database.run(
+          "INSERT INTO post_citations (post_id, thread_id, ordinal, url, canonical_url) VALUES (?, ?, ?, ?, ?)",
+          [post.id, post.thread_id, ordinal, link.url, link.canonicalUrl],
+        );
+      });
+      database.run("UPDATE posts SET links_indexed = 1 WHERE id = ?", [post.id]);
+    }
+  });
+  return pending.length;
 }

@@ -43,4 +43,22 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX posts_by_author ON posts (author_id, created_at DESC, id DESC);
     `,
   },
+  {
+    version: 2,
+    name: "citation index: the links each post cites, both ways",
+    sql: `
+      CREATE TABLE post_citations (
+        post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+        thread_id INTEGER NOT NULL,
+        ordinal INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        canonical_url TEXT NOT NULL,
+        PRIMARY KEY (post_id, canonical_url)
+      );
+      CREATE INDEX post_citations_by_url ON post_citations (canonical_url);
+      CREATE INDEX post_citations_by_thread ON post_citations (thread_id, canonical_url);
+      -- 0 until the post's links have been extracted; the adapter indexes such posts on open.
+      ALTER TABLE posts ADD COLUMN links_indexed INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

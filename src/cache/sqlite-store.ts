@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { KeyvStoreAdapter, StoredData } from "keyv";
-import { SqliteDatabase, type Migration } from "../db/sqlite.js";
+import { placeholders, SqliteDatabase, type Migration } from "../db/sqlite.js";
 
 const MIGRATIONS: Migration[] = [
   {
@@ -19,7 +19,8 @@ const MIGRATIONS: Migration[] = [
 export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   opts: Record<string, unknown>;
   namespace?: string;
-  private readonly database: SqliteDatabase;
+  /** Exposed so tests and metrics can count statements (store round trips). */
+  readonly database: SqliteDatabase;
 
   constructor(file: string) {
     super();
@@ -47,6 +48,31 @@ export class SqliteKeyvStore extends EventEmitter implements KeyvStoreAdapter {
       [key, typeof value === "string" ? value : JSON.stringify(value), expiresAt],
     );
     return true;
+  }
+
+  /** One statement for the whole batch (keyv would otherwise call get() once per key). */
+  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    if (keys.length === 0) return [];
+    const now = Date.now();
+    const unique = [...new Set(keys)];
+    const rows = this.database.all<{ key: string; value: string; expires_at: number | null }>(
+      `SELECT key, value, expires_at FROM keyv WHERE key IN (${placeholders(unique.length)})`,
+      unique,
+    );
+    const byKey = new Map(rows.filter((r) => r.expires_at === null || r.expires_at > now).map((r) => [r.key, r.value]));
+    return keys.map((k) => byKey.get(k) as StoredData<Value | undefined>);
+  }
+
+  /** All entries in one transaction. */
+  async setMany(values: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
+    this.database.transaction(() => {
+      for (const { key, value, ttl } of values) void this.set(key, value, ttl);
+    });
+  }
+
+  async deleteMany(keys: string[]): Promise<boolean> {
+    if (keys.length === 0) return false;
+    return this.database.run(`DELETE FROM keyv WHERE key IN (${placeholders(keys.length)})`, keys).changes > 0;
   }
 
   async delete(key: string): Promise<boolean> {

@@ -6,6 +6,35 @@ import { z } from "zod";
  * The whole configuration surface. Every key is documented in README.md ("Configuration"); a key added here
  * without a README row is a bug. Precedence: defaults < config file (CROSSWIRE_CONFIG) < environment.
  */
+const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), {
+  message: "expected an absolute http(s) URL",
+});
+
+const SourceSchema = z
+  .object({
+    id: z.string().regex(SOURCE_ID, "expected lower-case letters, digits, '-' or '_' (at most 64), starting with a letter or digit"),
+    name: z.string().min(1).max(200),
+    /** Expected format; the format is detected from the content anyway. */
+    kind: z.enum(["RSS", "ATOM", "JSON_FEED"]).optional(),
+    url: httpUrl,
+    homepage: httpUrl.optional(),
+    pollIntervalSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(900),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+/**
+ * Real public world-news feeds, the kind of outlets forum threads quote. Offline they simply show as
+ * unreachable in `Source.health`; start-up never waits for them.
+ */
+export const DEFAULT_SOURCES: z.input<typeof SourceSchema>[] = [
+  { id: "aljazeera", name: "Al Jazeera", url: "https://www.aljazeera.com/xml/rss/all.xml", homepage: "https://www.aljazeera.com/" },
+  { id: "bbc-world", name: "BBC News – World", url: "https://feeds.bbci.co.uk/news/world/rss.xml", homepage: "https://www.bbc.co.uk/news/world" },
+  { id: "guardian-world", name: "The Guardian – World news", url: "https://www.theguardian.com/world/rss", homepage: "https://www.theguardian.com/world" },
+  { id: "npr-world", name: "NPR – World", url: "https://feeds.npr.org/1004/rss.xml", homepage: "https://www.npr.org/sections/world/" },
+];
+
 const ConfigSchema = z
   .object({
     port: z.number().int().min(0).max(65535).default(4000),
@@ -39,8 +68,50 @@ const ConfigSchema = z
       })
       .strict()
       .default({ seedDemo: true }),
+    /** News feed sources; replaces DEFAULT_SOURCES when given. */
+    sources: z.array(SourceSchema).max(1000).prefault(DEFAULT_SOURCES),
+    /** An OPML file whose subscriptions are added to `sources` at start. */
+    opmlFile: z.string().min(1).optional(),
+    news: z
+      .object({
+        /** Ingest the bundled demo feeds (the outlets the demo forum cites) on first start. */
+        demoFeeds: z.boolean().default(true),
+        /** Poll the configured sources (off: only the admin mutations refresh them). */
+        poll: z.boolean().default(true),
+        maxFeedBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(10 * 1024 * 1024),
+        parseWorkers: z.number().int().min(1).max(16).default(1),
+        parseTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+        /** Longest wait between polls of a failing source (exponential backoff stops growing here). */
+        maxBackoffSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(6 * 3600),
+      })
+      .strict()
+      .default({ demoFeeds: true, poll: true, maxFeedBytes: 10 * 1024 * 1024, parseWorkers: 1, parseTimeoutMs: 30_000, maxBackoffSeconds: 6 * 3600 }),
+    net: z
+      .object({
+        timeoutMs: z.number().int().min(100).max(300_000).default(15_000),
+        connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+        maxRedirects: z.number().int().min(0).max(10).default(5),
+        /** Allow fetching loopback/private/link-local addresses. Off by default (SSRF). */
+        allowPrivateNetworks: z.boolean().default(false),
+        /** Host names allowed even when they resolve to private addresses. */
+        allowHosts: z.array(z.string().min(1).toLowerCase()).default([]),
+        userAgent: z.string().min(1).default("crosswire/0.1 (+https://github.com/crosswire/crosswire)"),
+      })
+      .strict()
+      .default({ timeoutMs: 15_000, connectTimeoutMs: 5_000, maxRedirects: 5, allowPrivateNetworks: false, allowHosts: [], userAgent: "crosswire/0.1 (+https://github.com/crosswire/crosswire)" }),
+    /** Bearer token for admin mutations (refreshSource, refreshAllSources); unset disables them. */
+    adminToken: z.string().min(16, "must be at least 16 characters").optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.sources.forEach((source, index) => {
+      if (seen.has(source.id)) {
+        ctx.addIssue({ code: "custom", path: ["sources", index, "id"], message: `duplicate source id "${source.id}"` });
+      }
+      seen.add(source.id);
+    });
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -62,6 +133,11 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }
   { env: "CROSSWIRE_BODY_LIMIT_BYTES", key: "http.bodyLimitBytes", kind: "int" },
   { env: "CROSSWIRE_SHUTDOWN_TIMEOUT_MS", key: "http.shutdownTimeoutMs", kind: "int" },
   { env: "CROSSWIRE_SEED_DEMO", key: "forum.seedDemo", kind: "bool" },
+  { env: "CROSSWIRE_DEMO_FEEDS", key: "news.demoFeeds", kind: "bool" },
+  { env: "CROSSWIRE_POLL", key: "news.poll", kind: "bool" },
+  { env: "CROSSWIRE_OPML_FILE", key: "opmlFile", kind: "string" },
+  { env: "CROSSWIRE_ALLOW_PRIVATE_NETWORKS", key: "net.allowPrivateNetworks", kind: "bool" },
+  { env: "CROSSWIRE_ADMIN_TOKEN", key: "adminToken", kind: "string" },
 ];
 
 function parseEnvValue(name: string, raw: string, kind: EnvKind): unknown {

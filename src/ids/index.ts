@@ -7,7 +7,7 @@ import { BadUserInputError } from "../errors.js";
  *
  * Wire form: base64url("<Type>:<sourceId>:<localKey>"). The local key may itself contain ':'.
  */
-export const NODE_TYPES = ["Forum", "Thread", "Post", "Author"] as const;
+export const NODE_TYPES = ["Forum", "Thread", "Post", "Author", "Source", "Article"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export interface GlobalId {

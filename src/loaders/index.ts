@@ -1,6 +1,10 @@
 import DataLoader from "dataloader";
+import type { ArticleStore, IndexEntry } from "../articles/store.js";
+import type { ArticleRecord, SourceHealthRecord } from "../../sources/news.js";
 import type {
   AuthorRecord,
+  CitationRecord,
+  CitedUrlRecord,
   ForumRecord,
   ForumSource,
   Page,
@@ -19,11 +23,25 @@ export interface ForumLoaders {
   threadPagesByForum: DataLoader<PageRequest, Page<ThreadRecord>, string>;
   postPagesByThread: DataLoader<PageRequest, Page<PostRecord>, string>;
   postPagesByAuthor: DataLoader<PageRequest, Page<PostRecord>, string>;
+  citations: DataLoader<string, CitationRecord[]>;
+  citingPostPages: DataLoader<PageRequest, Page<PostRecord>, string>;
+  citedUrlsByThread: DataLoader<PageRequest, CitedUrlRecord[], string>;
+  recentPostPages: DataLoader<PageRequest, Page<PostRecord>, string>;
+}
+
+/** Per-request loaders over the article store: one keyv `getMany` per batch. */
+export interface NewsLoaders {
+  article: DataLoader<string, ArticleRecord | null>;
+  health: DataLoader<string, SourceHealthRecord | null>;
+  index: DataLoader<string, IndexEntry[]>;
 }
 
 export interface Loaders {
   /** Loaders for a source id, or undefined when no such source is configured. */
   forSource(sourceId: string): ForumLoaders | undefined;
+  /** Loaders of every configured forum source. */
+  allForums(): ForumLoaders[];
+  news: NewsLoaders;
 }
 
 export interface LoaderOptions {
@@ -37,9 +55,23 @@ const pageKey = (r: PageRequest) => JSON.stringify([r.parentId, r.first, r.after
  * Builds the loaders of one request. They live exactly as long as the request, so their memo caches
  * never serve one user's view to another and never go stale.
  */
-export function createLoaders(sources: ReadonlyMap<string, ForumSource>, options: LoaderOptions = {}): Loaders {
+export function createLoaders(
+  sources: ReadonlyMap<string, ForumSource>,
+  store: ArticleStore,
+  options: LoaderOptions = {},
+): Loaders {
   const built = new Map<string, ForumLoaders>();
+  const batch = options.batch ?? true;
+  const news: NewsLoaders = {
+    article: new DataLoader((keys) => store.getMany(keys), { batch }),
+    health: new DataLoader((ids) => store.health(ids), { batch }),
+    index: new DataLoader((ids) => store.indexes(ids), { batch }),
+  };
   return {
+    news,
+    allForums() {
+      return [...sources.keys()].map((id) => this.forSource(id)!);
+    },
     forSource(sourceId) {
       let loaders = built.get(sourceId);
       if (!loaders) {
@@ -88,5 +120,9 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
     threadPagesByForum: pages((r) => source.threadPagesByForum(r), thread),
     postPagesByThread: pages((r) => source.postPagesByThread(r), post),
     postPagesByAuthor: pages((r) => source.postPagesByAuthor(r), post),
+    citations: new DataLoader((ids) => source.citationsByPosts(ids), { batch }),
+    citingPostPages: pages((r) => source.citingPostPages(r), post),
+    citedUrlsByThread: new DataLoader((r) => source.citedUrlsByThread(r), { cacheKeyFn: pageKey, batch }),
+    recentPostPages: pages((r) => source.recentPostPages(r), post),
   };
 }

@@ -11,6 +11,9 @@ import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
 import { ErrorCode } from "../errors.js";
 import { createLoaders, type LoaderOptions } from "../loaders/index.js";
+import { createNews, type News } from "../news/index.js";
+import { isAdminRequest } from "./auth.js";
+import type { FeedSourceConfig } from "../../sources/news.js";
 import type { Logger } from "../logger.js";
 import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "./http.js";
 import { PLAYGROUND_PATH, playgroundLandingPage, readPlaygroundAsset, renderPlayground } from "./playground.js";
@@ -20,6 +23,7 @@ export const GRAPHQL_PATH = "/graphql";
 export interface Gateway {
   readonly httpServer: http.Server;
   readonly forums: ReadonlyMap<string, ForumSource>;
+  readonly news: News;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<AddressInfo>;
   /** Graceful stop: refuse new connections, finish in-flight requests, then close stores. */
@@ -31,13 +35,17 @@ export interface GatewayOptions {
   logger: Logger;
   /** Bench and test hook, not a user option. */
   loaderOptions?: LoaderOptions;
+  /** Sources from outside the config file (an OPML import). */
+  extraSources?: FeedSourceConfig[];
 }
 
-export async function createGateway({ config, logger, loaderOptions }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, logger, loaderOptions, extraSources = [] }: GatewayOptions): Promise<Gateway> {
   const local = createLocalForumSource({ file: localForumFile(config.dataDir), seedDemo: config.forum.seedDemo });
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
   const forums = new Map<string, ForumSource>([[local.id, local]]);
   const cache = createCache(config.dataDir);
+  const news = createNews(config, cache.keyv, logger, extraSources);
+  await news.ingestDemoFeeds();
 
   const httpServer = http.createServer();
   const apollo = new ApolloServer<Context>({
@@ -56,11 +64,13 @@ export async function createGateway({ config, logger, loaderOptions }: GatewayOp
   });
   await apollo.start();
 
-  const contextFor = async (): Promise<Context> => ({
+  const contextFor = async (headers: HeaderMap): Promise<Context> => ({
     config,
     logger,
     forums,
-    loaders: createLoaders(forums, loaderOptions),
+    news,
+    loaders: createLoaders(forums, news.store, loaderOptions),
+    isAdmin: isAdminRequest(headers.get("authorization"), config.adminToken),
   });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -84,7 +94,7 @@ export async function createGateway({ config, logger, loaderOptions }: GatewayOp
       }
     }
     const request: HTTPGraphQLRequest = { method: req.method ?? "GET", headers, search: url.search, body };
-    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextFor });
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => contextFor(headers) });
     const outHeaders: Record<string, string> = {};
     for (const [key, value] of response.headers) outHeaders[key] = value;
     res.writeHead(response.status ?? 200, outHeaders);
@@ -149,11 +159,13 @@ export async function createGateway({ config, logger, loaderOptions }: GatewayOp
   return {
     httpServer,
     forums,
+    news,
     listen() {
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen({ port: config.port, host: config.host }, () => {
           httpServer.off("error", reject);
+          news.start();
           resolve(httpServer.address() as AddressInfo);
         });
       });
@@ -164,6 +176,7 @@ export async function createGateway({ config, logger, loaderOptions }: GatewayOp
         // (up to http.shutdownTimeoutMs), then cut what is left. Stores close only after that.
         await apollo.stop();
         if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+        await news.stop();
         for (const source of forums.values()) await source.close();
         await cache.keyv.disconnect();
       })();

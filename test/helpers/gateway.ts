@@ -22,7 +22,8 @@ export async function startTestGateway(
   options: { dataDir?: string; loaderOptions?: LoaderOptions } = {},
 ): Promise<TestGateway> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "crosswire-test-"));
-  const config = loadConfig({}, { port: 0, host: "127.0.0.1", dataDir, logLevel: "silent", ...overrides });
+  // Tests never reach beyond loopback: no default (real) sources, no polling unless a test asks for it.
+  const config = loadConfig({}, { port: 0, host: "127.0.0.1", dataDir, logLevel: "silent", sources: [], ...overrides });
   const gateway = await createGateway({ config, logger: pino({ level: "silent" }), loaderOptions: options.loaderOptions });
   const address = await gateway.listen();
   const url = `http://127.0.0.1:${address.port}`;

@@ -1,0 +1,135 @@
+import { Field, Int, ObjectType, registerEnumType, createUnionType } from "type-graphql";
+import { connectionTypes } from "./connection.js";
+import { Post } from "./forum.js";
+import { Node } from "./node.js";
+import { DateTime } from "./scalars.js";
+
+export enum SourceKind {
+  RSS = "RSS",
+  ATOM = "ATOM",
+  JSON_FEED = "JSON_FEED",
+  URL = "URL",
+  FORUM = "FORUM",
+}
+registerEnumType(SourceKind, { name: "SourceKind", description: "What a source is: a feed format, unfurled pages, or a forum." });
+
+export enum HealthStatus {
+  OK = "OK",
+  PENDING = "PENDING",
+  DEGRADED = "DEGRADED",
+  FAILING = "FAILING",
+  DISABLED = "DISABLED",
+}
+registerEnumType(HealthStatus, {
+  name: "HealthStatus",
+  description: "OK: last poll worked. PENDING: not polled yet. DEGRADED: failing lately after earlier successes. FAILING: 3+ failures in a row or never reached. DISABLED: switched off in config.",
+});
+
+@ObjectType({ description: "How a source is doing, so a frontend can say it is down instead of silently showing old news." })
+export class SourceHealth {
+  @Field(() => HealthStatus)
+  status!: HealthStatus;
+
+  @Field(() => DateTime, { nullable: true })
+  lastSuccessAt!: Date | null;
+
+  @Field(() => DateTime, { nullable: true })
+  lastAttemptAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: "What went wrong last, in words a forum admin understands." })
+  lastError!: string | null;
+
+  @Field(() => Int)
+  consecutiveFailures!: number;
+
+  @Field(() => Int, { description: "Articles stored from this source (kept after they leave the feed)." })
+  itemCount!: number;
+}
+
+@ObjectType({ implements: Node, description: "A news feed or site that articles come from." })
+export class Source extends Node {
+  readonly __typename = "Source" as const;
+
+  @Field(() => String, { description: "The id given in configuration (use it in `articles(filter: { sources })`)." })
+  slug!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => SourceKind, { description: "Format detected at the last successful poll, else the configured one." })
+  kind!: SourceKind;
+
+  @Field(() => String, { description: "Feed URL." })
+  url!: string;
+
+  @Field(() => String, { nullable: true })
+  homepage!: string | null;
+
+  @Field(() => Boolean)
+  enabled!: boolean;
+
+  @Field(() => Int)
+  pollIntervalSeconds!: number;
+}
+
+@ObjectType({ implements: Node, description: "One news story, identified by its canonical URL." })
+export class Article extends Node {
+  readonly __typename = "Article" as const;
+  key!: string;
+  rawSummary!: string | null;
+  sourceIds!: string[];
+
+  @Field(() => String, { nullable: true, description: "The link as the first source gave it." })
+  url!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Normalized URL that identifies the story (README, \"Canonical URLs\")." })
+  canonicalUrl!: string | null;
+
+  @Field(() => String, { nullable: true })
+  title!: string | null;
+
+  @Field(() => String, { nullable: true })
+  author!: string | null;
+
+  @Field(() => DateTime, { nullable: true })
+  publishedAt!: Date | null;
+
+  @Field(() => DateTime, { nullable: true, description: "Set when the source changed the story after it was first stored." })
+  updatedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  imageUrl!: string | null;
+
+  @Field(() => [String])
+  categories!: string[];
+}
+
+@ObjectType({ description: "A link cited in a post, with the story it names when the gateway knows it." })
+export class Citation {
+  @Field(() => String, { description: "The link as written in the post." })
+  url!: string;
+
+  @Field(() => String)
+  canonicalUrl!: string;
+
+  articleKey!: string;
+}
+
+@ObjectType({ description: "A story cited in a thread, with how many of the thread's posts cite it." })
+export class CitedStory {
+  @Field(() => String)
+  canonicalUrl!: string;
+
+  @Field(() => Int)
+  citationCount!: number;
+}
+
+export const RiverItem = createUnionType({
+  name: "RiverItem",
+  description: "An entry of the river: a forum post or a news article.",
+  types: () => [Post, Article] as const,
+  resolveType: (value) => (value as { __typename: string }).__typename,
+});
+
+export const { Edge: ArticleEdge, Connection: ArticleConnection } = connectionTypes("Article", Article);
+export const { Edge: RiverEdge, Connection: RiverConnection } = connectionTypes("River", RiverItem as never);

@@ -1,0 +1,85 @@
+/**
+ * The news half of the model: what feed and URL adapters produce and the article store keeps.
+ *
+ * An Article is one story, identified by its canonical URL (src/urls). The same story from two feeds, or
+ * from a feed and an unfurled page, is one Article listing both sources.
+ */
+
+export type FeedFormat = "RSS" | "ATOM" | "JSON_FEED";
+export type SourceKind = FeedFormat | "URL" | "FORUM";
+
+/** One item as a parser read it, mapped field by field into our own shape (never the parser's objects). */
+export interface ParsedItem {
+  guid: string | null;
+  link: string | null;
+  title: string | null;
+  /** Unsanitized HTML from the feed; sanitized on the way out. */
+  summaryHtml: string | null;
+  author: string | null;
+  publishedAt: string | null;
+  updatedAt: string | null;
+  imageUrl: string | null;
+  categories: string[];
+  /** Problems with this item alone (e.g. an unreadable date): the item is kept without the field. */
+  warnings: string[];
+}
+
+export interface ParsedFeed {
+  format: FeedFormat;
+  title: string | null;
+  homepage: string | null;
+  items: ParsedItem[];
+  warnings: string[];
+}
+
+export interface ArticleRecord {
+  /** Store key: the canonical URL, or `urn:crosswire:…` for items that have no link. */
+  key: string;
+  url: string | null;
+  canonicalUrl: string | null;
+  title: string | null;
+  summaryHtml: string | null;
+  author: string | null;
+  publishedAt: string | null;
+  updatedAt: string | null;
+  imageUrl: string | null;
+  categories: string[];
+  /** Ids of the sources that carried this story, first one first. */
+  sourceIds: string[];
+  /** Source id → the item's guid in that source. */
+  guids: Record<string, string>;
+  contentHash: string;
+  firstSeenAt: string;
+  /** Set when a stored article changed after it was first stored. */
+  changedAt: string | null;
+}
+
+export type HealthStatus = "OK" | "PENDING" | "DEGRADED" | "FAILING" | "DISABLED";
+
+export interface SourceHealthRecord {
+  status: HealthStatus;
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  /** A sentence a forum admin understands; technical detail is in the logs. */
+  lastError: string | null;
+  consecutiveFailures: number;
+  itemCount: number;
+  /** Conditional GET validators from the last 200. */
+  etag: string | null;
+  lastModified: string | null;
+  /** Format seen in the last successful parse. */
+  format: FeedFormat | null;
+}
+
+/** A configured feed source (validated config, see src/config). */
+export interface FeedSourceConfig {
+  id: string;
+  name: string;
+  kind?: FeedFormat | undefined;
+  url: string;
+  homepage?: string | undefined;
+  pollIntervalSeconds: number;
+  enabled: boolean;
+  /** Bundled file ingested instead of fetching (the demo feeds); path relative to the package root. */
+  bundledFile?: string | undefined;
+}

@@ -1,0 +1,140 @@
+import { readFile } from "node:fs/promises";
+import type { ArticleStore } from "../../src/articles/store.js";
+import type { Logger } from "../../src/logger.js";
+import { FetchError, type Fetcher } from "../../src/net/index.js";
+import { fromRoot } from "../../src/paths.js";
+import type { WorkerPool } from "../../src/workers/pool.js";
+import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../news.js";
+
+/**
+ * The rss adapter: RSS 0.9x/1.0/2.0, Atom and JSON Feed sources. It fetches through src/net (conditional
+ * GET), parses off the main thread (parse-worker.ts), and stores through src/articles. It never talks HTTP
+ * itself, never decides caching and never knows GraphQL.
+ */
+export interface FeedSource {
+  readonly config: FeedSourceConfig;
+  /** Fetches and stores the feed. Never throws: the outcome is also written to the source's health. */
+  poll(): Promise<PollOutcome>;
+  /** Parses and stores bytes obtained some other way (the bundled demo feeds); the same path as poll(). */
+  ingest(bytes: Buffer, contentType: string | null, charset: string | null): Promise<PollOutcome>;
+}
+
+export type PollOutcome =
+  | { kind: "stored"; added: number; updated: number; unchanged: number; warnings: string[] }
+  | { kind: "not-modified" }
+  | { kind: "failed"; error: string; retryAfterMs?: number };
+
+/** Message to the parse worker. */
+export interface FeedParseInput {
+  bytes: Uint8Array;
+  contentType: string | null;
+  charset: string | null;
+}
+export type FeedParserPool = WorkerPool<FeedParseInput, ParsedFeed>;
+
+export const PARSE_WORKER_FILE = fromRoot("dist", "sources", "rss", "parse-worker.js");
+
+export interface RssSourceDeps {
+  fetcher: Fetcher;
+  store: ArticleStore;
+  parser: FeedParserPool;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): FeedSource {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.logger.child({ source: config.id });
+
+  async function currentHealth(): Promise<SourceHealthRecord> {
+    const [stored] = await deps.store.health([config.id]);
+    return stored ?? emptyHealth();
+  }
+
+  async function store(bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators): Promise<PollOutcome> {
+    const attemptAt = now();
+    let feed: ParsedFeed;
+    try {
+      const copy = new Uint8Array(bytes); // transferred to the worker, so never the caller's buffer
+      feed = await deps.parser.run({ bytes: copy, contentType, charset }, [copy.buffer as ArrayBuffer]);
+    } catch (err) {
+      return fail(attemptAt, `${(err as Error).message}`);
+    }
+    const result = await deps.store.upsert(config.id, feed.items, attemptAt);
+    const warnings = [...feed.warnings, ...feed.items.flatMap((i) => i.warnings)];
+    if (result.duplicates) warnings.push(`${result.duplicates} items repeated an earlier item's id or link`);
+    const index = await deps.store.index(config.id);
+    await deps.store.setHealth(config.id, {
+      status: "OK", lastAttemptAt: attemptAt.toISOString(), lastSuccessAt: attemptAt.toISOString(),
+      lastError: warnings.length ? `stored with warnings: ${warnings.slice(0, 3).join("; ")}` : null,
+      consecutiveFailures: 0, itemCount: index.length, etag: validators.etag, lastModified: validators.lastModified,
+      format: feed.format,
+    });
+    log.info({ ...result, format: feed.format, warnings: warnings.length }, "feed stored");
+    return { kind: "stored", added: result.added, updated: result.updated, unchanged: result.unchanged, warnings };
+  }
+
+  async function fail(attemptAt: Date, reason: string, retryAfterMs?: number): Promise<PollOutcome> {
+    const health = await currentHealth();
+    const failures = health.consecutiveFailures + 1;
+    const kept = (await deps.store.index(config.id)).length;
+    await deps.store.setHealth(config.id, {
+      ...health,
+      status: health.lastSuccessAt && failures < 3 ? "DEGRADED" : "FAILING",
+      lastAttemptAt: attemptAt.toISOString(),
+      lastError: `${reason} (at ${attemptAt.toISOString().slice(0, 16).replace("T", " ")} UTC); ${kept} stored articles kept`,
+      consecutiveFailures: failures,
+      itemCount: kept,
+    });
+    log.warn({ reason, failures }, "feed poll failed");
+    return { kind: "failed", error: reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  }
+
+  return {
+    config,
+    async poll() {
+      if (config.bundledFile) {
+        const bytes = await readFile(fromRoot(config.bundledFile));
+        return store(bytes, null, null, { etag: null, lastModified: null });
+      }
+      const health = await currentHealth();
+      const attemptAt = now();
+      try {
+        const response = await deps.fetcher.fetch({ url: config.url, etag: health.etag, lastModified: health.lastModified });
+        if (response.status === 304) {
+          await deps.store.setHealth(config.id, {
+            ...health, status: "OK", lastAttemptAt: attemptAt.toISOString(), lastSuccessAt: attemptAt.toISOString(),
+            consecutiveFailures: 0, lastError: null,
+          });
+          return { kind: "not-modified" };
+        }
+        return await store(response.bytes, response.contentType, response.charset, {
+          etag: response.etag, lastModified: response.lastModified,
+        });
+      } catch (err) {
+        if (err instanceof FetchError) return fail(attemptAt, describeFetchError(err), err.retryAfterMs);
+        log.error({ err }, "unexpected error while polling");
+        return fail(attemptAt, "internal error while polling (see the gateway log)");
+      }
+    },
+    ingest(bytes, contentType, charset) {
+      return store(bytes, contentType, charset, { etag: null, lastModified: null });
+    },
+  };
+}
+
+interface Validators {
+  etag: string | null;
+  lastModified: string | null;
+}
+
+export function emptyHealth(): SourceHealthRecord {
+  return {
+    status: "PENDING", lastAttemptAt: null, lastSuccessAt: null, lastError: null, consecutiveFailures: 0,
+    itemCount: 0, etag: null, lastModified: null, format: null,
+  };
+}
+
+function describeFetchError(err: FetchError): string {
+  return err.message;
+}

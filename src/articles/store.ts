@@ -1,0 +1,165 @@
+import { createHash } from "node:crypto";
+import type Keyv from "keyv";
+import type { ArticleRecord, ParsedItem, SourceHealthRecord } from "../../sources/news.js";
+import { canonicalUrl } from "../urls/index.js";
+
+/**
+ * Articles, their per-source indexes and source health, kept in keyv (the embedded SQLite file by
+ * default; any keyv store later). Articles are never deleted when they drop off a feed.
+ *
+ * Keys: `a:<articleKey>` article · `g:<sourceId>:<guid>` guid → articleKey · `i:<sourceId>` and `i:*`
+ * index of [sortTime, articleKey] newest first · `h:<sourceId>` health.
+ */
+export interface IndexEntry {
+  /** Sort time in ms: publishedAt, else first seen. */
+  t: number;
+  k: string;
+}
+
+export interface UpsertResult {
+  added: number;
+  updated: number;
+  unchanged: number;
+  /** Items in the feed that named an article already named earlier in the same feed. */
+  duplicates: number;
+  itemCount: number;
+}
+
+export const ALL_SOURCES = "*";
+
+export class ArticleStore {
+  constructor(private readonly keyv: Keyv) {}
+
+  async getMany(keys: readonly string[]): Promise<Array<ArticleRecord | null>> {
+    if (keys.length === 0) return [];
+    const values = await this.keyv.getMany<ArticleRecord>(keys.map((k) => `a:${k}`));
+    return values.map((v) => v ?? null);
+  }
+
+  async index(sourceId: string): Promise<IndexEntry[]> {
+    return (await this.keyv.get<IndexEntry[]>(`i:${sourceId}`)) ?? [];
+  }
+
+  async indexes(sourceIds: readonly string[]): Promise<IndexEntry[][]> {
+    if (sourceIds.length === 0) return [];
+    const values = await this.keyv.getMany<IndexEntry[]>(sourceIds.map((id) => `i:${id}`));
+    return values.map((v) => v ?? []);
+  }
+
+  async health(sourceIds: readonly string[]): Promise<Array<SourceHealthRecord | null>> {
+    if (sourceIds.length === 0) return [];
+    const values = await this.keyv.getMany<SourceHealthRecord>(sourceIds.map((id) => `h:${id}`));
+    return values.map((v) => v ?? null);
+  }
+
+  async setHealth(sourceId: string, health: SourceHealthRecord): Promise<void> {
+    await this.keyv.set(`h:${sourceId}`, health);
+  }
+
+  /**
+   * Stores a feed's items for one source: new items are added, changed ones updated in place (never
+   * duplicated), unchanged ones left alone. Identity: the guid already seen from this source, else the
+   * canonical link, else the guid, else a hash of title and summary.
+   */
+  async upsert(sourceId: string, items: readonly ParsedItem[], now = new Date()): Promise<UpsertResult> {
+    const guidKeys = items.map((item) => (item.guid ? `g:${sourceId}:${item.guid}` : null));
+    const known = await this.keyv.getMany<string>(guidKeys.filter((k): k is string => k !== null));
+    const knownByGuidKey = new Map<string, string>();
+    guidKeys.filter((k): k is string => k !== null).forEach((k, i) => known[i] && knownByGuidKey.set(k, known[i]!));
+
+    // Within one feed, two items naming the same article are one story: keep the most recent version.
+    const chosen = new Map<string, ParsedItem>();
+    let duplicates = 0;
+    items.forEach((item, i) => {
+      const key = (guidKeys[i] && knownByGuidKey.get(guidKeys[i]!)) ?? articleKey(sourceId, item);
+      const previous = chosen.get(key);
+      if (previous) duplicates += 1;
+      if (!previous || itemTime(item) >= itemTime(previous)) chosen.set(key, item);
+    });
+
+    const keys = [...chosen.keys()];
+    const existing = await this.getMany(keys);
+    const writes: Array<{ key: string; value: unknown }> = [];
+    const result: UpsertResult = { added: 0, updated: 0, unchanged: 0, duplicates, itemCount: items.length };
+    const touched: IndexEntry[] = [];
+    keys.forEach((key, i) => {
+      const item = chosen.get(key)!;
+      const before = existing[i] ?? null;
+      const after = mergeArticle(before, key, sourceId, item, now);
+      if (item.guid) writes.push({ key: `g:${sourceId}:${item.guid}`, value: key });
+      if (before && sameArticle(before, after)) {
+        result.unchanged += 1;
+      } else {
+        writes.push({ key: `a:${key}`, value: after });
+        if (before) result.updated += 1;
+        else result.added += 1;
+      }
+      touched.push({ t: sortTime(after), k: key });
+    });
+    const [sourceIndex, allIndex] = await this.indexes([sourceId, ALL_SOURCES]);
+    writes.push({ key: `i:${sourceId}`, value: mergeIndex(sourceIndex!, touched) });
+    writes.push({ key: `i:${ALL_SOURCES}`, value: mergeIndex(allIndex!, touched) });
+    await this.keyv.setMany(writes);
+    return result;
+  }
+}
+
+export function articleKey(sourceId: string, item: ParsedItem): string {
+  const canonical = item.link ? canonicalUrl(item.link) : null;
+  if (canonical) return canonical;
+  if (item.guid) return `urn:crosswire:${sourceId}:guid:${sha1(item.guid)}`;
+  return `urn:crosswire:${sourceId}:hash:${sha1(`${item.title ?? ""}\n${item.summaryHtml ?? ""}`)}`;
+}
+
+function mergeArticle(before: ArticleRecord | null, key: string, sourceId: string, item: ParsedItem, now: Date): ArticleRecord {
+  const hash = sha1(JSON.stringify([item.title, item.summaryHtml, item.author, item.publishedAt, item.updatedAt, item.imageUrl, item.categories]));
+  const canonical = item.link ? canonicalUrl(item.link) : null;
+  if (!before) {
+    return {
+      key, url: item.link, canonicalUrl: canonical, title: item.title, summaryHtml: item.summaryHtml, author: item.author,
+      publishedAt: item.publishedAt, updatedAt: item.updatedAt, imageUrl: item.imageUrl, categories: item.categories,
+      sourceIds: [sourceId], guids: item.guid ? { [sourceId]: item.guid } : {}, contentHash: hash,
+      firstSeenAt: now.toISOString(), changedAt: null,
+    };
+  }
+  const sourceIds = before.sourceIds.includes(sourceId) ? before.sourceIds : [...before.sourceIds, sourceId];
+  const guids = item.guid ? { ...before.guids, [sourceId]: item.guid } : before.guids;
+  // Only the source that first carried the story edits its fields; others only add themselves to it.
+  const owner = before.sourceIds[0] === sourceId;
+  if (!owner || before.contentHash === hash) return { ...before, sourceIds, guids };
+  return {
+    ...before, sourceIds, guids,
+    url: before.url ?? item.link, canonicalUrl: before.canonicalUrl ?? canonical,
+    title: item.title ?? before.title, summaryHtml: item.summaryHtml ?? before.summaryHtml, author: item.author ?? before.author,
+    publishedAt: item.publishedAt ?? before.publishedAt, updatedAt: item.updatedAt ?? now.toISOString(),
+    imageUrl: item.imageUrl ?? before.imageUrl, categories: item.categories.length ? item.categories : before.categories,
+    contentHash: hash, changedAt: now.toISOString(),
+  };
+}
+
+function sameArticle(a: ArticleRecord, b: ArticleRecord): boolean {
+  return a.contentHash === b.contentHash && a.sourceIds.length === b.sourceIds.length && JSON.stringify(a.guids) === JSON.stringify(b.guids);
+}
+
+function mergeIndex(index: IndexEntry[], touched: IndexEntry[]): IndexEntry[] {
+  const byKey = new Map(index.map((e) => [e.k, e]));
+  for (const entry of touched) byKey.set(entry.k, entry);
+  return [...byKey.values()].sort(compareEntries);
+}
+
+/** Newest first; ties broken by key so the order (and so cursors) is stable. */
+export function compareEntries(a: IndexEntry, b: IndexEntry): number {
+  return b.t - a.t || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
+}
+
+function sortTime(a: ArticleRecord): number {
+  return Date.parse(a.publishedAt ?? a.firstSeenAt);
+}
+
+function itemTime(item: ParsedItem): number {
+  return Date.parse(item.updatedAt ?? item.publishedAt ?? "") || 0;
+}
+
+function sha1(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}

@@ -1,0 +1,84 @@
+import http from "node:http";
+import https from "node:https";
+import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
+import { fetchWithDeadline, type FetchContext } from "./fetch.js";
+import { resolveOptions } from "./options.js";
+
+/**
+ * The one way crosswire talks to the outside world. Every outbound request (feeds, pages to unfurl, forum APIs)
+ * goes through a Fetcher, which refuses private addresses (after DNS, on every redirect hop), caps time and
+ * decoded size, and turns every failure into a FetchError with a stable `code`.
+ */
+export interface FetcherOptions {
+  /** Sent as `User-Agent`, e.g. "crosswire/0.1 (+https://github.com/crosswire)". */
+  userAgent: string;
+  /** Total time for the whole fetch, redirects and body included. Default 15000. */
+  timeoutMs: number;
+  /** Time to establish each connection (TCP, and TLS for https). Default 5000. */
+  connectTimeoutMs: number;
+  /** Cap on the decoded (decompressed) body. Default 10 MiB. */
+  maxBytes: number;
+  /** Default 5. */
+  maxRedirects: number;
+  /** Default false: loopback, private, link-local and other non-unicast addresses are refused. */
+  allowPrivateNetworks: boolean;
+  /** Hostnames (exact, lower-case) allowed even when they resolve to private addresses. */
+  allowHosts?: string[];
+}
+
+export interface FetchRequest {
+  url: string;
+  /** Replaces the default Accept header (feed formats first). */
+  accept?: string;
+  /** Validators from an earlier fetch; when given, a 304 answer is a result, not an error. */
+  etag?: string | null;
+  lastModified?: string | null;
+}
+
+export interface FetchResult {
+  /** Any 2xx is reported as 200; 304 only when `etag`/`lastModified` were sent and the server said not modified. */
+  status: 200 | 304;
+  /** Final URL after redirects. */
+  url: string;
+  /** Decoded (decompressed) body; empty on 304. */
+  bytes: Buffer;
+  /** Media type without parameters, lower-case, e.g. "application/rss+xml". */
+  contentType: string | null;
+  /** `charset` parameter of the Content-Type header, lower-case. Pass it to decodeText. */
+  charset: string | null;
+  /** Validators to send next time. On a 304 without them, the ones that were sent are returned. */
+  etag: string | null;
+  lastModified: string | null;
+}
+
+export type FetchErrorCode =
+  | "BAD_URL"
+  | "BLOCKED_ADDRESS"
+  | "TIMEOUT"
+  | "TOO_LARGE"
+  | "TOO_MANY_REDIRECTS"
+  | "HTTP_STATUS"
+  | "NETWORK";
+
+export interface Fetcher {
+  /** Resolves with a FetchResult or rejects with a FetchError; never anything else. */
+  fetch(request: FetchRequest): Promise<FetchResult>;
+}
+
+export { FetchError } from "./errors.js";
+export { decodeText } from "./charset.js";
+export { DEFAULT_ACCEPT, FETCHER_DEFAULTS } from "./options.js";
+
+/** Options are checked here, once: a bad one throws an Error naming each bad option and what was expected. */
+export function createFetcher(options: Partial<FetcherOptions> & { userAgent?: string } = {}): Fetcher {
+  const resolved = resolveOptions(options);
+  const filter = { allowPrivateIPAddress: resolved.allowPrivateNetworks };
+  const context: FetchContext = {
+    options: resolved,
+    allowHosts: new Set(resolved.allowHosts),
+    filtering: { http: new RequestFilteringHttpAgent(filter), https: new RequestFilteringHttpsAgent(filter) },
+    // Only for allowHosts: the hostname was checked before connecting, so its addresses are trusted.
+    unfiltered: { http: new http.Agent(), https: new https.Agent() },
+  };
+  return { fetch: (request) => fetchWithDeadline(context, request) };
+}

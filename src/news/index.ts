@@ -1,0 +1,83 @@
+import type Keyv from "keyv";
+import type { FeedSourceConfig, ParsedFeed } from "../../sources/news.js";
+import { createRssSource, PARSE_WORKER_FILE, type FeedParseInput, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
+import { ArticleStore } from "../articles/store.js";
+import type { Config } from "../config/index.js";
+import type { Logger } from "../logger.js";
+import { createFetcher, type Fetcher } from "../net/index.js";
+import { createWorkerPool, type WorkerPool } from "../workers/pool.js";
+import { createPoller, type Poller } from "./poller.js";
+
+/** The bundled demo feeds: the outlets the demo forum cites, ingested on first start through the rss adapter. */
+export const DEMO_SOURCES: FeedSourceConfig[] = [
+  { id: "meridian", name: "Meridian News", kind: "RSS", url: "https://www.meridian-news.example/rss/world.xml", homepage: "https://www.meridian-news.example/", bundledFile: "sources/rss/demo/meridian.rss.xml" },
+  { id: "harbor", name: "Harbor Times", kind: "ATOM", url: "https://www.harbor-times.example/feeds/latest.atom", homepage: "https://www.harbor-times.example/", bundledFile: "sources/rss/demo/harbor.atom.xml" },
+  { id: "ledger", name: "Ledger Daily", kind: "JSON_FEED", url: "https://ledger-daily.example/feeds/markets.json", homepage: "https://ledger-daily.example/", bundledFile: "sources/rss/demo/ledger.feed.json" },
+  { id: "northwind", name: "Northwind Herald", kind: "RSS", url: "https://northwind-herald.example/feeds/stories.rdf", homepage: "https://northwind-herald.example/", bundledFile: "sources/rss/demo/northwind.rdf.xml" },
+].map((s) => ({ ...s, kind: s.kind as FeedSourceConfig["kind"], pollIntervalSeconds: 24 * 3600, enabled: true }));
+
+export interface News {
+  store: ArticleStore;
+  fetcher: Fetcher;
+  parser: WorkerPool<FeedParseInput, ParsedFeed>;
+  /** Every feed source, configured and demo, by id (Query.sources lists them in this order). */
+  sources: ReadonlyMap<string, FeedSource>;
+  /** Ingests the demo feeds not yet stored; awaited before the gateway listens so the first query sees them. */
+  ingestDemoFeeds(): Promise<void>;
+  /** Starts polling (no-op when news.poll is off). */
+  start(): void;
+  refresh(sourceId: string): Promise<PollOutcome | undefined>;
+  stop(): Promise<void>;
+}
+
+export function createNews(config: Config, keyv: Keyv, logger: Logger, extraSources: FeedSourceConfig[] = []): News {
+  const store = new ArticleStore(keyv);
+  const fetcher = createFetcher({
+    userAgent: config.net.userAgent,
+    timeoutMs: config.net.timeoutMs,
+    connectTimeoutMs: config.net.connectTimeoutMs,
+    maxBytes: config.news.maxFeedBytes,
+    maxRedirects: config.net.maxRedirects,
+    allowPrivateNetworks: config.net.allowPrivateNetworks,
+    allowHosts: config.net.allowHosts,
+  });
+  const parser = createWorkerPool<FeedParseInput, ParsedFeed>(PARSE_WORKER_FILE, {
+    size: config.news.parseWorkers,
+    taskTimeoutMs: config.news.parseTimeoutMs,
+  });
+  const configs: FeedSourceConfig[] = [...config.sources, ...extraSources, ...(config.news.demoFeeds ? DEMO_SOURCES : [])];
+  const sources = new Map<string, FeedSource>();
+  for (const c of configs) {
+    if (sources.has(c.id)) {
+      logger.warn({ source: c.id }, "a source with this id is already configured; the later one is ignored");
+      continue;
+    }
+    sources.set(c.id, createRssSource(c, { fetcher, store, parser, logger }));
+  }
+  const polled = [...sources.values()].filter((s) => !s.config.bundledFile);
+  const poller: Poller = createPoller(polled, { maxBackoffSeconds: config.news.maxBackoffSeconds, logger });
+
+  return {
+    store,
+    fetcher,
+    parser,
+    sources,
+    async ingestDemoFeeds() {
+      const demo = [...sources.values()].filter((s) => s.config.bundledFile);
+      const health = await store.health(demo.map((s) => s.config.id));
+      await Promise.all(demo.filter((_, i) => health[i]?.lastSuccessAt == null).map((s) => s.poll()));
+    },
+    start() {
+      if (config.news.poll) poller.start();
+    },
+    async refresh(sourceId) {
+      const source = sources.get(sourceId);
+      if (!source) return undefined;
+      return source.config.bundledFile ? source.poll() : poller.pollNow(sourceId);
+    },
+    async stop() {
+      await poller.stop();
+      await parser.close();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { Parser } from "htmlparser2";
+import LinkifyIt from "linkify-it";
+import normalizeUrl from "normalize-url";
+
+/**
+ * Query parameters that only track a click and never change which story a URL names. Removing them is
+ * what makes a story shared from a newsletter, a feed and a social post the same Article.
+ */
+export const TRACKING_PARAMETERS: ReadonlyArray<RegExp | string> = [
+  /^utm_\w+$/i, "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid",
+  "mc_cid", "mc_eid", "_hsenc", "_hsmi", "ref_src", "ref_url", "cmpid", "ocid", "smid", "sr_share",
+];
+
+/**
+ * The canonical form of a URL, or null when it is not an absolute http(s) URL. Rules (README, "Canonical URLs"):
+ * scheme and host lower-cased; default port dropped; user info and fragment dropped; tracking parameters
+ * removed; remaining parameters sorted; a trailing slash removed (`/a/` → `/a`, and the bare root too);
+ * `www.` and the scheme are kept (they can name different sites).
+ */
+export function canonicalUrl(raw: string): string | null {
+  const text = raw.trim();
+  if (text.length === 0 || text.length > 4096) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
+  if (!parsed.hostname) return null;
+  try {
+    return normalizeUrl(parsed.href, {
+      normalizeProtocol: false,
+      forceHttps: false,
+      stripAuthentication: true,
+      stripHash: true,
+      stripTextFragment: true,
+      stripWWW: false,
+      removeQueryParameters: [...TRACKING_PARAMETERS],
+      removeTrailingSlash: true,
+      removeSingleSlash: true,
+      removeDirectoryIndex: false,
+      removeExplicitPort: true,
+      sortQueryParameters: true,
+    });
+  } catch {
+    return null;
+  }
+}
+
+const linkify = new LinkifyIt();
+
+/**
+ * Every http(s) link an HTML fragment cites, in order of appearance, deduplicated by canonical form:
+ * `<a href>` targets and bare URLs written in the text (outside links).
+ */
+export function extractLinks(html: string): Array<{ url: string; canonicalUrl: string }> {
+  const found: Array<{ url: string; canonicalUrl: string }> = [];
+  const seen = new Set<string>();
+  const add = (url: string) => {
+    const canonical = canonicalUrl(url);
+    if (canonical && !seen.has(canonical)) {
+      seen.add(canonical);
+      found.push({ url: url.trim(), canonicalUrl: canonical });
+    }
+  };
+  let anchorDepth = 0;
+  const parser = new Parser(
+    {
+      onopentag(name, attributes) {
+        if (name !== "a") return;
+        anchorDepth += 1;
+        if (attributes.href) add(attributes.href);
+      },
+      onclosetag(name) {
+        if (name === "a" && anchorDepth > 0) anchorDepth -= 1;
+      },
+      ontext(text) {
+        if (anchorDepth > 0) return;
+        for (const match of linkify.match(text) ?? []) {
+          if (match.schema === "http:" || match.schema === "https:" || match.schema === "") add(match.url);
+        }
+      },
+    },
+    { decodeEntities: true },
+  );
+  parser.write(html);
+  parser.end();
+  return found;
+}
