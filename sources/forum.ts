@@ -35,6 +35,8 @@ export interface PostRecord {
   bodyHtml: string;
   createdAt: Date;
   editedAt: Date | null;
+  /** The post's citations, when the adapter could include them at no extra cost (saves a lookup). */
+  citations?: CitationRecord[];
 }
 
 export interface AuthorRecord {

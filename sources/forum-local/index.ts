@@ -37,6 +37,8 @@ interface ThreadRow {
 interface PostRow {
   id: number; thread_id: number; author_id: number; position: number;
   body_html: string; created_at: string; edited_at: string | null;
+  /** JSON [[url, canonicalUrl], …] when the query folded citations in. */
+  _citations?: string;
 }
 interface AuthorRow { id: number; username: string; name: string; bio: string; joined_at: string }
 
@@ -50,7 +52,15 @@ const toThread = (r: ThreadRow): ThreadRecord => ({
 const toPost = (r: PostRow): PostRecord => ({
   id: String(r.id), threadId: String(r.thread_id), authorId: String(r.author_id), position: r.position,
   bodyHtml: r.body_html, createdAt: new Date(r.created_at), editedAt: r.edited_at ? new Date(r.edited_at) : null,
+  ...(r._citations !== undefined
+    ? { citations: (JSON.parse(r._citations) as [string, string][]).map(([url, canonicalUrl]) => ({ url, canonicalUrl })) }
+    : {}),
 });
+
+// Pages of posts carry each post's citations (one subquery per page row), so a thread page with its
+// citations is one statement, not two.
+const WITH_CITATIONS = `(SELECT json_group_array(json_array(url, canonical_url)) FROM
+  (SELECT url, canonical_url FROM post_citations c WHERE c.post_id = ranked.id ORDER BY ordinal)) AS _citations`;
 const toAuthor = (r: AuthorRow): AuthorRecord => ({
   id: String(r.id), username: r.username, name: r.name, bio: r.bio, joinedAt: new Date(r.joined_at),
 });
@@ -61,21 +71,25 @@ const THREADS_BY_FORUM: ListSpec<ThreadRow, ThreadRecord> = {
 };
 const POSTS_BY_THREAD: ListSpec<PostRow, PostRecord> = {
   table: "posts", parentColumn: "thread_id", orderBy: ["position"], direction: "ASC",
+  extraSelect: WITH_CITATIONS,
   toRecord: toPost, cursorOf: (r) => [r.position],
 };
 // Citation pages list posts, so they read posts joined to the citation index (SQLite flattens the subquery).
 const POSTS_CITING_URL: ListSpec<PostRow, PostRecord> = {
   table: "(SELECT p.*, c.canonical_url FROM posts p JOIN post_citations c ON c.post_id = p.id)",
   parentColumn: "canonical_url", orderBy: ["created_at", "id"], direction: "DESC",
+  extraSelect: WITH_CITATIONS,
   toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
 };
 const RECENT_POSTS: ListSpec<PostRow, PostRecord> = {
   table: "(SELECT p.*, '*' AS everything FROM posts p)",
   parentColumn: "everything", orderBy: ["created_at", "id"], direction: "DESC",
+  extraSelect: WITH_CITATIONS,
   toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
 };
 const POSTS_BY_AUTHOR: ListSpec<PostRow, PostRecord> = {
   table: "posts", parentColumn: "author_id", orderBy: ["created_at", "id"], direction: "DESC",
+  extraSelect: WITH_CITATIONS,
   toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
 };
 

@@ -8,6 +8,8 @@ export interface ListSpec<Row, T> {
   /** Columns of the sort key, most significant first; the last one must be unique within a parent. */
   orderBy: readonly string[];
   direction: "ASC" | "DESC";
+  /** Extra SQL select expressions over the page's rows only (alias `ranked`), e.g. related data folded in. */
+  extraSelect?: string;
   toRecord(row: Row): T;
   cursorOf(row: Row): CursorKey;
 }
@@ -84,7 +86,7 @@ function queryPages<Row extends object, T>(
     ), ranked AS (
       SELECT base.*, ROW_NUMBER() OVER (PARTITION BY ${spec.parentColumn}, _in ORDER BY ${rankOrder}) AS _rn FROM base
     )
-    SELECT * FROM ranked WHERE (_in = 1 AND _rn <= ?) OR (_in = 0 AND _rn = 1)
+    SELECT ranked.*${spec.extraSelect ? `, ${spec.extraSelect}` : ""} FROM ranked WHERE (_in = 1 AND _rn <= ?) OR (_in = 0 AND _rn = 1)
     ORDER BY ${spec.parentColumn}, _in DESC, _rn`;
   const rows = db.all<PagedRow>(sql, [...params, ...parentIds, Math.min(limit + 1, Number.MAX_SAFE_INTEGER)]);
   const byParent = new Map<string, PagedRow[]>();

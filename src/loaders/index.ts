@@ -92,6 +92,7 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
 
   const thread = byId((ids) => source.threadsByIds(ids));
   const post = byId((ids) => source.postsByIds(ids));
+  const citations = new DataLoader<string, CitationRecord[]>((ids) => source.citationsByPosts(ids), { batch });
 
   // Objects that arrive inside a page are primed into the by-id loaders, so `post.thread` or a later
   // `node(id)` for them costs no second statement.
@@ -104,7 +105,11 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
         const results = await fn(requests);
         for (const result of results) {
           if (result instanceof Error) continue;
-          for (const edge of result.edges) prime.prime(edge.node.id, edge.node);
+          for (const edge of result.edges) {
+            prime.prime(edge.node.id, edge.node);
+            const cited = (edge.node as { citations?: CitationRecord[] }).citations;
+            if (cited) citations.prime(edge.node.id, cited);
+          }
         }
         return results;
       },
@@ -120,7 +125,7 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
     threadPagesByForum: pages((r) => source.threadPagesByForum(r), thread),
     postPagesByThread: pages((r) => source.postPagesByThread(r), post),
     postPagesByAuthor: pages((r) => source.postPagesByAuthor(r), post),
-    citations: new DataLoader((ids) => source.citationsByPosts(ids), { batch }),
+    citations,
     citingPostPages: pages((r) => source.citingPostPages(r), post),
     citedUrlsByThread: new DataLoader((r) => source.citedUrlsByThread(r), { cacheKeyFn: pageKey, batch }),
     recentPostPages: pages((r) => source.recentPostPages(r), post),

@@ -6,7 +6,7 @@ import type { GraphQLFormattedError } from "graphql";
 import type { ForumSource } from "../../sources/forum.js";
 import { createLocalForumSource, localForumFile } from "../../sources/forum-local/index.js";
 import { buildCrosswireSchema } from "../../schema/build.js";
-import { createCache } from "../cache/index.js";
+import { createCache, type SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
 import { ErrorCode } from "../errors.js";
@@ -24,6 +24,8 @@ export interface Gateway {
   readonly httpServer: http.Server;
   readonly forums: ReadonlyMap<string, ForumSource>;
   readonly news: News;
+  /** The embedded keyv store (tests count its statements). */
+  readonly cacheStore: SqliteKeyvStore;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<AddressInfo>;
   /** Graceful stop: refuse new connections, finish in-flight requests, then close stores. */
@@ -160,6 +162,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     httpServer,
     forums,
     news,
+    cacheStore: cache.store,
     listen() {
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
