@@ -5,11 +5,18 @@ import { printCrosswireSchema, SCHEMA_FILE } from "../schema/build.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { createGateway } from "./server/index.js";
+import { OpmlError } from "./opml/index.js";
+import { importOpmlIntoConfig, sourcesFromOpmlFile } from "./opml/import.js";
+
+class UsageError extends Error {}
 
 const USAGE = `Usage: crosswire [command]
 
 Commands:
   serve          start the gateway (default); configured by environment variables and CROSSWIRE_CONFIG
+  import-opml FILE [CONFIG]
+                 add the subscriptions of an OPML file to the sources of a JSON config file
+                 (default: $CROSSWIRE_CONFIG, else ./crosswire.json; created if missing)
   emit-schema    write the GraphQL schema the code defines to schema/schema.graphql
   help           show this text
 `;
@@ -17,7 +24,9 @@ Commands:
 async function serve(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config);
-  const gateway = await createGateway({ config, logger });
+  const opml = sourcesFromOpmlFile(config);
+  for (const skipped of opml.skipped) logger.warn({ opmlFile: config.opmlFile, ...skipped }, "OPML subscription skipped");
+  const gateway = await createGateway({ config, logger, extraSources: opml.sources });
   const address = await gateway.listen();
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   logger.info(
@@ -54,6 +63,20 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve();
+    case "import-opml": {
+      const file = argv[1];
+      if (!file) throw new UsageError("import-opml needs the path of an OPML file");
+      const target = argv[2] ?? process.env.CROSSWIRE_CONFIG ?? "crosswire.json";
+      const defaults = loadConfig({}).sources;
+      const { sources, skipped } = importOpmlIntoConfig(file, target, defaults);
+      for (const s of sources) process.stdout.write(`added   ${s.id}  ${s.url}\n`);
+      for (const s of skipped) process.stdout.write(`skipped ${s.title}  ${s.url}: ${s.reason}\n`);
+      process.stdout.write(`${sources.length} added, ${skipped.length} skipped; wrote ${target}\n`);
+      if (!process.env.CROSSWIRE_CONFIG || process.env.CROSSWIRE_CONFIG !== target) {
+        process.stdout.write(`start the gateway with CROSSWIRE_CONFIG=${target} to use it\n`);
+      }
+      return;
+    }
     case "emit-schema":
       await writeFile(SCHEMA_FILE, await printCrosswireSchema());
       process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
@@ -70,6 +93,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof OpmlError) {
+    process.stderr.write(`crosswire: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   if (err instanceof ConfigError) {
     process.stderr.write(`crosswire: ${err.message}\n`);
     process.exitCode = 2;

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -81,3 +81,40 @@ describe("crosswire CLI", () => {
   });
 });
 
+
+describe("crosswire import-opml", () => {
+  it("adds an OPML file's feeds to the config file, and the gateway started on it lists them", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "crosswire-opml-"));
+    const configFile = path.join(dir, "crosswire.json");
+    writeFileSync(configFile, JSON.stringify({ pagination: { maxFirst: 50 } }));
+    const opml = fromRoot("test", "fixtures", "opml", "feedly-export.opml");
+    const run = spawnSync(process.execPath, [CLI, "import-opml", opml, configFile], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/5 added, 0 skipped/);
+    const written = JSON.parse(readFileSync(configFile, "utf8"));
+    expect(written.pagination).toEqual({ maxFirst: 50 }); // the rest of the file is kept
+    expect(written.sources).toHaveLength(4 + 5); // the default sources stay, the feeds are added
+
+    const again = spawnSync(process.execPath, [CLI, "import-opml", opml, configFile], { encoding: "utf8" });
+    expect(again.stdout).toMatch(/0 added, 5 skipped/);
+
+    const cli = startCli({ CROSSWIRE_DATA_DIR: dir, CROSSWIRE_CONFIG: configFile, CROSSWIRE_DEMO_FEEDS: "false" });
+    const port = await cli.listening;
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ sources { slug url health { status } } }" }),
+    });
+    const slugs = (await res.json()).data.sources.map((s: any) => s.slug);
+    expect(slugs).toHaveLength(9);
+    expect(slugs.slice(0, 4)).toEqual(["aljazeera", "bbc-world", "guardian-world", "npr-world"]);
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
+  });
+
+  it("refuses a file that is not OPML with a sentence and exit code 2", () => {
+    const run = spawnSync(process.execPath, [CLI, "import-opml", fromRoot("test", "fixtures", "opml", "not-opml.xml"), path.join(tmpdir(), "x.json")], { encoding: "utf8" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/not an OPML document/);
+  });
+});
