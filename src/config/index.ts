@@ -99,6 +99,18 @@ const ConfigSchema = z
       })
       .strict()
       .default({ timeoutMs: 15_000, connectTimeoutMs: 5_000, maxRedirects: 5, allowPrivateNetworks: false, allowHosts: [], userAgent: "crosswire/0.1 (+https://github.com/crosswire/crosswire)" }),
+    syndication: z
+      .object({
+        /** Absolute base URL of this gateway as feed readers reach it (links in feeds); default http://localhost:<port>. */
+        publicUrl: httpUrl.optional(),
+        maxAgeSeconds: z.number().int().min(0).max(86_400).default(300),
+        defaultLimit: z.number().int().min(1).max(500).default(50),
+        maxLimit: z.number().int().min(1).max(500).default(500),
+        /** Persisted GraphQL operations that may be published as feeds at /feeds/q/<id>.<format>. */
+        operations: z.record(z.string().regex(SOURCE_ID), z.string().min(1).max(20_000)).default({}),
+      })
+      .strict()
+      .prefault({}),
     /** Bearer token for admin mutations (refreshSource, refreshAllSources); unset disables them. */
     adminToken: z.string().min(16, "must be at least 16 characters").optional(),
   })

@@ -12,6 +12,7 @@ import type { Context } from "../context.js";
 import { ErrorCode } from "../errors.js";
 import { createLoaders, type LoaderOptions } from "../loaders/index.js";
 import { createNews, type News } from "../news/index.js";
+import { createSyndication } from "../syndication/index.js";
 import { isAdminRequest } from "./auth.js";
 import type { FeedSourceConfig } from "../../sources/news.js";
 import type { Logger } from "../logger.js";
@@ -50,8 +51,9 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   await news.ingestDemoFeeds();
 
   const httpServer = http.createServer();
+  const schema = await buildCrosswireSchema();
   const apollo = new ApolloServer<Context>({
-    schema: await buildCrosswireSchema(),
+    schema,
     introspection: true,
     csrfPrevention: true,
     // src/cli.ts owns SIGINT/SIGTERM: Apollo's own handler would re-raise the signal after its stop().
@@ -65,6 +67,13 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     logger,
   });
   await apollo.start();
+
+  const syndication = createSyndication({
+    config,
+    logger,
+    schema,
+    newContext: () => ({ config, logger, forums, news, loaders: createLoaders(forums, news.store, loaderOptions), isAdmin: false }),
+  });
 
   const contextFor = async (headers: HeaderMap): Promise<Context> => ({
     config,
@@ -127,6 +136,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     if (req.method !== "GET" && req.method !== "HEAD") {
       return sendText(res, 405, "Method not allowed\n", { allow: "GET, HEAD" });
     }
+    if (await syndication.handle(req, res)) return;
     if (pathname === "/healthz") {
       const body = JSON.stringify({ status: "ok" });
       res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
