@@ -2,7 +2,7 @@ import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../sou
 import { Author, Forum, Post, Thread } from "../schema/forum.js";
 import { toGlobalId } from "../src/ids/index.js";
 import type { ArticleRecord, FeedSourceConfig, SourceHealthRecord } from "../sources/news.js";
-import { Article, Source, type SourceKind } from "../schema/news.js";
+import { Article, FieldOrigin, Source, type FieldProvenance, type SourceKind } from "../schema/news.js";
 
 /** Adapter records → schema objects, with global IDs carrying the source id. */
 
@@ -48,5 +48,15 @@ export function toArticle(r: ArticleRecord): Article {
     id: toGlobalId("Article", "news", r.key), key: r.key, rawSummary: r.summaryHtml, sourceIds: r.sourceIds,
     url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, author: r.author,
     publishedAt: date(r.publishedAt), updatedAt: date(r.updatedAt), imageUrl: r.imageUrl, categories: r.categories,
+    provenance: provenanceOf(r),
   });
+}
+
+const ARTICLE_FIELDS = ["url", "title", "summaryHtml", "author", "publishedAt", "updatedAt", "imageUrl"] as const;
+
+function provenanceOf(r: ArticleRecord): FieldProvenance[] {
+  return ARTICLE_FIELDS.filter((f) => r[f] !== null).map((f) => ({
+    field: f === "summaryHtml" ? "summary" : f,
+    origin: (r.provenance?.[f] ?? "feed") === "page" ? FieldOrigin.PAGE : FieldOrigin.FEED,
+  }));
 }

@@ -2,14 +2,16 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, InputType, Int, Mut
 import type { IndexEntry } from "../src/articles/store.js";
 import { ALL_SOURCES, compareEntries } from "../src/articles/store.js";
 import type { Context } from "../src/context.js";
-import { BadUserInputError, UnauthenticatedError } from "../src/errors.js";
+import { BadUserInputError, ErrorCode, UnauthenticatedError, UnfurlError } from "../src/errors.js";
 import { htmlToText, sanitizeHtml } from "../src/html/index.js";
 import { decodeIdArgument } from "../src/ids/index.js";
 import { canonicalUrl } from "../src/urls/index.js";
 import { emptyHealth } from "../sources/rss/index.js";
 import type { ArticleRecord } from "../sources/news.js";
 import { Post, PostConnection, Thread } from "../schema/forum.js";
-import { Article, ArticleConnection, Citation, CitedStory, HealthStatus, RiverConnection, Source, SourceHealth } from "../schema/news.js";
+import {
+  Article, ArticleConnection, Citation, CitationStatus, CitedStory, HealthStatus, RiverConnection, Source, SourceHealth,
+} from "../schema/news.js";
 import { DateTime } from "../schema/scalars.js";
 import { toArticle, toPost, toSource } from "./mappers.js";
 import { ConnectionArgs, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
@@ -164,6 +166,24 @@ export class ArticleResolver {
     return record ? toArticle(record) : null;
   }
 
+  @Query(() => Article, {
+    nullable: true,
+    description: "The article for any http(s) URL: from the store, else by fetching the page and reading its metadata.",
+  })
+  async unfurl(@Arg("url", () => String) url: string, @Ctx() ctx: Context): Promise<Article | null> {
+    const key = canonicalUrl(url);
+    if (!key) throw new BadUserInputError("url", "expected an absolute http(s) URL");
+    const known = await ctx.loaders.news.article.load(key);
+    if (known) return toArticle(known);
+    if (!ctx.news.unfurler) throw new UnfurlError(ErrorCode.UNFURL_FAILED, key, "unfurling is disabled (unfurl.enabled)");
+    const result = await ctx.news.unfurler.unfurl(key);
+    if (result.status === "BLOCKED") throw new UnfurlError(ErrorCode.UNFURL_BLOCKED, key, result.error ?? "blocked");
+    if (result.status !== "RESOLVED") throw new UnfurlError(ErrorCode.UNFURL_FAILED, key, result.error ?? "failed");
+    ctx.loaders.news.article.clear(result.articleKey!); // the miss above is memoized; the unfurl just stored it
+    const record = await ctx.loaders.news.article.load(result.articleKey!);
+    return record ? toArticle(record) : null;
+  }
+
   @Query(() => ArticleConnection, { description: "Stored articles, newest first." })
   async articles(
     @Args(() => ConnectionArgs) args: ConnectionArgs,
@@ -232,12 +252,24 @@ export class PostCitationsResolver {
   }
 }
 
+const resolveCitation = (ctx: Context, canonical: string) => ctx.loaders.news.citation.load(canonical);
+
 @Resolver(() => Citation)
 export class CitationResolver {
-  @FieldResolver(() => Article, { nullable: true, description: "Null until a feed or an unfurl has told the gateway about this URL." })
+  @FieldResolver(() => Article, { nullable: true, description: "The story; null while PENDING, or when BLOCKED or FAILED (see `status`)." })
   async article(@Root() citation: Citation, @Ctx() ctx: Context): Promise<Article | null> {
-    const record = await ctx.loaders.news.article.load(citation.articleKey);
+    const { record } = await resolveCitation(ctx, citation.articleKey);
     return record ? toArticle(record) : null;
+  }
+
+  @FieldResolver(() => CitationStatus, { description: "Whether the article is known, so a frontend can say why a link has no card." })
+  async status(@Root() citation: Citation, @Ctx() ctx: Context): Promise<CitationStatus> {
+    return (await resolveCitation(ctx, citation.articleKey)).status as CitationStatus;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "Why the citation is BLOCKED, FAILED or PENDING." })
+  async error(@Root() citation: Citation, @Ctx() ctx: Context): Promise<string | null> {
+    return (await resolveCitation(ctx, citation.articleKey)).error;
   }
 }
 

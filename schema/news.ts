@@ -102,6 +102,35 @@ export class Article extends Node {
 
   @Field(() => [String])
   categories!: string[];
+
+  @Field(() => [FieldProvenance], { description: "For each field that has a value, whether a feed or the page supplied it." })
+  provenance!: FieldProvenance[];
+}
+
+export enum CitationStatus {
+  RESOLVED = "RESOLVED",
+  PENDING = "PENDING",
+  BLOCKED = "BLOCKED",
+  FAILED = "FAILED",
+}
+registerEnumType(CitationStatus, {
+  name: "CitationStatus",
+  description: "RESOLVED: the article is known. PENDING: its page is still being fetched (ask again shortly). BLOCKED: the URL is not allowed (private address, bad scheme). FAILED: the page could not be fetched or read.",
+});
+
+export enum FieldOrigin {
+  FEED = "FEED",
+  PAGE = "PAGE",
+}
+registerEnumType(FieldOrigin, { name: "FieldOrigin", description: "Where an article field came from: a feed item, or the page itself (unfurl)." });
+
+@ObjectType({ description: "Which adapter supplied one field of an article." })
+export class FieldProvenance {
+  @Field(() => String)
+  field!: string;
+
+  @Field(() => FieldOrigin)
+  origin!: FieldOrigin;
 }
 
 @ObjectType({ description: "A link cited in a post, with the story it names when the gateway knows it." })

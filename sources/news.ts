@@ -52,6 +52,8 @@ export interface ArticleRecord {
   firstSeenAt: string;
   /** Set when a stored article changed after it was first stored. */
   changedAt: string | null;
+  /** Field name → who supplied it: a feed item, or the page itself (unfurl). Missing on records stored before unfurling existed: all "feed". */
+  provenance?: Record<string, "feed" | "page">;
 }
 
 export type HealthStatus = "OK" | "PENDING" | "DEGRADED" | "FAILING" | "DISABLED";

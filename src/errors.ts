@@ -9,6 +9,8 @@ export const ErrorCode = {
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
   SOURCE_UNAVAILABLE: "SOURCE_UNAVAILABLE",
   UNAUTHENTICATED: "UNAUTHENTICATED",
+  UNFURL_BLOCKED: "UNFURL_BLOCKED",
+  UNFURL_FAILED: "UNFURL_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -21,6 +23,10 @@ export function httpStatusFor(code: ErrorCode): number {
       return 503;
     case ErrorCode.UNAUTHENTICATED:
       return 401;
+    case ErrorCode.UNFURL_BLOCKED:
+      return 403;
+    case ErrorCode.UNFURL_FAILED:
+      return 502;
     case ErrorCode.INTERNAL_SERVER_ERROR:
       return 500;
   }
@@ -48,5 +54,12 @@ export class SourceUnavailableError extends GraphQLError {
 export class UnauthenticatedError extends GraphQLError {
   constructor(message: string) {
     super(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+  }
+}
+
+/** An unfurl that was refused (blocked address or scheme) or failed upstream; the message says why. */
+export class UnfurlError extends GraphQLError {
+  constructor(code: typeof ErrorCode.UNFURL_BLOCKED | typeof ErrorCode.UNFURL_FAILED, url: string, reason: string) {
+    super(`Could not unfurl ${url}: ${reason}`, { extensions: { code, url } });
   }
 }

@@ -11,8 +11,8 @@ const CLI = fromRoot("dist", "src", "cli.js");
 
 function startCli(env: Record<string, string>) {
   const child = spawn(process.execPath, [CLI, "serve"], {
-    // CROSSWIRE_POLL=false: the default sources are real feeds, and tests never reach beyond loopback.
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", CROSSWIRE_POLL: "false", ...env },
+    // The default sources are real feeds and cited links are real sites: tests never reach beyond loopback.
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", CROSSWIRE_POLL: "false", CROSSWIRE_UNFURL: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

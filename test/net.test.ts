@@ -61,6 +61,7 @@ describe("successful fetches", () => {
       charset: "iso-8859-1",
       etag: '"v1"',
       lastModified: "Fri, 20 Nov 2026 07:40:00 GMT",
+      bodySkipped: false,
     });
     const sent = server.requests.at(-1)!.headers;
     expect(sent["user-agent"]).toBe("crosswire-test/1");

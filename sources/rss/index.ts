@@ -136,5 +136,17 @@ export function emptyHealth(): SourceHealthRecord {
 }
 
 function describeFetchError(err: FetchError): string {
-  return err.message;
+  // src/net names its own option; the setting an admin can change for feeds is news.maxFeedBytes.
+  let message = err.code === "TOO_LARGE" ? err.message.replace("(net.maxBytes)", "(news.maxFeedBytes)") : err.message;
+  if (err.code === "HTTP_STATUS" && err.retryAfterMs !== undefined) {
+    message += `; the server asked to wait ${waitText(err.retryAfterMs)} before trying again`;
+  }
+  return message;
+}
+
+function waitText(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
 }

@@ -38,7 +38,8 @@ function jsonItem(item: Record<string, unknown>): ParsedItem {
     guid: text(item.id) ?? (typeof item.id === "number" ? String(item.id) : null),
     link: text(item.url) ?? text(item.external_url),
     title: text(item.title),
-    summaryHtml: text(item.summary) ?? text(item.content_html) ?? escapeText(text(item.content_text)),
+    // "summary" and "content_text" are plain text in JSON Feed; only "content_html" is HTML.
+    summaryHtml: escapeText(text(item.summary)) ?? text(item.content_html) ?? escapeText(text(item.content_text)),
     author: firstAuthor ? text(firstAuthor.name) : null,
     publishedAt: date("date_published"),
     updatedAt: date("date_modified"),

@@ -19,6 +19,8 @@ class TolerantParser extends Parser {
     const item = (Parser.prototype as unknown as { parseItemAtom(e: unknown): Record<string, unknown> }).parseItemAtom.call(this, copy);
     item.crosswirePublished = text(entry.published);
     item.crosswireUpdated = text(entry.updated);
+    // rss-parser reads no categories from Atom entries; `<category term="…"/>` elements are read by list().
+    item.crosswireCategories = entry.category;
     return item;
   }
 }
@@ -28,9 +30,18 @@ declare module "rss-parser" {
   }
 }
 
-const xmlParser = new TolerantParser({
-  customFields: { item: ["dc:date", "media:content", "media:thumbnail", "updated", "content:encoded"] },
-});
+/**
+ * A new parser for every document: rss-parser keeps one xml2js parser per instance, and after a document
+ * with more than one error that parser is left with its error flag set, so the next document's errors
+ * are ignored and a malformed or entity-laden feed is read leniently instead of rejected.
+ */
+const newXmlParser = () =>
+  new TolerantParser({
+    customFields: {
+      // dc:subject is RSS 1.0's category (repeatable, so every one is kept).
+      item: ["dc:date", ["dc:subject", "dc:subject", { keepArray: true }], "media:content", "media:thumbnail", "updated", "content:encoded"],
+    },
+  });
 
 export class FeedParseError extends Error {
   override name = "FeedParseError";
@@ -39,7 +50,7 @@ export class FeedParseError extends Error {
 /** Parses feed text (already decoded to a string) of any supported format. Throws FeedParseError with a sentence. */
 export async function parseFeed(source: string, contentType: string | null = null): Promise<ParsedFeed> {
   const head = source.slice(0, 4096).replace(/^\uFEFF/, "").trimStart();
-  if (head.length === 0) throw new FeedParseError("the feed is empty");
+  if (head.length === 0) throw new FeedParseError("the address returned an empty response, not a feed");
   if (head.startsWith("{") || (contentType?.includes("json") && !head.startsWith("<"))) {
     try {
       return cap(parseJsonFeed(source));
@@ -53,7 +64,7 @@ export async function parseFeed(source: string, contentType: string | null = nul
   const format = detectXmlFormat(head);
   let output: Record<string, unknown> & { items?: unknown[] };
   try {
-    output = (await xmlParser.parseString(source)) as unknown as typeof output;
+    output = (await newXmlParser().parseString(source)) as unknown as typeof output;
   } catch (err) {
     throw new FeedParseError(describeXmlError((err as Error).message, format));
   }
@@ -118,7 +129,7 @@ function xmlItem(raw: Record<string, unknown>, format: FeedFormat | null): Parse
     publishedAt,
     updatedAt: updatedAt && updatedAt !== publishedAt ? updatedAt : null,
     imageUrl: image,
-    categories: list(raw.categories),
+    categories: list([raw.categories, raw.crosswireCategories, raw["dc:subject"]].flatMap((v) => (Array.isArray(v) ? v : []))),
     warnings,
   };
 }

@@ -30,6 +30,11 @@ export const ALL_SOURCES = "*";
 export class ArticleStore {
   constructor(private readonly keyv: Keyv) {}
 
+  /** The url adapter's writer: see mergePageInto. */
+  mergePage(key: string, page: PageFields, now: Date): Promise<void> {
+    return mergePageInto(this, this.keyv, key, page, now);
+  }
+
   async getMany(keys: readonly string[]): Promise<Array<ArticleRecord | null>> {
     if (keys.length === 0) return [];
     const values = await this.keyv.getMany<ArticleRecord>(keys.map((k) => `a:${k}`));
@@ -104,6 +109,68 @@ export class ArticleStore {
   }
 }
 
+/**
+ * Merges what an unfurled page says into the article stored under `key` (creating it if no feed knows it).
+ * Fields a feed supplied are kept; the page only fills the gaps, and each field it fills is marked "page".
+ */
+export async function mergePageInto(
+  store: ArticleStore,
+  keyv: Keyv,
+  key: string,
+  page: PageFields,
+  now: Date,
+): Promise<void> {
+  const [before] = await store.getMany([key]);
+  const fromPage: Partial<Record<PageField, string | null>> = {
+    url: page.url,
+    title: page.title,
+    summaryHtml: page.summary === null ? null : escapeHtml(page.summary),
+    author: page.author,
+    publishedAt: page.publishedAt,
+    updatedAt: page.modifiedAt,
+    imageUrl: page.imageUrl,
+  };
+  const record: ArticleRecord = before
+    ? { ...before, provenance: { ...(before.provenance ?? {}) } }
+    : {
+        key, url: null, canonicalUrl: key.startsWith("http") ? key : null, title: null, summaryHtml: null, author: null,
+        publishedAt: null, updatedAt: null, imageUrl: null, categories: [], sourceIds: [], guids: {},
+        contentHash: "", firstSeenAt: now.toISOString(), changedAt: null, provenance: {},
+      };
+  let changed = !before;
+  for (const field of PAGE_FIELDS) {
+    const value = fromPage[field];
+    const owner = record.provenance![field] ?? (record[field] !== null ? "feed" : undefined);
+    if (value == null || owner === "feed" || record[field] === value) continue;
+    record[field] = value;
+    record.provenance![field] = "page";
+    changed = true;
+  }
+  if (!changed) return;
+  const writes: Array<{ key: string; value: unknown }> = [{ key: `a:${key}`, value: record }];
+  if (!before) {
+    const [allIndex] = await store.indexes([ALL_SOURCES]);
+    writes.push({ key: `i:${ALL_SOURCES}`, value: mergeIndex(allIndex!, [{ t: sortTime(record), k: key }]) });
+  }
+  await keyv.setMany(writes);
+}
+
+export interface PageFields {
+  url: string;
+  title: string | null;
+  summary: string | null;
+  author: string | null;
+  publishedAt: string | null;
+  modifiedAt: string | null;
+  imageUrl: string | null;
+}
+type PageField = "url" | "title" | "summaryHtml" | "author" | "publishedAt" | "updatedAt" | "imageUrl";
+const PAGE_FIELDS: PageField[] = ["url", "title", "summaryHtml", "author", "publishedAt", "updatedAt", "imageUrl"];
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 export function articleKey(sourceId: string, item: ParsedItem): string {
   const canonical = item.link ? canonicalUrl(item.link) : null;
   if (canonical) return canonical;
@@ -124,11 +191,19 @@ function mergeArticle(before: ArticleRecord | null, key: string, sourceId: strin
   }
   const sourceIds = before.sourceIds.includes(sourceId) ? before.sourceIds : [...before.sourceIds, sourceId];
   const guids = item.guid ? { ...before.guids, [sourceId]: item.guid } : before.guids;
-  // Only the source that first carried the story edits its fields; others only add themselves to it.
-  const owner = before.sourceIds[0] === sourceId;
+  // Only the source that first carried the story edits its fields (or the first feed to carry a story known
+  // only from its page); others only add themselves to it.
+  const owner = before.sourceIds.length === 0 || before.sourceIds[0] === sourceId;
   if (!owner || before.contentHash === hash) return { ...before, sourceIds, guids };
+  // Fields the feed now supplies are the feed's, even where the page had filled them before.
+  const provenance = before.provenance ? { ...before.provenance } : undefined;
+  if (provenance) {
+    for (const [field, value] of Object.entries({ title: item.title, summaryHtml: item.summaryHtml, author: item.author, publishedAt: item.publishedAt, imageUrl: item.imageUrl })) {
+      if (value !== null) delete provenance[field];
+    }
+  }
   return {
-    ...before, sourceIds, guids,
+    ...before, sourceIds, guids, ...(provenance ? { provenance } : {}),
     url: before.url ?? item.link, canonicalUrl: before.canonicalUrl ?? canonical,
     title: item.title ?? before.title, summaryHtml: item.summaryHtml ?? before.summaryHtml, author: item.author ?? before.author,
     publishedAt: item.publishedAt ?? before.publishedAt, updatedAt: item.updatedAt ?? now.toISOString(),

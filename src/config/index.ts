@@ -85,7 +85,7 @@ const ConfigSchema = z
         maxBackoffSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(6 * 3600),
       })
       .strict()
-      .default({ demoFeeds: true, poll: true, maxFeedBytes: 10 * 1024 * 1024, parseWorkers: 1, parseTimeoutMs: 30_000, maxBackoffSeconds: 6 * 3600 }),
+      .prefault({}),
     net: z
       .object({
         timeoutMs: z.number().int().min(100).max(300_000).default(15_000),
@@ -95,21 +95,56 @@ const ConfigSchema = z
         allowPrivateNetworks: z.boolean().default(false),
         /** Host names allowed even when they resolve to private addresses. */
         allowHosts: z.array(z.string().min(1).toLowerCase()).default([]),
+        /** IP addresses allowed although private (per address, not per port). */
+        allowAddresses: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
         userAgent: z.string().min(1).default("crosswire/0.1 (+https://github.com/crosswire/crosswire)"),
+        perHostConcurrency: z.number().int().min(1).max(64).default(4),
+        globalConcurrency: z.number().int().min(1).max(1024).default(32),
+        /** How long a host that answered 403/429/503 without Retry-After is left alone. */
+        hostBackoffSeconds: z.number().int().min(0).max(86_400).default(60),
       })
       .strict()
-      .default({ timeoutMs: 15_000, connectTimeoutMs: 5_000, maxRedirects: 5, allowPrivateNetworks: false, allowHosts: [], userAgent: "crosswire/0.1 (+https://github.com/crosswire/crosswire)" }),
+      .prefault({}),
+    unfurl: z
+      .object({
+        /** Fetch cited pages that no feed carries and read their metadata. */
+        enabled: z.boolean().default(true),
+        /** A fetched page's metadata is fresh this long. */
+        ttlSeconds: z.number().int().min(60).max(30 * 86_400).default(86_400),
+        /** After that, it is still served (and refreshed in the background) this much longer. */
+        staleSeconds: z.number().int().min(0).max(90 * 86_400).default(7 * 86_400),
+        /** A failed unfurl is not retried for this long. */
+        negativeTtlSeconds: z.number().int().min(10).max(86_400).default(600),
+        /** How long a GraphQL request waits for unfurls before answering with status PENDING. */
+        waitMs: z.number().int().min(0).max(60_000).default(3_000),
+        /** Largest page read, after decompression. */
+        maxBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     syndication: z
       .object({
         /** Absolute base URL of this gateway as feed readers reach it (links in feeds); default http://localhost:<port>. */
         publicUrl: httpUrl.optional(),
+        /**
+         * Authority of the tag: URIs (RFC 4151) that are every entry's GUID, e.g. "forum.example.org"; default: the host
+         * of publicUrl. Changing it changes every GUID, so feed readers would show every entry again: set it once.
+         */
+        tagAuthority: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "expected a lower-case DNS name such as forum.example.org")
+          .max(253)
+          .optional(),
+        /** Cache-Control max-age of feed responses (feed readers and proxies may reuse a feed this long). */
         maxAgeSeconds: z.number().int().min(0).max(86_400).default(300),
+        /** Entries per feed page without `?limit=`; `limit` above maxLimit is a 400. */
         defaultLimit: z.number().int().min(1).max(500).default(50),
         maxLimit: z.number().int().min(1).max(500).default(500),
         /** Persisted GraphQL operations that may be published as feeds at /feeds/q/<id>.<format>. */
         operations: z.record(z.string().regex(SOURCE_ID), z.string().min(1).max(20_000)).default({}),
       })
       .strict()
+      .refine((s) => s.defaultLimit <= s.maxLimit, { message: "defaultLimit must not exceed maxLimit" })
       .prefault({}),
     /** Bearer token for admin mutations (refreshSource, refreshAllSources); unset disables them. */
     adminToken: z.string().min(16, "must be at least 16 characters").optional(),
@@ -150,6 +185,7 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }
   { env: "CROSSWIRE_OPML_FILE", key: "opmlFile", kind: "string" },
   { env: "CROSSWIRE_ALLOW_PRIVATE_NETWORKS", key: "net.allowPrivateNetworks", kind: "bool" },
   { env: "CROSSWIRE_ADMIN_TOKEN", key: "adminToken", kind: "string" },
+  { env: "CROSSWIRE_UNFURL", key: "unfurl.enabled", kind: "bool" },
 ];
 
 function parseEnvValue(name: string, raw: string, kind: EnvKind): unknown {

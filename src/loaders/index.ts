@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import type { ArticleStore, IndexEntry } from "../articles/store.js";
 import type { ArticleRecord, SourceHealthRecord } from "../../sources/news.js";
+import type { UnfurlResult, UrlSource } from "../../sources/url/index.js";
 import type {
   AuthorRecord,
   CitationRecord,
@@ -34,6 +35,32 @@ export interface NewsLoaders {
   article: DataLoader<string, ArticleRecord | null>;
   health: DataLoader<string, SourceHealthRecord | null>;
   index: DataLoader<string, IndexEntry[]>;
+  /** Unfurls of cited URLs no feed carries; a result not ready within the wait is PENDING. */
+  unfurl: DataLoader<string, UnfurlResult>;
+  /** A cited canonical URL → its article: from the store, else through an unfurl. */
+  citation: DataLoader<string, CitationResolution>;
+}
+
+export interface CitationResolution extends UnfurlResult {
+  record: ArticleRecord | null;
+}
+
+export interface UnfurlDeps {
+  source: UrlSource | null;
+  waitMs: number;
+}
+
+const DISABLED: UnfurlResult = { status: "FAILED", articleKey: null, error: "unfurling is disabled (unfurl.enabled)" };
+const pending = (waitMs: number): UnfurlResult => ({
+  status: "PENDING", articleKey: null, error: `the page is still being fetched (waited ${waitMs} ms); ask again shortly`,
+});
+
+function withDeadline(task: Promise<UnfurlResult>, waitMs: number): Promise<UnfurlResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<UnfurlResult>((resolve) => {
+    timer = setTimeout(() => resolve(pending(waitMs)), waitMs);
+  });
+  return Promise.race([task, late]).finally(() => clearTimeout(timer));
 }
 
 export interface Loaders {
@@ -59,6 +86,7 @@ export function createLoaders(
   sources: ReadonlyMap<string, ForumSource>,
   store: ArticleStore,
   options: LoaderOptions = {},
+  unfurl: UnfurlDeps = { source: null, waitMs: 0 },
 ): Loaders {
   const built = new Map<string, ForumLoaders>();
   const batch = options.batch ?? true;
@@ -66,6 +94,29 @@ export function createLoaders(
     article: new DataLoader((keys) => store.getMany(keys), { batch }),
     health: new DataLoader((ids) => store.health(ids), { batch }),
     index: new DataLoader((ids) => store.indexes(ids), { batch }),
+    // The fetches themselves are shared process-wide (UrlSource's in-flight map); this loader only makes
+    // one request ask once per URL and bounds how long the request waits.
+    unfurl: new DataLoader<string, UnfurlResult>(
+      (urls) => Promise.all(urls.map((url) => (unfurl.source ? withDeadline(unfurl.source.unfurl(url), unfurl.waitMs) : DISABLED))),
+      { batch },
+    ),
+    citation: new DataLoader<string, CitationResolution>(
+      async (urls) => {
+        const known = await news.article.loadMany(urls);
+        return Promise.all(
+          urls.map(async (url, i) => {
+            const record = known[i];
+            if (record && !(record instanceof Error)) return { status: "RESOLVED" as const, articleKey: url, error: null, record };
+            const unfurled = await news.unfurl.load(url);
+            if (!unfurled.articleKey) return { ...unfurled, record: null };
+            // The miss above is memoized; the unfurl has just stored the article, so ask the store again.
+            news.article.clear(unfurled.articleKey);
+            return { ...unfurled, record: await news.article.load(unfurled.articleKey) };
+          }),
+        );
+      },
+      { batch },
+    ),
   };
   return {
     news,

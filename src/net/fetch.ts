@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { LookupFunction } from "node:net";
 import { readBody } from "./body.js";
 import { FetchError, httpStatusError, redirectLoopError, timeoutError, tooManyRedirectsError } from "./errors.js";
 import { parseContentType } from "./headers.js";
@@ -12,6 +13,7 @@ export interface FetchContext {
   allowHosts: Set<string>;
   filtering: Agents;
   unfiltered: Agents;
+  lookup: LookupFunction | undefined;
 }
 
 /** One fetch under the total timeout: whatever hop or body read is running when it fires is destroyed. */
@@ -46,7 +48,7 @@ async function followRedirects(
     seen.add(target.href);
     // allowHosts is decided on the name before connecting; every other host is checked by address after DNS.
     const agents = context.allowHosts.has(bareHostname(target)) ? context.unfiltered : context.filtering;
-    const res = await openResponse(target, { agents, headers, signal, connectTimeoutMs: options.connectTimeoutMs });
+    const res = await openResponse(target, { agents, headers, signal, connectTimeoutMs: options.connectTimeoutMs, lookup: context.lookup });
     const location = res.headers.location;
     if (!REDIRECTS.has(res.statusCode ?? 0) || location === undefined) {
       return finish(context, target, res, request, signal);
@@ -76,7 +78,12 @@ async function finish(
     res.destroy();
     throw httpStatusError(target, res);
   }
-  const bytes = await readBody(res, { url: target, maxBytes: context.options.maxBytes, signal });
+  if (request.wantBody && !request.wantBody(parseContentType(res.headers["content-type"]).mediaType)) {
+    res.destroy();
+    return { ...result(target, res, Buffer.alloc(0), 200, {}), bodySkipped: true };
+  }
+  const maxBytes = Math.min(request.maxBytes ?? context.options.maxBytes, context.options.maxBytes);
+  const bytes = await readBody(res, { url: target, maxBytes, signal });
   return result(target, res, bytes, 200, {});
 }
 
@@ -109,6 +116,7 @@ function result(
     // A 304 need not repeat the validators; the ones sent are still the current ones then.
     etag: header(res, "etag") ?? sent.etag ?? null,
     lastModified: header(res, "last-modified") ?? sent.lastModified ?? null,
+    bodySkipped: false,
   };
 }
 

@@ -2,6 +2,8 @@ import http from "node:http";
 import https from "node:https";
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
 import { fetchWithDeadline, type FetchContext } from "./fetch.js";
+import type { LookupFunction } from "node:net";
+import { createHostBudget } from "./budget.js";
 import { resolveOptions } from "./options.js";
 
 /**
@@ -24,6 +26,16 @@ export interface FetcherOptions {
   allowPrivateNetworks: boolean;
   /** Hostnames (exact, lower-case) allowed even when they resolve to private addresses. */
   allowHosts?: string[];
+  /** IP addresses allowed even though they are private (e.g. a test's 127.0.0.2); per address, not per port. */
+  allowAddresses?: string[];
+  /** Requests in flight to one host, shared by every caller of this fetcher. Default 4. */
+  perHostConcurrency?: number;
+  /** Requests in flight in all. Default 32. */
+  globalConcurrency?: number;
+  /** How long a host that answered 403/429/503 without Retry-After is left alone. Default 60000. */
+  hostBackoffMs?: number;
+  /** DNS lookup to use instead of the system's (tests inject resolvers that lie). */
+  lookup?: LookupFunction;
 }
 
 export interface FetchRequest {
@@ -33,6 +45,10 @@ export interface FetchRequest {
   /** Validators from an earlier fetch; when given, a 304 answer is a result, not an error. */
   etag?: string | null;
   lastModified?: string | null;
+  /** A lower cap on the decoded body for this request (pages to unfurl need far less than feeds). */
+  maxBytes?: number;
+  /** Whether to read the body for a response of this media type; when false the body is skipped unread. */
+  wantBody?: (contentType: string | null) => boolean;
 }
 
 export interface FetchResult {
@@ -49,6 +65,8 @@ export interface FetchResult {
   /** Validators to send next time. On a 304 without them, the ones that were sent are returned. */
   etag: string | null;
   lastModified: string | null;
+  /** True when `wantBody` declined the body: `bytes` is empty. */
+  bodySkipped: boolean;
 }
 
 export type FetchErrorCode =
@@ -58,7 +76,8 @@ export type FetchErrorCode =
   | "TOO_LARGE"
   | "TOO_MANY_REDIRECTS"
   | "HTTP_STATUS"
-  | "NETWORK";
+  | "NETWORK"
+  | "HOST_BACKOFF";
 
 export interface Fetcher {
   /** Resolves with a FetchResult or rejects with a FetchError; never anything else. */
@@ -72,13 +91,29 @@ export { DEFAULT_ACCEPT, FETCHER_DEFAULTS } from "./options.js";
 /** Options are checked here, once: a bad one throws an Error naming each bad option and what was expected. */
 export function createFetcher(options: Partial<FetcherOptions> & { userAgent?: string } = {}): Fetcher {
   const resolved = resolveOptions(options);
-  const filter = { allowPrivateIPAddress: resolved.allowPrivateNetworks };
+  const filter = { allowPrivateIPAddress: resolved.allowPrivateNetworks, allowIPAddressList: resolved.allowAddresses };
   const context: FetchContext = {
     options: resolved,
     allowHosts: new Set(resolved.allowHosts),
     filtering: { http: new RequestFilteringHttpAgent(filter), https: new RequestFilteringHttpsAgent(filter) },
     // Only for allowHosts: the hostname was checked before connecting, so its addresses are trusted.
     unfiltered: { http: new http.Agent(), https: new https.Agent() },
+    lookup: options.lookup,
   };
-  return { fetch: (request) => fetchWithDeadline(context, request) };
+  const budget = createHostBudget({
+    perHost: resolved.perHostConcurrency,
+    global: resolved.globalConcurrency,
+    defaultBackoffMs: resolved.hostBackoffMs,
+  });
+  return {
+    fetch(request) {
+      let host: string;
+      try {
+        host = new URL(request.url).hostname.toLowerCase();
+      } catch {
+        return fetchWithDeadline(context, request); // rejects with BAD_URL, naming the input
+      }
+      return budget.run(host, request.url, () => fetchWithDeadline(context, request));
+    },
+  };
 }

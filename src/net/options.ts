@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { FetcherOptions } from "./index.js";
 
 /** Feed formats first, generic JSON/XML next, anything else last (a site's HTML page is still worth reading). */
@@ -5,7 +6,7 @@ export const DEFAULT_ACCEPT =
   "application/rss+xml, application/atom+xml, application/feed+json, " +
   "application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5";
 
-export const FETCHER_DEFAULTS: Required<FetcherOptions> = {
+export const FETCHER_DEFAULTS: Required<Omit<FetcherOptions, "lookup">> = {
   userAgent: "crosswire/0.1 (+https://github.com/crosswire)",
   timeoutMs: 15_000,
   connectTimeoutMs: 5_000,
@@ -13,18 +14,29 @@ export const FETCHER_DEFAULTS: Required<FetcherOptions> = {
   maxRedirects: 5,
   allowPrivateNetworks: false,
   allowHosts: [],
+  allowAddresses: [],
+  perHostConcurrency: 4,
+  globalConcurrency: 32,
+  hostBackoffMs: 60_000,
 };
 
-export type ResolvedOptions = Required<FetcherOptions> & { accept: string };
+export type ResolvedOptions = Required<Omit<FetcherOptions, "lookup">> & { accept: string };
 
 /** Defaults filled in and every option checked; throws one Error listing each bad option. */
 export function resolveOptions(options: Partial<FetcherOptions>): ResolvedOptions {
-  const merged = { ...FETCHER_DEFAULTS, ...withoutUndefined(options) };
+  const { lookup: _lookup, ...rest } = options;
+  const merged = { ...FETCHER_DEFAULTS, ...withoutUndefined(rest) };
   const problems = [
     checkInteger("timeoutMs", merged.timeoutMs, 1),
     checkInteger("connectTimeoutMs", merged.connectTimeoutMs, 1),
     checkInteger("maxBytes", merged.maxBytes, 1),
     checkInteger("maxRedirects", merged.maxRedirects, 0),
+    checkInteger("perHostConcurrency", merged.perHostConcurrency, 1),
+    checkInteger("globalConcurrency", merged.globalConcurrency, 1),
+    checkInteger("hostBackoffMs", merged.hostBackoffMs, 0),
+    Array.isArray(merged.allowAddresses) && merged.allowAddresses.every((a) => isIP(a) !== 0)
+      ? null
+      : `allowAddresses: expected an array of IP addresses such as "127.0.0.2", got ${show(merged.allowAddresses)}`,
     typeof merged.allowPrivateNetworks === "boolean"
       ? null
       : `allowPrivateNetworks: expected true or false, got ${show(merged.allowPrivateNetworks)}`,

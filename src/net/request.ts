@@ -1,6 +1,6 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import type { Socket } from "node:net";
+import type { LookupFunction, Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { connectTimeoutError, requestError } from "./errors.js";
 
@@ -13,6 +13,8 @@ export interface HopOptions {
   agents: Agents;
   headers: Record<string, string>;
   connectTimeoutMs: number;
+  /** Replaces DNS resolution (tests). The agent still checks the address it returns, at connect time. */
+  lookup?: LookupFunction | undefined;
   /** Aborted by the fetch's total timeout; its reason is the error to reject with. */
   signal: AbortSignal;
 }
@@ -39,7 +41,12 @@ export function openResponse(url: URL, options: HopOptions): Promise<IncomingMes
     };
     const onAbort = () => fail(signal.reason);
 
-    const req = transport.request(url, { method: "GET", agent, headers: options.headers });
+    const req = transport.request(url, {
+      method: "GET",
+      agent,
+      headers: options.headers,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+    });
     signal.addEventListener("abort", onAbort, { once: true });
     // Stays attached after settling: a destroyed request may still emit an error nobody else listens for.
     req.on("error", (error) => fail(requestError(error, url)));

@@ -1,3 +1,4 @@
+import type { LookupFunction } from "node:net";
 import type Keyv from "keyv";
 import type { FeedSourceConfig, ParsedFeed } from "../../sources/news.js";
 import { createRssSource, PARSE_WORKER_FILE, type FeedParseInput, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
@@ -7,6 +8,7 @@ import type { Logger } from "../logger.js";
 import { createFetcher, type Fetcher } from "../net/index.js";
 import { createWorkerPool, type WorkerPool } from "../workers/pool.js";
 import { createPoller, type Poller } from "./poller.js";
+import { createUrlSource, type UrlSource } from "../../sources/url/index.js";
 
 /** The bundled demo feeds: the outlets the demo forum cites, ingested on first start through the rss adapter. */
 export const DEMO_SOURCES: FeedSourceConfig[] = [
@@ -20,6 +22,8 @@ export interface News {
   store: ArticleStore;
   fetcher: Fetcher;
   parser: WorkerPool<FeedParseInput, ParsedFeed>;
+  /** The url adapter, or null when unfurl.enabled is off. */
+  unfurler: UrlSource | null;
   /** Every feed source, configured and demo, by id (Query.sources lists them in this order). */
   sources: ReadonlyMap<string, FeedSource>;
   /** Ingests the demo feeds not yet stored; awaited before the gateway listens so the first query sees them. */
@@ -30,7 +34,14 @@ export interface News {
   stop(): Promise<void>;
 }
 
-export function createNews(config: Config, keyv: Keyv, logger: Logger, extraSources: FeedSourceConfig[] = []): News {
+export interface NewsOptions {
+  extraSources?: FeedSourceConfig[];
+  /** Test hook: a DNS resolver for the fetcher. */
+  lookup?: LookupFunction;
+}
+
+export function createNews(config: Config, keyv: Keyv, logger: Logger, options: NewsOptions = {}): News {
+  const extraSources = options.extraSources ?? [];
   const store = new ArticleStore(keyv);
   const fetcher = createFetcher({
     userAgent: config.net.userAgent,
@@ -40,6 +51,11 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, extraSour
     maxRedirects: config.net.maxRedirects,
     allowPrivateNetworks: config.net.allowPrivateNetworks,
     allowHosts: config.net.allowHosts,
+    allowAddresses: config.net.allowAddresses,
+    perHostConcurrency: config.net.perHostConcurrency,
+    globalConcurrency: config.net.globalConcurrency,
+    hostBackoffMs: config.net.hostBackoffSeconds * 1000,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
   });
   const parser = createWorkerPool<FeedParseInput, ParsedFeed>(PARSE_WORKER_FILE, {
     size: config.news.parseWorkers,
@@ -54,6 +70,13 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, extraSour
     }
     sources.set(c.id, createRssSource(c, { fetcher, store, parser, logger }));
   }
+  const unfurler = config.unfurl.enabled
+    ? createUrlSource({
+        fetcher, articles: store, keyv, logger,
+        ttlMs: config.unfurl.ttlSeconds * 1000, staleMs: config.unfurl.staleSeconds * 1000,
+        negativeTtlMs: config.unfurl.negativeTtlSeconds * 1000, maxBytes: config.unfurl.maxBytes,
+      })
+    : null;
   const polled = [...sources.values()].filter((s) => !s.config.bundledFile);
   const poller: Poller = createPoller(polled, { maxBackoffSeconds: config.news.maxBackoffSeconds, logger });
 
@@ -61,6 +84,7 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, extraSour
     store,
     fetcher,
     parser,
+    unfurler,
     sources,
     async ingestDemoFeeds() {
       const demo = [...sources.values()].filter((s) => s.config.bundledFile);
@@ -77,6 +101,7 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, extraSour
     },
     async stop() {
       await poller.stop();
+      await unfurler?.settle();
       await parser.close();
     },
   };

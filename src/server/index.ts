@@ -1,5 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, LookupFunction } from "node:net";
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import type { GraphQLFormattedError } from "graphql";
@@ -40,14 +40,16 @@ export interface GatewayOptions {
   loaderOptions?: LoaderOptions;
   /** Sources from outside the config file (an OPML import). */
   extraSources?: FeedSourceConfig[];
+  /** Test hook: DNS resolution for outbound requests. */
+  lookup?: LookupFunction;
 }
 
-export async function createGateway({ config, logger, loaderOptions, extraSources = [] }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, logger, loaderOptions, extraSources = [], lookup }: GatewayOptions): Promise<Gateway> {
   const local = createLocalForumSource({ file: localForumFile(config.dataDir), seedDemo: config.forum.seedDemo });
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
   const forums = new Map<string, ForumSource>([[local.id, local]]);
   const cache = createCache(config.dataDir);
-  const news = createNews(config, cache.keyv, logger, extraSources);
+  const news = createNews(config, cache.keyv, logger, { extraSources, ...(lookup ? { lookup } : {}) });
   await news.ingestDemoFeeds();
 
   const httpServer = http.createServer();
@@ -68,11 +70,12 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   });
   await apollo.start();
 
+  const unfurlDeps = { source: news.unfurler, waitMs: config.unfurl.waitMs };
   const syndication = createSyndication({
     config,
     logger,
     schema,
-    newContext: () => ({ config, logger, forums, news, loaders: createLoaders(forums, news.store, loaderOptions), isAdmin: false }),
+    newContext: () => ({ config, logger, forums, news, loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps), isAdmin: false }),
   });
 
   const contextFor = async (headers: HeaderMap): Promise<Context> => ({
@@ -80,7 +83,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     logger,
     forums,
     news,
-    loaders: createLoaders(forums, news.store, loaderOptions),
+    loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps),
     isAdmin: isAdminRequest(headers.get("authorization"), config.adminToken),
   });
 

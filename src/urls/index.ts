@@ -40,7 +40,8 @@ export function canonicalUrl(raw: string): string | null {
       removeTrailingSlash: true,
       removeSingleSlash: true,
       removeDirectoryIndex: false,
-      removeExplicitPort: true,
+      // normalize-url's option drops every port (:8080 too); the URL parser already drops default ones.
+      removeExplicitPort: false,
       sortQueryParameters: true,
     });
   } catch {
@@ -65,26 +66,35 @@ export function extractLinks(html: string): Array<{ url: string; canonicalUrl: s
     }
   };
   let anchorDepth = 0;
+  // htmlparser2 hands text over in pieces (split at every entity, e.g. the `&amp;` of a query string), so
+  // the text between two tags is collected and searched for bare URLs in one piece.
+  let text = "";
+  const flush = () => {
+    for (const match of linkify.match(text) ?? []) {
+      if (match.schema === "http:" || match.schema === "https:" || match.schema === "") add(match.url);
+    }
+    text = "";
+  };
   const parser = new Parser(
     {
       onopentag(name, attributes) {
+        flush();
         if (name !== "a") return;
         anchorDepth += 1;
         if (attributes.href) add(attributes.href);
       },
       onclosetag(name) {
+        flush();
         if (name === "a" && anchorDepth > 0) anchorDepth -= 1;
       },
-      ontext(text) {
-        if (anchorDepth > 0) return;
-        for (const match of linkify.match(text) ?? []) {
-          if (match.schema === "http:" || match.schema === "https:" || match.schema === "") add(match.url);
-        }
+      ontext(piece) {
+        if (anchorDepth === 0) text += piece;
       },
     },
     { decodeEntities: true },
   );
   parser.write(html);
   parser.end();
+  flush();
   return found;
 }

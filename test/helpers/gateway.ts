@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import type { LookupFunction } from "node:net";
 import path from "node:path";
 import pino from "pino";
 import { loadConfig, type ConfigInput } from "../../src/config/index.js";
@@ -19,12 +20,20 @@ export interface TestGateway {
 /** A real gateway on 127.0.0.1 with a fresh data directory (the demo forum is seeded unless told otherwise). */
 export async function startTestGateway(
   overrides: ConfigInput = {},
-  options: { dataDir?: string; loaderOptions?: LoaderOptions } = {},
+  options: { dataDir?: string; loaderOptions?: LoaderOptions; lookup?: LookupFunction } = {},
 ): Promise<TestGateway> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "crosswire-test-"));
-  // Tests never reach beyond loopback: no default (real) sources, no polling unless a test asks for it.
-  const config = loadConfig({}, { port: 0, host: "127.0.0.1", dataDir, logLevel: "silent", sources: [], ...overrides });
-  const gateway = await createGateway({ config, logger: pino({ level: "silent" }), loaderOptions: options.loaderOptions });
+  // Tests never reach beyond loopback: no default (real) sources, and no unfurling of cited links unless a
+  // test configures `unfurl` itself (with a fake DNS and a fixture server).
+  const config = loadConfig({}, {
+    port: 0, host: "127.0.0.1", dataDir, logLevel: "silent", sources: [], unfurl: { enabled: false }, ...overrides,
+  });
+  const gateway = await createGateway({
+    config,
+    logger: pino({ level: "silent" }),
+    ...(options.loaderOptions ? { loaderOptions: options.loaderOptions } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  });
   const address = await gateway.listen();
   const url = `http://127.0.0.1:${address.port}`;
   return {

@@ -1,0 +1,68 @@
+import { FetchError } from "./errors.js";
+
+/**
+ * Shared politeness for every outbound request of the process: at most `perHost` requests in flight to one
+ * host and `global` in all, queued in arrival order; and a host that answered 403/429/503 is left alone
+ * until its Retry-After (or `defaultBackoffMs`) has passed, instead of being retried blindly.
+ */
+export interface HostBudget {
+  run<T>(host: string, url: string, task: () => Promise<T>): Promise<T>;
+}
+
+export interface BudgetOptions {
+  perHost: number;
+  global: number;
+  defaultBackoffMs: number;
+  now?: () => number;
+}
+
+const BACKOFF_STATUSES = new Set([403, 429, 503]);
+
+export function createHostBudget(options: BudgetOptions): HostBudget {
+  const now = options.now ?? Date.now;
+  const active = new Map<string, number>();
+  let globalActive = 0;
+  const waiting: Array<{ host: string; start: () => void }> = [];
+  const blockedUntil = new Map<string, { until: number; status: number }>();
+
+  const canStart = (host: string) => globalActive < options.global && (active.get(host) ?? 0) < options.perHost;
+
+  function pump(): void {
+    for (let i = 0; i < waiting.length; ) {
+      const entry = waiting[i]!;
+      if (canStart(entry.host)) {
+        waiting.splice(i, 1);
+        entry.start();
+      } else {
+        i += 1;
+      }
+    }
+  }
+
+  return {
+    async run(host, url, task) {
+      const blocked = blockedUntil.get(host);
+      if (blocked && blocked.until > now()) {
+        const at = new Date(blocked.until).toISOString().slice(11, 16);
+        throw new FetchError("HOST_BACKOFF", url, `not asking ${host} again before ${at} UTC: it answered HTTP ${blocked.status}`, {
+          retryAfterMs: blocked.until - now(),
+        });
+      }
+      if (!canStart(host)) await new Promise<void>((start) => waiting.push({ host, start }));
+      active.set(host, (active.get(host) ?? 0) + 1);
+      globalActive += 1;
+      try {
+        return await task();
+      } catch (error) {
+        if (error instanceof FetchError && error.code === "HTTP_STATUS" && BACKOFF_STATUSES.has(error.status ?? 0)) {
+          blockedUntil.set(host, { until: now() + (error.retryAfterMs ?? options.defaultBackoffMs), status: error.status! });
+        }
+        throw error;
+      } finally {
+        active.set(host, (active.get(host) ?? 1) - 1);
+        globalActive -= 1;
+        pump();
+      }
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FeedFormat } from "./model.js";
+
+/**
+ * HTTP semantics of feed responses (RFC 9110, 9111): validators, conditional requests, HEAD.
+ *
+ * ETag: weak, a hash of the route, the canonical query (filters, limit, cursor, variables) and the rendered body.
+ * The body holds every entry with its dates and content, so any change to an entry (even an edit that set no
+ * edit time) changes the ETag, and two URLs never share one. Weak, because the same entries re-rendered by a
+ * newer library version are the same feed to a reader. Last-Modified: the newest change among the entries.
+ */
+
+export const CONTENT_TYPES: Record<FeedFormat | "opml", string> = {
+  rss: "application/rss+xml; charset=utf-8",
+  atom: "application/atom+xml; charset=utf-8",
+  json: "application/feed+json; charset=utf-8",
+  opml: "text/x-opml; charset=utf-8",
+};
+
+export interface Representation {
+  body: string;
+  contentType: string;
+  /** Route path and canonical query: what the ETag covers besides the body. */
+  variant: string;
+  lastModified: Date | null;
+}
+
+export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation, maxAgeSeconds: number): void {
+  const etag = `W/"${createHash("sha256").update(rep.variant).update("\n").update(rep.body).digest("base64url").slice(0, 32)}"`;
+  const headers: Record<string, string> = {
+    etag,
+    "cache-control": `public, max-age=${maxAgeSeconds}`,
+  };
+  if (rep.lastModified) headers["last-modified"] = rep.lastModified.toUTCString();
+
+  if (notModified(req, etag, rep.lastModified)) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  headers["content-type"] = rep.contentType;
+  headers["content-length"] = String(Buffer.byteLength(rep.body));
+  res.writeHead(200, headers);
+  res.end(req.method === "HEAD" ? undefined : rep.body);
+}
+
+/** RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since; ETags compare weakly. */
+function notModified(req: IncomingMessage, etag: string, lastModified: Date | null): boolean {
+  const ifNoneMatch = req.headers["if-none-match"];
+  if (ifNoneMatch !== undefined) {
+    if (ifNoneMatch.trim() === "*") return true;
+    const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+    return ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag));
+  }
+  const ifModifiedSince = req.headers["if-modified-since"];
+  if (ifModifiedSince === undefined || lastModified === null) return false;
+  const since = Date.parse(ifModifiedSince);
+  // HTTP dates have whole seconds; the entry time may not.
+  return Number.isFinite(since) && Math.floor(lastModified.getTime() / 1000) <= Math.floor(since / 1000);
+}

@@ -1,0 +1,52 @@
+import { htmlToText, sanitizeHtml } from "../html/index.js";
+
+/**
+ * Text that goes into feeds. Every string passes through `xmlSafe` (all three formats, so a JSON Feed carries the
+ * same text as the XML ones); HTML passes through the one sanitizer first.
+ */
+
+// Characters XML 1.0 cannot carry at all, not even as character references (XML 1.0 §2.2): C0 controls other
+// than tab/LF/CR, U+FFFE/U+FFFF, and unpaired surrogates (not characters at all, and invalid UTF-8 once encoded).
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_SUMMARY_LENGTH = 300;
+
+export function xmlSafe(text: string): string {
+  return text.replace(NOT_XML_CHAR, "");
+}
+
+/** Cuts at `max` code points (never inside a surrogate pair), ending with an ellipsis when cut. */
+export function cap(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("").trimEnd()}…`;
+}
+
+/**
+ * A title or name as plain text: markup removed (a title is text; `<script>` in a thread title is not a tag a
+ * feed reader should ever see), whitespace collapsed, illegal characters dropped, capped.
+ */
+export function plainText(raw: string, max = MAX_TITLE_LENGTH): string {
+  const text = /[<&]/.test(raw) ? htmlToText(sanitizeHtml(raw)) : raw;
+  return cap(xmlSafe(text).replace(/\s+/g, " ").trim(), max);
+}
+
+/** A category: plain text without angle brackets, which the `feed` library would write raw into Atom attributes. */
+export function categoryText(raw: string): string {
+  return plainText(raw, 100).replace(/[<>]/g, "");
+}
+
+/** Sanitized HTML, safe for every format. */
+export function safeHtml(raw: string): string {
+  // The sanitizer escapes `>` in text and attributes, so `]]>` (which would end a CDATA section) cannot remain.
+  return xmlSafe(sanitizeHtml(xmlSafe(raw)));
+}
+
+/** Plain-text excerpt of already sanitized HTML. */
+export function excerpt(html: string, max = MAX_SUMMARY_LENGTH): string {
+  return cap(htmlToText(html).replace(/\s+/g, " ").trim(), max);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
