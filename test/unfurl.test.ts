@@ -251,7 +251,7 @@ describe("unfurling cited links", () => {
     const d = mkdtempSync(path.join(tmpdir(), "crosswire-unfurl-mixed-"));
     writeThreadWithBodies(path.join(d, "forum.db"), bodies);
     const other = await startTestGateway(
-      { forum: { seedDemo: false }, news: { demoFeeds: false, poll: false }, net: { allowAddresses: ["127.0.0.2"] } },
+      { forum: { seedDemo: false }, news: { demoFeeds: false, poll: false }, net: { allowAddresses: ["127.0.0.2"] }, unfurl: { waitMs: 5000 } },
       { dataDir: d, lookup: dns },
     );
     try {
@@ -266,6 +266,96 @@ describe("unfurling cited links", () => {
     } finally {
       await other.close();
       rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("merging a page into a feed's article", () => {
+  it("a page declaring a feed article's canonical URL fills only the gaps, with provenance per field", async () => {
+    const feedServer = await startFixtureServer({ host: "127.0.0.2" });
+    const d = mkdtempSync(path.join(tmpdir(), "crosswire-unfurl-merge-"));
+    writeThreadWithBodies(path.join(d, "forum.db"), ["<p>no links</p>"]);
+    const port = feedServer.host.split(":")[1];
+    feedServer.serveFile("/rss.xml", path.resolve("test/fixtures/rss/rss2-basic.xml"), { "content-type": "application/rss+xml" });
+    feedServer.route("/amp/harbour-crane", {
+      headers: { "content-type": "text/html" },
+      body: page("A page title that must not win", `<link rel="canonical" href="https://news.fixture.example/2026/11/20/harbour-crane?utm_source=amp"><meta property="og:image" content="https://img.fixture.example/crane.jpg">`),
+    });
+    const g = await startTestGateway(
+      {
+        forum: { seedDemo: false }, news: { demoFeeds: false, poll: false }, net: { allowAddresses: ["127.0.0.2"] },
+        unfurl: { waitMs: 5000 }, adminToken: "merge-test-admin-token",
+        sources: [{ id: "fx", name: "Fixture", url: `http://127.0.0.2:${port}/rss.xml` }],
+      },
+      { dataDir: d, lookup: dns },
+    );
+    try {
+      const refresh = await fetch(`${g.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer merge-test-admin-token" },
+        body: JSON.stringify({ query: "mutation { refreshAllSources { health { status } } }" }),
+      });
+      expect((await refresh.json()).data.refreshAllSources[0].health.status).toBe("OK");
+      const { body } = await g.graphql(`query ($url: String!) { unfurl(url: $url) { canonicalUrl title imageUrl sources { slug } provenance { field origin } } }`, {
+        url: `http://public.test:${port}/amp/harbour-crane`,
+      });
+      expect(body.errors).toBeUndefined();
+      const article = body.data.unfurl;
+      expect(article.canonicalUrl).toBe("https://news.fixture.example/2026/11/20/harbour-crane");
+      expect(article.title).toMatch(/crane/i);
+      expect(article.title).not.toContain("must not win");
+      expect(article.imageUrl).toBe("https://img.fixture.example/crane.jpg");
+      expect(article.sources).toEqual([{ slug: "fx" }]);
+      const origin = Object.fromEntries(article.provenance.map((p: any) => [p.field, p.origin]));
+      expect(origin).toMatchObject({ title: "FEED", imageUrl: "PAGE" });
+      const count = await g.graphql(`{ articles(first: 10) { totalCount } }`);
+      expect(count.body.data.articles.totalCount).toBe(3); // merged, not a fourth article
+    } finally {
+      await g.close();
+      await feedServer.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("unfurl cache", () => {
+  it("serves a stale entry at once and refreshes it in the background; a fresh one costs no fetch", async () => {
+    const { createUrlSource } = await import("../sources/url/index.js");
+    const { default: Keyv } = await import("keyv");
+    const { createFetcher } = await import("../src/net/index.js");
+    const pino = (await import("pino")).default;
+    const server = await startFixtureServer();
+    let version = 1;
+    server.route("/p", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(page(`Version ${version}`));
+    });
+    let clock = Date.parse("2026-11-25T00:00:00Z");
+    const stored: Record<string, string | null> = {};
+    const source = createUrlSource({
+      fetcher: createFetcher({ allowPrivateNetworks: true }),
+      articles: { async mergePage(key, p) { stored[key] = p.title; } },
+      keyv: new Keyv(),
+      logger: pino({ level: "silent" }),
+      ttlMs: 60_000, staleMs: 600_000, negativeTtlMs: 10_000, maxBytes: 100_000,
+      now: () => new Date(clock),
+    });
+    try {
+      const url = server.url("/p");
+      expect((await source.unfurl(url)).status).toBe("RESOLVED");
+      expect(server.hits("/p")).toBe(1);
+      clock += 30_000; // still fresh
+      await source.unfurl(url);
+      expect(server.hits("/p")).toBe(1);
+      version = 2;
+      clock += 60_000; // stale: answered from cache, refreshed behind
+      const stale = await source.unfurl(url);
+      expect(stale.status).toBe("RESOLVED");
+      await source.settle();
+      expect(server.hits("/p")).toBe(2);
+      expect(Object.values(stored)).toContain("Version 2");
+    } finally {
+      await server.close();
     }
   });
 });
