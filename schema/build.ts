@@ -1,8 +1,12 @@
 import "reflect-metadata";
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import {
+  DirectiveLocation, GraphQLBoolean, GraphQLDirective, GraphQLEnumType, GraphQLInt, lexicographicSortSchema, printSchema,
+  type GraphQLSchema,
+} from "graphql";
 import { buildSchema } from "type-graphql";
 import { AuthorResolver, ForumResolver, PostResolver, ThreadResolver } from "../resolvers/forum.js";
 import { NodeResolver } from "../resolvers/node.js";
+import { ForumFeedsResolver, SourceFeedsResolver, ThreadFeedsResolver } from "../resolvers/feeds.js";
 import {
   ArticleResolver, CitationResolver, CitedStoryResolver, PostCitationsResolver, RiverResolver, SourceResolver,
   ThreadCitationsResolver,
@@ -10,6 +14,17 @@ import {
 import { fromRoot } from "../src/paths.js";
 
 export const SCHEMA_FILE = fromRoot("schema", "schema.graphql");
+
+/** Apollo Server's cache-control directive: per-type max ages, read by its cache control plugin. */
+const cacheControlDirective = new GraphQLDirective({
+  name: "cacheControl",
+  locations: [DirectiveLocation.FIELD_DEFINITION, DirectiveLocation.OBJECT, DirectiveLocation.INTERFACE, DirectiveLocation.UNION],
+  args: {
+    maxAge: { type: GraphQLInt },
+    scope: { type: new GraphQLEnumType({ name: "CacheControlScope", values: { PUBLIC: {}, PRIVATE: {} } }) },
+    inheritMaxAge: { type: GraphQLBoolean },
+  },
+});
 
 let built: Promise<GraphQLSchema> | undefined;
 
@@ -20,8 +35,10 @@ export function buildCrosswireSchema(): Promise<GraphQLSchema> {
       NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver,
       SourceResolver, ArticleResolver, PostCitationsResolver, CitationResolver, CitedStoryResolver,
       ThreadCitationsResolver, RiverResolver,
+      ThreadFeedsResolver, ForumFeedsResolver, SourceFeedsResolver,
     ],
     validate: false,
+    directives: [cacheControlDirective],
   });
   return built;
 }

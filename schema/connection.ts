@@ -1,5 +1,6 @@
-import { ClassType, Field, Int, ObjectType } from "type-graphql";
+import { ClassType, Directive, Field, Int, ObjectType } from "type-graphql";
 
+@Directive("@cacheControl(inheritMaxAge: true)")
 @ObjectType({ description: "Relay pagination state of a connection." })
 export class PageInfo {
   @Field(() => Boolean)
@@ -29,6 +30,7 @@ export interface ConnectionShape<T> {
 
 /** Declares `<Name>Edge` and `<Name>Connection` object types for a node class (Relay cursor connections). */
 export function connectionTypes<T extends object>(name: string, NodeClass: ClassType<T>) {
+  @Directive("@cacheControl(inheritMaxAge: true)")
   @ObjectType(`${name}Edge`)
   class Edge implements EdgeShape<T> {
     @Field(() => NodeClass)
@@ -38,6 +40,7 @@ export function connectionTypes<T extends object>(name: string, NodeClass: Class
     cursor!: string;
   }
 
+  @Directive("@cacheControl(inheritMaxAge: true)")
   @ObjectType(`${name}Connection`)
   class Connection implements ConnectionShape<T> {
     @Field(() => [Edge])

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType } from "type-graphql";
+import { Directive, Field, Int, ObjectType } from "type-graphql";
 import { connectionTypes } from "./connection.js";
 import { Node } from "./node.js";
 import { DateTime } from "./scalars.js";
@@ -8,6 +8,7 @@ import { DateTime } from "./scalars.js";
  * non-@Field properties (sourceId, key, ...) are what field resolvers need to load related objects.
  */
 
+@Directive("@cacheControl(maxAge: 300)")
 @ObjectType({ implements: Node, description: "A board: a list of threads in one forum source." })
 export class Forum extends Node {
   readonly __typename = "Forum" as const;
@@ -27,6 +28,7 @@ export class Forum extends Node {
   createdAt!: Date;
 }
 
+@Directive("@cacheControl(maxAge: 30)")
 @ObjectType({ implements: Node, description: "A discussion in a forum." })
 export class Thread extends Node {
   readonly __typename = "Thread" as const;
@@ -45,6 +47,7 @@ export class Thread extends Node {
   lastPostedAt!: Date;
 }
 
+@Directive("@cacheControl(maxAge: 30)")
 @ObjectType({ implements: Node, description: "One message in a thread." })
 export class Post extends Node {
   readonly __typename = "Post" as const;
@@ -65,6 +68,7 @@ export class Post extends Node {
   editedAt!: Date | null;
 }
 
+@Directive("@cacheControl(maxAge: 300)")
 @ObjectType({ implements: Node, description: "Someone who writes posts." })
 export class Author extends Node {
   readonly __typename = "Author" as const;

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType, registerEnumType, createUnionType } from "type-graphql";
+import { Directive, Field, Int, ObjectType, registerEnumType, createUnionType } from "type-graphql";
 import { connectionTypes } from "./connection.js";
 import { Post } from "./forum.js";
 import { Node } from "./node.js";
@@ -25,6 +25,7 @@ registerEnumType(HealthStatus, {
   description: "OK: last poll worked. PENDING: not polled yet. DEGRADED: failing lately after earlier successes. FAILING: 3+ failures in a row or never reached. DISABLED: switched off in config.",
 });
 
+@Directive("@cacheControl(maxAge: 0)")
 @ObjectType({ description: "How a source is doing, so a frontend can say it is down instead of silently showing old news." })
 export class SourceHealth {
   @Field(() => HealthStatus)
@@ -46,6 +47,7 @@ export class SourceHealth {
   itemCount!: number;
 }
 
+@Directive("@cacheControl(maxAge: 300)")
 @ObjectType({ implements: Node, description: "A news feed or site that articles come from." })
 export class Source extends Node {
   readonly __typename = "Source" as const;
@@ -72,6 +74,7 @@ export class Source extends Node {
   pollIntervalSeconds!: number;
 }
 
+@Directive("@cacheControl(maxAge: 3600)")
 @ObjectType({ implements: Node, description: "One news story, identified by its canonical URL." })
 export class Article extends Node {
   readonly __typename = "Article" as const;
@@ -124,6 +127,7 @@ export enum FieldOrigin {
 }
 registerEnumType(FieldOrigin, { name: "FieldOrigin", description: "Where an article field came from: a feed item, or the page itself (unfurl)." });
 
+@Directive("@cacheControl(inheritMaxAge: true)")
 @ObjectType({ description: "Which adapter supplied one field of an article." })
 export class FieldProvenance {
   @Field(() => String)
@@ -133,6 +137,7 @@ export class FieldProvenance {
   origin!: FieldOrigin;
 }
 
+@Directive("@cacheControl(maxAge: 60)")
 @ObjectType({ description: "A link cited in a post, with the story it names when the gateway knows it." })
 export class Citation {
   @Field(() => String, { description: "The link as written in the post." })
@@ -144,6 +149,7 @@ export class Citation {
   articleKey!: string;
 }
 
+@Directive("@cacheControl(inheritMaxAge: true)")
 @ObjectType({ description: "A story cited in a thread, with how many of the thread's posts cite it." })
 export class CitedStory {
   @Field(() => String)

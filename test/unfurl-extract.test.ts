@@ -441,6 +441,14 @@ describe("extractPageMetadata: hostile and huge input", () => {
     expect([result.title, result.from.title, result.publishedAt]).toEqual(["Early title", "og:title", null]);
   });
 
+  it("stays linear on 190,000 unclosed elements (htmlparser2's Parser took 22 s on the <div> page)", () => {
+    const started = performance.now();
+    expect(extractPageMetadata(`${"<div>".repeat(190_000)}<title>Deep</title>`, "https://p.example/").title).toBe("Deep");
+    // Inside 190,000 open <svg>s, a <title> is an SVG icon label, not the page's.
+    expect(extractPageMetadata(`${"<svg>".repeat(190_000)}<title>Icon</title>`, "https://p.example/").title).toBeNull();
+    expect(performance.now() - started).toBeLessThan(5000); // ~0.2 s here; a generous bound against slow CI
+  });
+
   it("reads JSON-LD own properties only: __proto__ keys neither leak nor pollute", () => {
     const html = `<script type="application/ld+json">{"__proto__":{"headline":"polluted"},"@type":"NewsArticle","constructor":{"name":"x"}}</script>`;
     const result = extractPageMetadata(html, "https://p.example/");

@@ -35,6 +35,8 @@ export type FeedParserPool = WorkerPool<FeedParseInput, ParsedFeed>;
 export const PARSE_WORKER_FILE = fromRoot("dist", "sources", "rss", "parse-worker.js");
 
 export interface RssSourceDeps {
+  /** Told the outcome of every poll (metrics). */
+  onPoll?: (sourceId: string, outcome: PollOutcome["kind"]) => void;
   fetcher: Fetcher;
   store: ArticleStore;
   parser: FeedParserPool;
@@ -90,37 +92,46 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     return { kind: "failed", error: reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
 
+  const observed = (outcome: PollOutcome): PollOutcome => {
+    deps.onPoll?.(config.id, outcome.kind);
+    return outcome;
+  };
+
   return {
     config,
     async poll() {
-      if (config.bundledFile) {
-        const bytes = await readFile(fromRoot(config.bundledFile));
-        return store(bytes, null, null, { etag: null, lastModified: null });
-      }
-      const health = await currentHealth();
-      const attemptAt = now();
-      try {
-        const response = await deps.fetcher.fetch({ url: config.url, etag: health.etag, lastModified: health.lastModified });
-        if (response.status === 304) {
-          await deps.store.setHealth(config.id, {
-            ...health, status: "OK", lastAttemptAt: attemptAt.toISOString(), lastSuccessAt: attemptAt.toISOString(),
-            consecutiveFailures: 0, lastError: null,
-          });
-          return { kind: "not-modified" };
-        }
-        return await store(response.bytes, response.contentType, response.charset, {
-          etag: response.etag, lastModified: response.lastModified,
-        });
-      } catch (err) {
-        if (err instanceof FetchError) return fail(attemptAt, describeFetchError(err), err.retryAfterMs);
-        log.error({ err }, "unexpected error while polling");
-        return fail(attemptAt, "internal error while polling (see the gateway log)");
-      }
+      return observed(await pollOnce());
     },
     ingest(bytes, contentType, charset) {
-      return store(bytes, contentType, charset, { etag: null, lastModified: null });
+      return store(bytes, contentType, charset, { etag: null, lastModified: null }).then(observed);
     },
   };
+
+  async function pollOnce(): Promise<PollOutcome> {
+    if (config.bundledFile) {
+      const bytes = await readFile(fromRoot(config.bundledFile));
+      return store(bytes, null, null, { etag: null, lastModified: null });
+    }
+    const health = await currentHealth();
+    const attemptAt = now();
+    try {
+      const response = await deps.fetcher.fetch({ url: config.url, etag: health.etag, lastModified: health.lastModified });
+      if (response.status === 304) {
+        await deps.store.setHealth(config.id, {
+          ...health, status: "OK", lastAttemptAt: attemptAt.toISOString(), lastSuccessAt: attemptAt.toISOString(),
+          consecutiveFailures: 0, lastError: null,
+        });
+        return { kind: "not-modified" };
+      }
+      return await store(response.bytes, response.contentType, response.charset, {
+        etag: response.etag, lastModified: response.lastModified,
+      });
+    } catch (err) {
+      if (err instanceof FetchError) return fail(attemptAt, describeFetchError(err), err.retryAfterMs);
+      log.error({ err }, "unexpected error while polling");
+      return fail(attemptAt, "internal error while polling (see the gateway log)");
+    }
+  }
 }
 
 interface Validators {

@@ -43,6 +43,9 @@ export interface UrlSourceOptions {
   negativeTtlMs: number;
   maxBytes: number;
   now?: () => Date;
+  /** Metrics hooks: each fetch's outcome, each cache lookup's result. */
+  onFetch?: (outcome: UnfurlStatus) => void;
+  onCache?: (result: "hit" | "stale" | "miss") => void;
 }
 
 interface CacheEntry extends UnfurlResult {
@@ -86,6 +89,7 @@ export function createUrlSource(options: UrlSourceOptions): UrlSource {
         fetchedAt: at.toISOString(), freshUntil: at.getTime() + options.negativeTtlMs,
       };
     }
+    options.onFetch?.(entry.status);
     const ttl = entry.status === "RESOLVED" ? options.ttlMs + options.staleMs : options.negativeTtlMs;
     await options.keyv.set(`u:${url}`, entry, ttl);
     return { status: entry.status, articleKey: entry.articleKey, error: entry.error };
@@ -103,9 +107,12 @@ export function createUrlSource(options: UrlSourceOptions): UrlSource {
     const cached = await options.keyv.get<CacheEntry>(`u:${url}`);
     if (cached) {
       // Stale but usable: answer now, refresh behind the scenes (stale-while-revalidate).
-      if (cached.status === "RESOLVED" && cached.freshUntil <= now().getTime()) refreshInBackground(url);
+      const stale = cached.status === "RESOLVED" && cached.freshUntil <= now().getTime();
+      options.onCache?.(stale ? "stale" : "hit");
+      if (stale) refreshInBackground(url);
       return { status: cached.status, articleKey: cached.articleKey, error: cached.error };
     }
+    options.onCache?.("miss");
     return fetchAndStore(url);
   }
 

@@ -122,6 +122,20 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    limits: z
+      .object({
+        maxDepth: z.number().int().min(2).max(100).default(12),
+        maxAliases: z.number().int().min(0).max(1000).default(15),
+        maxRootFields: z.number().int().min(1).max(100).default(10),
+        maxDirectives: z.number().int().min(0).max(1000).default(30),
+        maxTokens: z.number().int().min(50).max(100_000).default(3000),
+        /** Lists count by their page size (`first`); see README "Query limits". */
+        maxCost: z.number().int().min(10).max(10_000_000).default(50_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Schema introspection; default: on unless NODE_ENV=production. */
+    introspection: z.boolean().optional(),
     syndication: z
       .object({
         /** Absolute base URL of this gateway as feed readers reach it (links in feeds); default http://localhost:<port>. */
@@ -186,6 +200,7 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }
   { env: "CROSSWIRE_ALLOW_PRIVATE_NETWORKS", key: "net.allowPrivateNetworks", kind: "bool" },
   { env: "CROSSWIRE_ADMIN_TOKEN", key: "adminToken", kind: "string" },
   { env: "CROSSWIRE_UNFURL", key: "unfurl.enabled", kind: "bool" },
+  { env: "CROSSWIRE_INTROSPECTION", key: "introspection", kind: "bool" },
 ];
 
 function parseEnvValue(name: string, raw: string, kind: EnvKind): unknown {

@@ -74,6 +74,8 @@ export interface Loaders {
 export interface LoaderOptions {
   /** Bench-only switch (not a user option): one backend call per key, to measure what batching saves. */
   batch?: boolean;
+  /** Told the size of every batch (metrics). */
+  onBatch?: (loader: string, size: number) => void;
 }
 
 const pageKey = (r: PageRequest) => JSON.stringify([r.parentId, r.first, r.after, r.last, r.before]);
@@ -90,10 +92,11 @@ export function createLoaders(
 ): Loaders {
   const built = new Map<string, ForumLoaders>();
   const batch = options.batch ?? true;
+  const measured = measure(options);
   const news: NewsLoaders = {
-    article: new DataLoader((keys) => store.getMany(keys), { batch }),
-    health: new DataLoader((ids) => store.health(ids), { batch }),
-    index: new DataLoader((ids) => store.indexes(ids), { batch }),
+    article: new DataLoader(measured("article", (keys) => store.getMany(keys)), { batch }),
+    health: new DataLoader(measured("health", (ids) => store.health(ids)), { batch }),
+    index: new DataLoader(measured("index", (ids) => store.indexes(ids)), { batch }),
     // The fetches themselves are shared process-wide (UrlSource's in-flight map); this loader only makes
     // one request ask once per URL and bounds how long the request waits.
     unfurl: new DataLoader<string, UnfurlResult>(
@@ -136,14 +139,26 @@ export function createLoaders(
   };
 }
 
+/** Wraps a batch function so every batch's size reaches `onBatch`. */
+function measure(options: LoaderOptions) {
+  return <K, V>(name: string, fn: (keys: readonly K[]) => Promise<V>) =>
+    options.onBatch
+      ? (keys: readonly K[]) => {
+          options.onBatch!(name, keys.length);
+          return fn(keys);
+        }
+      : fn;
+}
+
 function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders {
   const batch = options.batch ?? true;
-  const byId = <T>(fn: (ids: readonly string[]) => Promise<Array<T | null | Error>>) =>
-    new DataLoader<string, T | null>((ids) => fn(ids), { batch });
+  const measured = measure(options);
+  const byId = <T>(name: string, fn: (ids: readonly string[]) => Promise<Array<T | null | Error>>) =>
+    new DataLoader<string, T | null>(measured(name, fn), { batch });
 
-  const thread = byId((ids) => source.threadsByIds(ids));
-  const post = byId((ids) => source.postsByIds(ids));
-  const citations = new DataLoader<string, CitationRecord[]>((ids) => source.citationsByPosts(ids), { batch });
+  const thread = byId("thread", (ids) => source.threadsByIds(ids));
+  const post = byId("post", (ids) => source.postsByIds(ids));
+  const citations = new DataLoader<string, CitationRecord[]>(measured("citations", (ids) => source.citationsByPosts(ids)), { batch });
 
   // Objects that arrive inside a page are primed into the by-id loaders, so `post.thread` or a later
   // `node(id)` for them costs no second statement.
@@ -169,16 +184,16 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
 
   return {
     source,
-    forum: byId((ids) => source.forumsByIds(ids)),
+    forum: byId("forum", (ids) => source.forumsByIds(ids)),
     thread,
     post,
-    author: byId((ids) => source.authorsByIds(ids)),
+    author: byId("author", (ids) => source.authorsByIds(ids)),
     threadPagesByForum: pages((r) => source.threadPagesByForum(r), thread),
     postPagesByThread: pages((r) => source.postPagesByThread(r), post),
     postPagesByAuthor: pages((r) => source.postPagesByAuthor(r), post),
     citations,
     citingPostPages: pages((r) => source.citingPostPages(r), post),
-    citedUrlsByThread: new DataLoader((r) => source.citedUrlsByThread(r), { cacheKeyFn: pageKey, batch }),
+    citedUrlsByThread: new DataLoader(measured("citedUrlsByThread", (r: readonly PageRequest[]) => source.citedUrlsByThread(r)), { cacheKeyFn: pageKey, batch }),
     recentPostPages: pages((r) => source.recentPostPages(r), post),
   };
 }

@@ -34,8 +34,14 @@ export interface News {
   stop(): Promise<void>;
 }
 
+export interface NewsObserver {
+  upstream(source: string, outcome: string): void;
+  cache(cache: string, result: string): void;
+}
+
 export interface NewsOptions {
   extraSources?: FeedSourceConfig[];
+  observer?: NewsObserver;
   /** Test hook: a DNS resolver for the fetcher. */
   lookup?: LookupFunction;
 }
@@ -68,13 +74,15 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, options: 
       logger.warn({ source: c.id }, "a source with this id is already configured; the later one is ignored");
       continue;
     }
-    sources.set(c.id, createRssSource(c, { fetcher, store, parser, logger }));
+    sources.set(c.id, createRssSource(c, { fetcher, store, parser, logger, onPoll: (id, outcome) => options.observer?.upstream(id, outcome) }));
   }
   const unfurler = config.unfurl.enabled
     ? createUrlSource({
         fetcher, articles: store, keyv, logger,
         ttlMs: config.unfurl.ttlSeconds * 1000, staleMs: config.unfurl.staleSeconds * 1000,
         negativeTtlMs: config.unfurl.negativeTtlSeconds * 1000, maxBytes: config.unfurl.maxBytes,
+        onFetch: (outcome) => options.observer?.upstream("unfurl", outcome.toLowerCase()),
+        onCache: (result) => options.observer?.cache("unfurl", result),
       })
     : null;
   const polled = [...sources.values()].filter((s) => !s.config.bundledFile);

@@ -17,6 +17,11 @@ import { isAdminRequest } from "./auth.js";
 import type { FeedSourceConfig } from "../../sources/news.js";
 import type { Logger } from "../logger.js";
 import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "./http.js";
+import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
+import { apqCache } from "./apq.js";
+import { costPlugin, limitRules, restoreLimitCode } from "./limits.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { metricsPlugin, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
 import { PLAYGROUND_PATH, playgroundLandingPage, readPlaygroundAsset, renderPlayground } from "./playground.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -49,28 +54,52 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
   const forums = new Map<string, ForumSource>([[local.id, local]]);
   const cache = createCache(config.dataDir);
-  const news = createNews(config, cache.keyv, logger, { extraSources, ...(lookup ? { lookup } : {}) });
+  let metrics: Metrics | undefined;
+  const news = createNews(config, cache.keyv, logger, {
+    extraSources,
+    ...(lookup ? { lookup } : {}),
+    observer: {
+      upstream: (source, outcome) => metrics?.upstream.inc({ source, outcome }),
+      cache: (name, result) => metrics?.cache.inc({ cache: name, result }),
+    },
+  });
   await news.ingestDemoFeeds();
 
   const httpServer = http.createServer();
   const schema = await buildCrosswireSchema();
+  metrics = createMetrics(async () => {
+    const ids = [...news.sources.keys()];
+    const health = await news.store.health(ids);
+    return ids.map((source, i) => ({ source, status: health[i]?.status ?? "PENDING", consecutiveFailures: health[i]?.consecutiveFailures ?? 0 }));
+  });
+  const introspection = config.introspection ?? process.env.NODE_ENV !== "production";
   const apollo = new ApolloServer<Context>({
     schema,
-    introspection: true,
+    introspection,
     csrfPrevention: true,
     // src/cli.ts owns SIGINT/SIGTERM: Apollo's own handler would re-raise the signal after its stop().
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: config.debug,
+    validationRules: limitRules(config.limits),
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    persistedQueries: { cache: apqCache(cache.keyv), ttl: 7 * 24 * 3600 },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownTimeoutMs }),
+      ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
       playgroundLandingPage(GRAPHQL_PATH),
+      costPlugin(schema, config.limits, config.pagination.defaultFirst),
+      privateWhenAuthenticatedPlugin(),
+      requestIdPlugin(logger),
+      metricsPlugin(metrics),
     ],
-    formatError: (formatted, error) => maskInternalError(formatted, error, config.debug, logger),
+    formatError: (formatted, error) => formatPublicError(formatted, error, { debug: config.debug, introspection }),
     logger,
   });
   await apollo.start();
 
   const unfurlDeps = { source: news.unfurler, waitMs: config.unfurl.waitMs };
+  const observedMetrics = metrics;
+  loaderOptions = { ...loaderOptions, onBatch: (loader, size) => observedMetrics.batchSize.observe({ loader }, size) };
   const syndication = createSyndication({
     config,
     logger,
@@ -140,6 +169,19 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       return sendText(res, 405, "Method not allowed\n", { allow: "GET, HEAD" });
     }
     if (await syndication.handle(req, res)) return;
+    if (pathname === "/readyz") {
+      const problems = storesReady();
+      const body = JSON.stringify(problems.length ? { status: "unavailable", problems } : { status: "ready" });
+      res.writeHead(problems.length ? 503 : 200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
+    if (pathname === "/metrics") {
+      const body = await observedMetrics.registry.metrics();
+      res.writeHead(200, { "content-type": observedMetrics.registry.contentType, "cache-control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
     if (pathname === "/healthz") {
       const body = JSON.stringify({ status: "ok" });
       res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
@@ -168,6 +210,19 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       return;
     }
     sendText(res, 404, `Not found: ${pathname}\nGraphQL is at ${GRAPHQL_PATH}, the Playground at ${PLAYGROUND_PATH}.\n`);
+  }
+
+  /** Each store answers a trivial query; the list says which did not. */
+  function storesReady(): string[] {
+    const problems: string[] = [];
+    for (const [name, db] of [["forum store", local.database], ["cache store", cache.store.database]] as const) {
+      try {
+        db.get("SELECT 1");
+      } catch (err) {
+        problems.push(`${name}: ${(err as Error).message}`);
+      }
+    }
+    return problems;
   }
 
   let stopping: Promise<void> | undefined;
@@ -202,12 +257,14 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
 }
 
 /**
- * Errors thrown by our code without a code of their own are bugs or backend failures: clients get a
- * generic message (and the stack only with `debug`), the log gets the real one.
+ * What a client may see of an error. Errors thrown by our code without a code of their own are bugs or
+ * backend failures: the client gets a generic message (the real one and the stack only with `debug`);
+ * requestIdPlugin logs the real one once, with the request id. With introspection off, "Did you mean …?"
+ * suggestions are cut, since they would reveal the schema field by field.
  */
-function maskInternalError(formatted: GraphQLFormattedError, error: unknown, debug: boolean, logger: Logger) {
-  const code = formatted.extensions?.code;
-  if (code !== ErrorCode.INTERNAL_SERVER_ERROR || debug) return formatted;
-  logger.error({ err: (error as { originalError?: unknown }).originalError ?? error, path: formatted.path }, "resolver failed");
-  return { ...formatted, message: "Internal server error" };
+function formatPublicError(formatted: GraphQLFormattedError, _error: unknown, options: { debug: boolean; introspection: boolean }) {
+  let out = restoreLimitCode(formatted);
+  if (!options.introspection && / Did you mean .*\?$/.test(out.message)) out = { ...out, message: out.message.replace(/ Did you mean .*\?$/, "") };
+  if (out.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR || options.debug) return out;
+  return { ...out, message: "Internal server error" };
 }

@@ -5,7 +5,7 @@ import { toArticle, toPost, toThread } from "../../resolvers/mappers.js";
 import { toGlobalId } from "../ids/index.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
 import type { FeedEntry } from "./model.js";
-import { categoryText, escapeHtml, excerpt, plainText, safeHtml } from "./text.js";
+import { cap, categoryText, escapeHtml, excerpt, MAX_SUMMARY_LENGTH, plainOf, plainText, safeHtml } from "./text.js";
 
 /**
  * Forum and news objects → feed entries, through the request's loaders (batched: a page of posts costs one
@@ -59,10 +59,11 @@ export async function postEntries(ctx: Context, sourceId: string, posts: PostRec
     const forum = thread ? forums.get(thread.forumId) : undefined;
     const threadId = toGlobalId("Thread", sourceId, post.threadId);
     const body = safeHtml(post.bodyHtml);
+    const text = plainOf(body);
     const cited = citations[i]!;
     const who = author ? plainText(author, 80) : "Someone";
     const title = options.inThread
-      ? `#${post.position} ${who}: ${excerpt(body, 120)}`
+      ? `#${post.position} ${who}: ${cap(text, 120)}`
       : `${who} in “${thread ? plainText(thread.title, 120) : "a thread"}”`;
     return {
       guid: tagUri(ctx.config, toPost(sourceId, post).id),
@@ -74,7 +75,7 @@ export async function postEntries(ctx: Context, sourceId: string, posts: PostRec
       author: author ? plainText(author, 200) : null,
       categories: forum ? [categoryText(forum.name)] : [],
       contentHtml: options.includeCitations && cited.length ? `${body}${citationsHtml(ctx, cited, articles)}` : body,
-      summaryText: excerpt(body),
+      summaryText: cap(text, MAX_SUMMARY_LENGTH),
     };
   });
 }
@@ -104,7 +105,7 @@ export function articleEntries(ctx: Context, records: ArticleRecord[], fallbackL
     return {
       guid: tagUri(ctx.config, toArticle(r).id),
       title: plainText(r.title ?? r.url ?? "(untitled)"),
-      link: isHttpUrl(r.url) ? r.url : fallbackLink(r),
+      link: isHttpUrl(r.canonicalUrl) ? r.canonicalUrl : isHttpUrl(r.url) ? r.url : fallbackLink(r),
       externalUrl: null,
       published,
       updated: changed && Date.parse(changed) > published.getTime() ? new Date(changed) : published,

@@ -3,6 +3,15 @@ import type { GraphQLSchema } from "graphql";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
 import type { Logger } from "../logger.js";
+import { sendText } from "../server/http.js";
+import { forumFeed, sourceFeed, threadFeed } from "./feeds.js";
+import { CONTENT_TYPES, sendRepresentation, type Representation } from "./http.js";
+import { FeedHttpError, type FeedDocument } from "./model.js";
+import { compileOperations, operationFeed, type CompiledOperation } from "./operations.js";
+import { sourcesOpml } from "./opml.js";
+import { renderFeed } from "./render.js";
+import { riverFeed } from "./river.js";
+import { parseRoute, type Route } from "./routes.js";
 
 /** What the syndication routes need: the same per-request context (loaders) as GraphQL, so there is one data path. */
 export interface SyndicationDeps {
@@ -18,10 +27,68 @@ export interface Syndication {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
 
-export function createSyndication(_deps: SyndicationDeps): Syndication {
+export { feedLinks, feedPath } from "./links.js";
+export type { FeedLinks } from "./model.js";
+
+/**
+ * RSS 2.0, Atom 1.0 and JSON Feed 1.1 for threads, boards, sources, the river and saved queries, and the sources as
+ * OPML (routes.ts has the URL grammar). Throws ConfigError at start for a saved query that does not compile.
+ */
+export function createSyndication(deps: SyndicationDeps): Syndication {
+  const { config } = deps;
+  const operations = compileOperations(deps.schema, config.syndication.operations);
+  // The OPML list changes only with the configuration, i.e. on restart: its date is the start time.
+  const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+
+  async function represent(route: Route): Promise<Representation> {
+    const ctx = deps.newContext();
+    if (route.kind === "opml") {
+      return { body: sourcesOpml(ctx, startedAt), contentType: CONTENT_TYPES.opml, variant: "/feeds/sources.opml", lastModified: startedAt };
+    }
+    const doc = await build(ctx, route, operations, deps.schema);
+    const newest = doc.entries.reduce<Date | null>((max, e) => (!max || e.updated > max ? e.updated : max), null);
+    const body = renderFeed(doc, route.format, {
+      updated: newest ?? startedAt,
+      ttlMinutes: Math.ceil(config.syndication.maxAgeSeconds / 60),
+    });
+    return {
+      body,
+      contentType: CONTENT_TYPES[route.format],
+      variant: `${doc.self[route.format]} limit=${route.params.limit}`,
+      lastModified: newest,
+    };
+  }
+
   return {
-    async handle() {
-      return false;
+    async handle(req, res) {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      try {
+        const route = parseRoute(url, config);
+        if (!route) return false;
+        sendRepresentation(req, res, await represent(route), config.syndication.maxAgeSeconds);
+      } catch (err) {
+        if (!(err instanceof FeedHttpError)) throw err;
+        sendText(res, err.status, `${err.message}\n`, { "cache-control": "no-store" });
+      }
+      return true;
     },
   };
+}
+
+function build(ctx: Context, route: Exclude<Route, { kind: "opml" }>, operations: Map<string, CompiledOperation>, schema: GraphQLSchema): Promise<FeedDocument> {
+  switch (route.kind) {
+    case "threads":
+      return threadFeed(ctx, route.id, route.params);
+    case "forums":
+      return forumFeed(ctx, route.id, route.params);
+    case "sources":
+      return sourceFeed(ctx, route.id, route.params);
+    case "river":
+      return riverFeed(ctx, route.params);
+    case "q": {
+      const operation = operations.get(route.id);
+      if (!operation) throw new FeedHttpError(404, `No saved query "${route.id.slice(0, 100)}" (syndication.operations).`);
+      return operationFeed(ctx, schema, operation, route.search, route.params);
+    }
+  }
 }

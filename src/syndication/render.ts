@@ -9,7 +9,7 @@ import { escapeHtml } from "./text.js";
  *
  * What the library needs from us, learnt from its source (lib/feed.js):
  * - Atom titles and summaries are written `type="html"`, so plain text must be HTML-escaped for Atom only;
- * - RSS titles are CDATA, and xml-js splits only the first `]]>` of a CDATA section, so later ones are broken up;
+ * - RSS titles are CDATA, and xml-js splits only the first `]]>` of a CDATA section (text.ts breaks them all up);
  * - category terms are written into attributes with only `&` escaped (model categories carry no `<`);
  * - RSS `<author>` must be an e-mail address (RSS 2.0), so authors go out as `dc:creator` (an item extension);
  * - JSON output is JSON Feed 1.0 with a single `author`: it is rewritten to 1.1 (`authors`, `next_url`,
@@ -30,7 +30,9 @@ export function renderFeed(doc: FeedDocument, format: FeedFormat, options: Rende
     id: doc.id,
     title: doc.title,
     description: doc.description,
-    link: doc.alternate ?? doc.self[format],
+    // RSS requires a channel link: the feed's own URL stands in when there is no web page. Atom and JSON Feed
+    // simply leave their alternate/home page out.
+    link: doc.alternate ?? (format === "rss" ? doc.self.rss : undefined),
     updated: options.updated,
     generator: "crosswire",
     feedLinks: { [format]: doc.self[format] },
@@ -62,7 +64,7 @@ function toItem(entry: FeedEntry, format: FeedFormat): Item {
   const item: Item = {
     id: entry.guid,
     guid: entry.guid,
-    title: format === "atom" ? escapeHtml(entry.title) : format === "rss" ? entry.title.replace(/]]>/g, "]] >") : entry.title,
+    title: format === "atom" ? escapeHtml(entry.title) : entry.title,
     link: linkFor(entry.link, format),
     date: entry.updated,
     published: entry.published,

@@ -27,6 +27,8 @@ export interface FeedParams {
   includeCitations: boolean;
   sources: string[];
   forums: string[];
+  /** Further canonical parameters of the page (a saved query's variables), in order. */
+  extra: Array<[string, string]>;
 }
 
 export type Route =
@@ -46,8 +48,8 @@ export function parseRoute(url: URL, config: Config): Route | null {
 
   if (parts.length === 1) {
     if (parts[0] === "sources.opml") return { kind: "opml" };
-    const { name, format } = splitFormat(parts[0]!, notFound);
-    if (name !== "river") throw notFound();
+    if (parts[0] !== "river" && !parts[0]!.startsWith("river.")) throw notFound();
+    const { format } = splitFormat(parts[0]!, notFound);
     return { kind: "river", format, params: readParams(url.searchParams, config, "river") };
   }
   if (parts.length === 2 && ["threads", "forums", "sources", "q"].includes(parts[0]!)) {
@@ -113,6 +115,7 @@ function readParams(search: URLSearchParams, config: Config, kind: ListKind | "r
     includeCitations,
     sources: kind === "river" ? list(search, "sources") : [],
     forums: kind === "river" ? list(search, "forums") : [],
+    extra: [],
   };
 }
 
@@ -125,7 +128,7 @@ function list(search: URLSearchParams, name: string): string[] {
 
 /** The query a feed page is identified by, in a fixed order: its self link and part of its ETag. */
 export function canonicalQuery(params: FeedParams, after: string | null = params.after): URLSearchParams {
-  const query = new URLSearchParams();
+  const query = new URLSearchParams(params.extra);
   if (params.sources.length) query.set("sources", params.sources.join(","));
   if (params.forums.length) query.set("forums", params.forums.join(","));
   if (params.includeCitations) query.set("include", "citations");

@@ -1,0 +1,87 @@
+/**
+ * crosswire as the bench runs it: the built gateway (dist/), on loopback, on a data directory the bench
+ * wrote itself. Nothing here reaches beyond 127.0.0.0/8: no default sources, no demo feeds, no polling, and
+ * no unfurling unless a scenario turns it on.
+ */
+import "reflect-metadata";
+import path from "node:path";
+import pino from "pino";
+import { loadConfig } from "../dist/src/config/index.js";
+import { createGateway } from "../dist/src/server/index.js";
+import { createLocalForumSource } from "../dist/sources/forum-local/index.js";
+import { CONTENT_TYPE, renderFeed } from "./feeds.mjs";
+import { ADMIN_TOKEN, sourceConfigs } from "./shared.mjs";
+
+
+export function benchConfig(dataDir, overrides = {}) {
+  return loadConfig({}, {
+    port: 0,
+    host: "127.0.0.1",
+    dataDir,
+    logLevel: "silent",
+    forum: { seedDemo: false },
+    news: { demoFeeds: false, poll: false },
+    unfurl: { enabled: false },
+    pagination: { maxFirst: 1000 },
+    // Scenario 6 asks for 1,000 posts with their citations; even scenario 1's 100-post page costs more than
+    // the default 50,000. The bench measures speed, not the limit, so the cap is lifted.
+    limits: { maxCost: 10_000_000 },
+    adminToken: ADMIN_TOKEN,
+    sources: [],
+    ...overrides,
+  });
+}
+
+/** Creates and starts a gateway; `batch: false` is the bench-only "DataLoader off" build. */
+export async function startGateway({ dataDir, overrides = {}, batch = true, lookup }) {
+  const gateway = await createGateway({
+    config: benchConfig(dataDir, overrides),
+    logger: pino({ level: "silent" }),
+    ...(batch ? {} : { loaderOptions: { batch: false } }),
+    ...(lookup ? { lookup } : {}),
+  });
+  const address = await gateway.listen();
+  return { gateway, port: address.port };
+}
+
+/** Writes one board, its authors and one thread with its posts into `<dataDir>/forum.db`, citations indexed. */
+export function writeForum(dataDir, { authors, forum, thread, posts }) {
+  const file = path.join(dataDir, "forum.db");
+  const source = createLocalForumSource({ file, seedDemo: false });
+  const db = source.database;
+  db.transaction(() => {
+    for (const a of authors) {
+      db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (?, ?, ?, '', ?)", [a.id, a.username, a.name, a.joinedAt]);
+    }
+    db.run("INSERT INTO forums (id, slug, name, description, created_at) VALUES (?, ?, ?, '', ?)", [forum.id, forum.slug, forum.name, forum.createdAt]);
+    db.run(
+      "INSERT INTO threads (id, forum_id, author_id, title, created_at, last_posted_at, post_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      [thread.id, thread.forumId, thread.authorId, thread.title, thread.createdAt, thread.lastPostedAt, posts.length],
+    );
+    for (const p of posts) {
+      db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?)", [
+        p.id, thread.id, p.authorId, p.position, p.bodyHtml, p.createdAt,
+      ]);
+    }
+  });
+  source.close();
+  // The adapter extracts and indexes citations of unindexed posts when it opens the store.
+  createLocalForumSource({ file, seedDemo: false }).close();
+}
+
+/**
+ * Stores the dataset's articles the way production does: one feed document per source, parsed by the
+ * gateway's parse worker and upserted by its article store, source by source in order.
+ */
+export async function ingestArticles(dataDir, dataset) {
+  const { gateway } = await startGateway({ dataDir, overrides: { sources: sourceConfigs(dataset.sources) } });
+  try {
+    for (const source of dataset.sources) {
+      const items = dataset.articles.filter((a) => a.sourceIds.includes(source.id));
+      const outcome = await gateway.news.sources.get(source.id).ingest(Buffer.from(renderFeed(source, items)), CONTENT_TYPE[source.format], "utf-8");
+      if (outcome.kind !== "stored") throw new Error(`ingesting ${source.id} failed: ${JSON.stringify(outcome)}`);
+    }
+  } finally {
+    await gateway.stop();
+  }
+}

@@ -1,0 +1,109 @@
+/** The one table: a row per measure, with its target and whether the run met it. */
+
+const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
+const ms = (n) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)) : "–");
+const x = (n) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : "–");
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const range = (r) => `${x(r.value)} (rounds ${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+const verdict = (ok) => (ok ? "ok" : "MISS");
+const load = (r) => `${int(r.rps)} req/s, p50 ${ms(r.p50)} / p99 ${ms(r.p99)} ms`;
+
+export function rows(results) {
+  const out = [];
+  const add = (scenario, measure, value, target = "", check = "") => out.push({ scenario, measure, value, target, check });
+  const failed = (scenario, error) => add(scenario, "failed", String(error).split("\n")[0].slice(0, 100), "", "FAIL");
+  const s = results.scenarios;
+
+  if (s.warm?.error) failed("1 warm thread page", s.warm.error);
+  else if (s.warm) {
+    const w = s.warm;
+    const name = "1 warm thread page";
+    add(name, `crosswire (${w.posts} posts × ${w.citationsPerPost} citations, ${w.connections} conn.)`, load(w.crosswire));
+    add(name, "floor (graphql-js + node:http)", load(w.floor));
+    add(name, "naive (crosswire, DataLoader off)", load(w.naive));
+    add(name, "crosswire / floor req/s", range(w.ratios.crosswireOverFloor), "≥ 0.50×", verdict(w.ratios.crosswireOverFloor.value >= 0.5));
+    const naive = w.ratios.naiveOverCrosswire;
+    add(name, "naive / crosswire req/s", range(naive), "≤ 0.20× (crosswire ≥ 5× naive)", verdict(naive.value <= 0.2));
+  }
+
+  if (s.roundTrips?.error) failed("2 round trips", s.roundTrips.error);
+  else if (s.roundTrips) {
+    const r = s.roundTrips;
+    const series = (list) => list.map((p) => `${p.calls} (${p.forum}+${p.cache})`).join(" / ");
+    const flat = r.crosswire.every((p) => p.calls === r.crosswire[0].calls) && r.crosswire.every((p) => p.calls <= 6);
+    add("2 round trips", `crosswire calls @ ${r.sizes.join("/")} posts (forum+cache)`, series(r.crosswire), "flat, ≤ 6", verdict(flat));
+    add("2 round trips", `naive calls @ ${r.sizes.join("/")} posts (forum+cache)`, series(r.naive), "(grows)", "info");
+  }
+
+  if (s.coldCitations?.error) failed("3 cold citations", s.coldCitations.error);
+  else if (s.coldCitations) {
+    const c = s.coldCitations;
+    const name = "3 cold citations";
+    const limit = 4 * c.upstreamLatencyMs;
+    add(name, `first full response, ${c.pages} URLs on 1 host (${c.upstreamLatencyMs} ms upstream)`, `${ms(c.first.ms)} ms (${c.first.resolved}/${c.pages} resolved)`, `≤ ${limit} ms`, verdict(c.first.ms <= limit && c.first.resolved === c.pages));
+    add(name, `same, URLs spread over ${c.spread.hosts} hosts`, `${ms(c.spread.ms)} ms (${c.spread.resolved}/${c.pages} resolved)`, `≤ ${limit} ms`, verdict(c.spread.ms <= limit && c.spread.resolved === c.pages));
+    add(name, `upstream fetches, ${c.inFlight.queries} identical queries in flight`, `${c.inFlight.upstreamFetches} (all answered in ${ms(c.inFlight.ms)} ms)`, `= ${c.pages}`, verdict(c.inFlight.upstreamFetches === c.pages && c.inFlight.allResolved));
+    add(name, "warm, 1 connection", `p50 ${ms(c.warm.p50)} / p99 ${ms(c.warm.p99)} ms, ${int(c.warm.rps)} req/s, ${c.warm.upstreamFetches} fetches`, "p50 ≤ 2 ms", verdict(c.warm.p50 <= 2 && c.warm.upstreamFetches === 0));
+  }
+
+  if (s.ingestion?.error) failed("4 feed ingestion", s.ingestion.error);
+  else if (s.ingestion) {
+    const i = s.ingestion;
+    const name = "4 feed ingestion";
+    add(name, `first poll, ${i.feeds} feeds × ${i.itemsPerFeed} items (${mb(i.feedBytes)}), median of ${i.repetitions}`, `${int(i.itemsPerSecond)} items/s (${ms(i.firstMs)} ms)`, "≥ 20,000 items/s", verdict(i.itemsPerSecond >= 20_000));
+    add(name, "peak RSS of the gateway process (idle before)", `${mb(i.peakRssBytes)} (${mb(i.idleRssBytes)})`, "", "info");
+    add(name, "304 poll: time, 304 answers, parses", `${ms(i.notModifiedMs)} ms, ${i.notModifiedAnswers}/${i.feeds}, ${i.notModifiedParses} parses`, "0 parses", verdict(i.notModifiedParses === 0 && i.notModifiedAnswers === i.feeds));
+  }
+
+  if (s.syndication?.error) failed("5 syndication", s.syndication.error);
+  else if (s.syndication) {
+    const y = s.syndication;
+    const name = "5 syndication";
+    if (!y.available) add(name, "/feeds/river.atom", `not available (HTTP ${y.status})`, "", "n/a");
+    else if (!y.conditional) add(name, "/feeds/river.atom", y.note, "", "n/a");
+    else {
+      add(name, `/feeds/river.atom warm (${y.entries} entries, ${int(y.bytes / 1024)} KB)`, load(y.unconditional), "", "info");
+      add(name, "with If-None-Match", `${load(y.conditional)}; ${(y.share304 * 100).toFixed(1)} % 304`, "100 % 304", verdict(y.share304 === 1));
+    }
+  }
+
+  if (s.scaling?.error) failed("6 scaling", s.scaling.error);
+  else if (s.scaling) {
+    const g = s.scaling;
+    const name = "6 scaling";
+    for (const side of ["crosswire", "floor"]) {
+      const points = g[side].points.map((p) => `${p.posts}: ${ms(p.p50)}`).join(", ");
+      add(name, `${side} p50 ms by posts per page (${g.connections} conn.)`, points, "", "info");
+    }
+    for (const side of ["crosswire", "floor"]) {
+      const m = g[side].marginalMicrosPerPost;
+      add(name, `${side} µs per extra post, 10→100 / 100→1000`, `${int(m["10→100"])} / ${int(m["100→1000"])} (${x(g[side].superlinearity)})`, side === "crosswire" ? "linear (≤ 1.30×)" : "", side === "crosswire" ? verdict(g[side].superlinearity <= 1.3) : "info");
+    }
+    add(name, "crosswire / floor req/s at 10 / 100 / 1000", g.crosswireOverFloor.map((r) => x(r.value)).join(" / "), "", "info");
+  }
+  return out;
+}
+
+export function formatTable(list) {
+  const headers = ["scenario", "measure", "value", "target", "check"];
+  const keys = ["scenario", "measure", "value", "target", "check"];
+  const widths = keys.map((k, i) => Math.max(headers[i].length, ...list.map((r) => String(r[k]).length)));
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd();
+  let previous = null;
+  const body = list.map((r) => {
+    const scenario = r.scenario === previous ? "" : r.scenario;
+    previous = r.scenario;
+    return line([scenario, r.measure, r.value, r.target, r.check]);
+  });
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...body].join("\n");
+}
+
+/** The same table as Markdown, for bench/README.md. */
+export function markdownTable(list) {
+  const escape = (c) => String(c).replace(/\|/g, "\\|");
+  return [
+    "| scenario | measure | value | target | check |",
+    "|---|---|---|---|---|",
+    ...list.map((r) => `| ${[r.scenario, r.measure, r.value, r.target, r.check].map(escape).join(" | ")} |`),
+  ].join("\n");
+}

@@ -1,0 +1,237 @@
+/**
+ * crosswire's benchmarks: `npm run bench` (full, a few minutes) or `npm run bench -- --quick` (under two minutes).
+ *
+ * Everything runs on loopback: the gateway (built, from dist/), the naive build (DataLoader off), the floor
+ * baseline (plain graphql-js on node:http) and fixture upstreams, each server in its own process; this process
+ * only generates data and drives load. Prints one table and writes bench/results.json. See bench/README.md.
+ *
+ * Options:
+ *   --quick                 short rounds (the ratios are noisier)
+ *   --only 1,2,5            run only these scenarios
+ *   --seed N                data seed (default 42)
+ *   --connections N         load connections (default 8)
+ *   --upstream-latency MS   scenario 3's upstream latency (default 100)
+ *   --feed-latency MS       scenario 4's upstream latency (default 0)
+ *   --profile [SECONDS]     instead of the scenarios: profile crosswire under scenario 1's load (node --cpu-prof)
+ *   --posts N               with --profile: posts per page (default 100)
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { generateDataset } from "./data.mjs";
+import { blast, graphqlRequest } from "./load.mjs";
+import { startChild } from "./processes.mjs";
+import { summarizeProfile } from "./profile.mjs";
+import { THREAD_PAGE, threadId } from "./queries.mjs";
+import { formatTable, rows } from "./report.mjs";
+import { coldCitations } from "./scenarios/cold-citations.mjs";
+import { ingestion } from "./scenarios/ingestion.mjs";
+import { syndication } from "./scenarios/syndication.mjs";
+import { roundTrips, scaling, warmThreadPage } from "./scenarios/thread-page.mjs";
+import { sourceConfigs } from "./shared.mjs";
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(BENCH_DIR);
+
+const TIMING = {
+  quick: {
+    warm: { rounds: 3, seconds: 1.5, warmupSeconds: 1 },
+    scaling: { rounds: 2, seconds: 1, warmupSeconds: 0.5 },
+    syndication: { rounds: 2, seconds: 1, warmupSeconds: 0.5 },
+    coldWarmup: 0.5,
+    coldWarm: 2,
+    ingestionRepeats: 1,
+  },
+  full: {
+    warm: { rounds: 6, seconds: 4, warmupSeconds: 3 },
+    scaling: { rounds: 4, seconds: 2.5, warmupSeconds: 1.5 },
+    syndication: { rounds: 4, seconds: 2, warmupSeconds: 1 },
+    coldWarmup: 1,
+    coldWarm: 5,
+    ingestionRepeats: 3,
+  },
+};
+
+const { values: args, positionals } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    seed: { type: "string", default: "42" },
+    connections: { type: "string", default: "8" },
+    "upstream-latency": { type: "string", default: "100" },
+    "feed-latency": { type: "string", default: "0" },
+    profile: { type: "boolean", default: false },
+    posts: { type: "string", default: "100" },
+  },
+  allowPositionals: true,
+});
+
+function machine() {
+  let cpuModel = os.cpus()[0]?.model ?? "unknown";
+  try {
+    cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpuModel;
+  } catch {
+    // not Linux: os.cpus() it is
+  }
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    // not a git checkout (a tarball): say so rather than fail
+  }
+  return {
+    node: process.version,
+    cpus: os.availableParallelism?.() ?? os.cpus().length,
+    cpuModel,
+    platform: `${os.platform()} ${os.release()}`,
+    totalMemoryBytes: os.totalmem(),
+    commit,
+    date: new Date().toISOString(),
+    // The machine is shared: a high load average means others were using the CPUs during the run.
+    loadAverageAtStart: os.loadavg().map((n) => Number(n.toFixed(2))),
+  };
+}
+
+function makeEnv(tmp) {
+  const quick = args.quick;
+  const log = (line) => process.stderr.write(`${line}\n`);
+  let dirs = 0;
+  const env = {
+    quick,
+    seed: Number(args.seed),
+    connections: Number(args.connections),
+    upstreamLatencyMs: Number(args["upstream-latency"]),
+    feedLatencyMs: Number(args["feed-latency"]),
+    timing: quick ? TIMING.quick : TIMING.full,
+    log,
+    tempDir(name) {
+      const dir = path.join(tmp, `${String(++dirs).padStart(2, "0")}-${name}`);
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    },
+    /** Writes `dataset` (forum, and articles through feed ingestion when it has any) into `dataDir`, in a child process. */
+    async prepare(dataDir, dataset) {
+      const datasetFile = path.join(tmp, `dataset-${path.basename(dataDir)}.json`);
+      writeFileSync(datasetFile, JSON.stringify(dataset));
+      const child = await startChild("prepare", { dataDir, datasetFile });
+      const { code } = await child.exit;
+      if (code !== 0) throw new Error(`preparing ${dataDir} failed (exit ${code})`);
+      return datasetFile;
+    },
+  };
+  return env;
+}
+
+/** The thread dataset in a data directory, plus crosswire, naive and floor servers over it. */
+async function startThreadServers(env, dataset, { profileDir } = {}) {
+  const base = env.tempDir("thread-data");
+  const datasetFile = await env.prepare(base, dataset);
+  const copy = (name) => {
+    const dir = env.tempDir(name);
+    cpSync(base, dir, { recursive: true });
+    return dir;
+  };
+  const overrides = { sources: sourceConfigs(dataset.sources) };
+  const execArgv = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const [crosswire, naive, floor] = await Promise.all([
+    startChild("crosswire", { dataDir: copy("crosswire"), overrides }, { execArgv }),
+    profileDir ? null : startChild("crosswire", { dataDir: copy("naive"), overrides, batch: false }),
+    profileDir ? null : startChild("floor", { datasetFile }),
+  ]);
+  return { crosswire, naive, floor };
+}
+
+async function stopAll(servers) {
+  await Promise.all(Object.values(servers).filter(Boolean).map((s) => s.stop()));
+}
+
+async function scenario(results, key, label, fn) {
+  const started = performance.now();
+  process.stderr.write(`${label}\n`);
+  try {
+    results.scenarios[key] = await fn();
+  } catch (error) {
+    process.stderr.write(`  failed: ${error.stack ?? error}\n`);
+    results.scenarios[key] = { error: String(error.message ?? error) };
+  }
+  results.scenarios[key].wallSeconds = (performance.now() - started) / 1000;
+}
+
+async function runScenarios(tmp) {
+  const env = makeEnv(tmp);
+  const only = args.only ? new Set(args.only.split(",").map((s) => Number(s.trim()))) : null;
+  const wanted = (n) => !only || only.has(n);
+  const results = {
+    meta: { ...machine(), quick: env.quick, seed: env.seed, connections: env.connections, timing: env.timing },
+    scenarios: {},
+  };
+  const started = performance.now();
+
+  if ([1, 2, 5, 6].some(wanted)) {
+    process.stderr.write("preparing the thread dataset and starting crosswire, naive and floor…\n");
+    const dataset = generateDataset({ seed: env.seed });
+    const servers = await startThreadServers(env, dataset);
+    try {
+      if (wanted(1)) await scenario(results, "warm", "1. warm thread page", () => warmThreadPage(env, servers));
+      if (wanted(2)) await scenario(results, "roundTrips", "2. round trips", () => roundTrips(env, servers));
+      if (wanted(5)) await scenario(results, "syndication", "5. syndication", () => syndication(env, servers));
+      if (wanted(6)) await scenario(results, "scaling", "6. scaling with data", () => scaling(env, servers));
+    } finally {
+      await stopAll(servers);
+    }
+  }
+  if (wanted(3)) await scenario(results, "coldCitations", "3. cold citations", () => coldCitations(env));
+  if (wanted(4)) await scenario(results, "ingestion", "4. feed ingestion", () => ingestion(env));
+
+  results.meta.wallSeconds = (performance.now() - started) / 1000;
+  results.meta.loadAverageAtEnd = os.loadavg().map((n) => Number(n.toFixed(2)));
+  const table = rows(results);
+  results.table = table;
+  writeFileSync(path.join(BENCH_DIR, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const m = results.meta;
+  console.log(`\ncrosswire bench${env.quick ? " (quick)" : ""} · ${m.commit.slice(0, 12)} · node ${m.node} · ${m.cpus} × ${m.cpuModel} · ${m.date}`);
+  console.log(`load average (1 min) at start ${m.loadAverageAtStart[0]}, at end ${m.loadAverageAtEnd[0]}\n`);
+  console.log(formatTable(table));
+  console.log(`\nbench/results.json written; ${m.wallSeconds.toFixed(0)} s.`);
+  return table.some((r) => r.check === "FAIL") ? 1 : 0;
+}
+
+/** `--profile`: crosswire alone under scenario 1's load, with node --cpu-prof; prints where the time goes. */
+async function runProfile(tmp) {
+  const env = makeEnv(tmp);
+  const seconds = Number(positionals[0] ?? 15);
+  const posts = Number(args.posts);
+  const profileDir = path.join(tmp, "profile");
+  const servers = await startThreadServers(env, generateDataset({ seed: env.seed }), { profileDir });
+  try {
+    const request = graphqlRequest(servers.crosswire.port, THREAD_PAGE, { id: threadId(1), first: posts });
+    await blast(request, { seconds: 2, connections: env.connections });
+    const run = await blast(request, { seconds, connections: env.connections });
+    console.log(`profiled ${run.responses} requests (${(run.responses / run.seconds).toFixed(0)} req/s under the profiler), ${posts} posts per page`);
+  } finally {
+    await stopAll(servers);
+  }
+  const { readdirSync } = await import("node:fs");
+  const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+  if (!file) throw new Error("no .cpuprofile was written");
+  const kept = path.join(os.tmpdir(), `crosswire-bench-${Date.now()}.cpuprofile`);
+  cpSync(path.join(profileDir, file), kept);
+  console.log(summarizeProfile(JSON.parse(readFileSync(kept, "utf8")), ROOT));
+  console.log(`\nfull profile: ${kept} (open in Chrome DevTools → Performance, or speedscope)`);
+  return 0;
+}
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "crosswire-bench-"));
+let code = 1;
+try {
+  code = args.profile ? await runProfile(tmp) : await runScenarios(tmp);
+} catch (error) {
+  console.error(error);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(code);

@@ -1,0 +1,96 @@
+/**
+ * Scenario 4: 20 feeds × 500 items (RSS and Atom alternating) on a loopback upstream, polled through the
+ * admin `refreshAllSources` mutation with the default settings (one parse worker, 4 requests per host).
+ * First poll: everything is parsed and stored. Second poll: the upstream answers 304 to the stored ETag,
+ * and nothing may be parsed. Each repetition is a fresh gateway process, so its peak RSS is this work's.
+ */
+import { performance } from "node:perf_hooks";
+import { ADMIN_TOKEN, sourceConfigs } from "../shared.mjs";
+import { ingestionFeeds } from "../data.mjs";
+import { CONTENT_TYPE, renderFeed } from "../feeds.mjs";
+import { startChild } from "../processes.mjs";
+import { startUpstream } from "../upstream.mjs";
+
+const FEEDS = 20;
+const ITEMS = 500;
+
+async function refreshAll(port) {
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ query: "mutation { refreshAllSources { slug health { status itemCount lastError } } }" }),
+  });
+  const body = await res.json();
+  if (body.errors) throw new Error(`refreshAllSources failed: ${JSON.stringify(body.errors).slice(0, 300)}`);
+  return body.data.refreshAllSources;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+export async function ingestion(env) {
+  const feeds = ingestionFeeds({ seed: env.seed, feeds: FEEDS, items: ITEMS });
+  const upstream = await startUpstream({ host: "127.0.0.1", latencyMs: env.feedLatencyMs });
+  let feedBytes = 0;
+  for (const { source, items } of feeds) {
+    const body = renderFeed(source, items);
+    feedBytes += Buffer.byteLength(body);
+    upstream.route(`/feeds/${source.id}.xml`, { body, contentType: CONTENT_TYPE[source.format], etag: `"${source.id}-v1"` });
+  }
+  const sources = sourceConfigs(feeds.map((f) => f.source), (s) => upstream.url(`/feeds/${s.id}.xml`));
+  const runs = [];
+  try {
+    for (let rep = 0; rep < env.timing.ingestionRepeats; rep++) {
+      const gateway = await startChild("crosswire", {
+        dataDir: env.tempDir(`ingest-${rep}`),
+        overrides: { sources, net: { allowAddresses: ["127.0.0.1"] } },
+      });
+      try {
+        const idle = await gateway.call("stats");
+        upstream.reset();
+        let t = performance.now();
+        const polled = await refreshAll(gateway.port);
+        const firstMs = performance.now() - t;
+        const bad = polled.filter((s) => s.health.status !== "OK" || s.health.itemCount !== ITEMS);
+        if (bad.length) throw new Error(`first poll: ${bad.length} sources not OK with ${ITEMS} items, e.g. ${JSON.stringify(bad[0])}`);
+        const afterFirst = await gateway.call("stats");
+
+        upstream.reset();
+        t = performance.now();
+        const repolled = await refreshAll(gateway.port);
+        const notModifiedMs = performance.now() - t;
+        const afterSecond = await gateway.call("stats");
+        runs.push({
+          firstMs,
+          itemsPerSecond: (FEEDS * ITEMS) / (firstMs / 1000),
+          firstParses: afterFirst.parses - idle.parses,
+          idleRssBytes: idle.rssBytes,
+          peakRssBytes: afterFirst.maxRssBytes,
+          notModifiedMs,
+          notModifiedAnswers: upstream.notModified,
+          notModifiedParses: afterSecond.parses - afterFirst.parses,
+          notModifiedAllOk: repolled.every((s) => s.health.status === "OK" && s.health.itemCount === ITEMS),
+        });
+      } finally {
+        await gateway.stop();
+      }
+      env.log(`    repetition ${rep + 1}: first poll ${runs.at(-1).firstMs.toFixed(0)} ms, 304 poll ${runs.at(-1).notModifiedMs.toFixed(0)} ms`);
+    }
+  } finally {
+    await upstream.close();
+  }
+  const pick = (key) => median(runs.map((r) => r[key]));
+  return {
+    feeds: FEEDS,
+    itemsPerFeed: ITEMS,
+    feedBytes,
+    repetitions: runs.length,
+    firstMs: pick("firstMs"),
+    itemsPerSecond: pick("itemsPerSecond"),
+    peakRssBytes: pick("peakRssBytes"),
+    idleRssBytes: pick("idleRssBytes"),
+    notModifiedMs: pick("notModifiedMs"),
+    notModifiedParses: Math.max(...runs.map((r) => r.notModifiedParses)),
+    notModifiedAnswers: pick("notModifiedAnswers"),
+    runs,
+  };
+}

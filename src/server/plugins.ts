@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { GraphQLError } from "graphql";
+import type { Context } from "../context.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "./metrics.js";
+
+/**
+ * Cache hints live on the types (`@cacheControl` in schema/, read by Apollo's cache control plugin: news
+ * for an hour, threads for 30 s, source health never). This only makes a response `private` when the
+ * request carries credentials, so no shared cache keeps one viewer's answer for another.
+ */
+export function privateWhenAuthenticatedPlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ request }) {
+      const credentials = request.http?.headers.get("authorization");
+      return {
+        async executionDidStart({ overallCachePolicy }) {
+          if (credentials) overallCachePolicy.restrict({ scope: "PRIVATE" });
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A request id on every request (the client's `x-request-id` if it sent a sane one): returned as a
+ * response header and in every error's `extensions.requestId`, and each error is logged once with it.
+ */
+export function requestIdPlugin(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ request }) {
+      const given = request.http?.headers.get("x-request-id");
+      const id = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+      return {
+        async didEncounterErrors({ errors, operationName }) {
+          for (const error of errors) {
+            const code = error.extensions?.code;
+            const internal = code === undefined || code === "INTERNAL_SERVER_ERROR";
+            logger[internal ? "error" : "info"](
+              { requestId: id, operationName, code, path: error.path, err: internal ? ((error.originalError ?? error) as Error) : undefined },
+              internal ? "resolver failed" : `request error: ${error.message}`,
+            );
+          }
+        },
+        async willSendResponse({ response }) {
+          response.http.headers.set("x-request-id", id);
+          if (response.body.kind === "single" && response.body.singleResult.errors) {
+            for (const error of response.body.singleResult.errors as Array<GraphQLError & { extensions: Record<string, unknown> }>) {
+              error.extensions.requestId = id;
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ request }) {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ response, operationName, errors }) {
+          const operation = (operationName ?? request.operationName ?? "anonymous").slice(0, 64);
+          const status = response.http.status ?? 200;
+          const outcome = status >= 400 ? "refused" : errors?.length ? "error" : "ok";
+          metrics.requests.inc({ operation, outcome });
+          metrics.duration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
+        },
+      };
+    },
+  };
+}
