@@ -9,7 +9,7 @@ import { createLocalForumSource, type LocalForumSource } from "../sources/forum-
 import { ConfigError, loadConfig } from "../src/config/index.js";
 import { toGlobalId } from "../src/ids/index.js";
 import { fromRoot } from "../src/paths.js";
-import { feedLinks, feedPath } from "../src/syndication/links.js";
+import { feedLinks, feedPath, tagUri } from "../src/syndication/links.js";
 import { compileOperations } from "../src/syndication/operations.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { writeBigThread } from "./helpers/forum-fixture.js";
@@ -548,6 +548,12 @@ describe("configuration of syndication", () => {
   it("links default to http://localhost:<port>, and GUIDs to that host as tag authority", async () => {
     const config = loadConfig({}, { port: 4000 });
     expect(feedLinks(config, feedPath("threads", THREAD)).atom).toBe(`http://localhost:4000/feeds/threads/${THREAD}.atom`);
+    expect(tagUri(config, THREAD)).toBe(`tag:localhost,2026:${THREAD}`);
+    const proxied = loadConfig({}, { syndication: { publicUrl: "https://forum.example.org/crosswire/", tagAuthority: "example.org" } });
+    expect(feedLinks(proxied, feedPath("sources", "meridian")).rss).toBe("https://forum.example.org/crosswire/feeds/sources/meridian.rss");
+    expect(tagUri(proxied, THREAD)).toBe(`tag:example.org,2026:${THREAD}`);
+    expect(() => loadConfig({}, { syndication: { tagAuthority: "Not A Host!" } })).toThrow(/syndication.tagAuthority/);
+    expect(() => loadConfig({}, { syndication: { defaultLimit: 100, maxLimit: 50 } })).toThrow(/defaultLimit must not exceed maxLimit/);
   });
 
   it("refuses saved queries that are not one valid query, naming the key", async () => {

@@ -109,7 +109,8 @@ export function createFetcher(options: Partial<FetcherOptions> & { userAgent?: s
     fetch(request) {
       let host: string;
       try {
-        host = new URL(request.url).hostname.toLowerCase();
+        // Per host *and port*: two services on one machine are two upstreams with their own limits.
+        host = new URL(request.url).host.toLowerCase();
       } catch {
         return fetchWithDeadline(context, request); // rejects with BAD_URL, naming the input
       }

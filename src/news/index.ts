@@ -105,7 +105,8 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, options: 
     async refresh(sourceId) {
       const source = sources.get(sourceId);
       if (!source) return undefined;
-      return source.config.bundledFile ? source.poll() : poller.pollNow(sourceId);
+      // With polling off, a manual refresh must not start the schedule: poll once, outside the poller.
+      return source.config.bundledFile || !config.news.poll ? source.poll() : poller.pollNow(sourceId);
     },
     async stop() {
       await poller.stop();
