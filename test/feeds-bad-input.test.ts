@@ -218,7 +218,7 @@ describe("bad input gets a clear error and loses nothing", () => {
       new RegExp(`^${escape(feedUrl)} answered HTTP 429 Too Many Requests; the server asked to wait 1 s before trying again \\(at `),
     );
     // asked again within the second: not sent at all, and said so
-    const backoff = await expectFailedRefreshLosingNothing(/^not asking 127\.0\.0\.1 again before \d{2}:\d{2} UTC: it answered HTTP 429 \(at /, {
+    const backoff = await expectFailedRefreshLosingNothing(/^not asking 127\.0\.0\.1:\d+ again before \d{2}:\d{2} UTC: it answered HTTP 429 \(at /, {
       requests: 0,
     });
     expect(backoff).not.toMatch(/asked to wait/);
