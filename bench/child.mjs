@@ -26,11 +26,14 @@ function serve(handlers) {
 
 const memory = () => ({ maxRssBytes: process.resourceUsage().maxRSS * 1024, rssBytes: process.memoryUsage().rss });
 
+/** `options.jobs`: [{ dataDir, datasetFile }]; the gateway is only loaded when a dataset has articles to ingest. */
 async function prepare() {
-  const { writeForum, ingestArticles } = await import("./gateway.mjs");
-  const dataset = JSON.parse(readFileSync(options.datasetFile, "utf8"));
-  writeForum(options.dataDir, dataset);
-  if (dataset.articles?.length) await ingestArticles(options.dataDir, dataset);
+  const { writeForum } = await import("./forum-writer.mjs");
+  for (const { dataDir, datasetFile } of options.jobs) {
+    const dataset = JSON.parse(readFileSync(datasetFile, "utf8"));
+    writeForum(dataDir, dataset);
+    if (dataset.articles?.length) await (await import("./gateway.mjs")).ingestArticles(dataDir, dataset);
+  }
   process.send({ ready: true });
   process.disconnect();
 }

@@ -4,11 +4,9 @@
  * no unfurling unless a scenario turns it on.
  */
 import "reflect-metadata";
-import path from "node:path";
 import pino from "pino";
 import { loadConfig } from "../dist/src/config/index.js";
 import { createGateway } from "../dist/src/server/index.js";
-import { createLocalForumSource } from "../dist/sources/forum-local/index.js";
 import { CONTENT_TYPE, renderFeed } from "./feeds.mjs";
 import { ADMIN_TOKEN, sourceConfigs } from "./shared.mjs";
 
@@ -42,31 +40,6 @@ export async function startGateway({ dataDir, overrides = {}, batch = true, look
   });
   const address = await gateway.listen();
   return { gateway, port: address.port };
-}
-
-/** Writes one board, its authors and one thread with its posts into `<dataDir>/forum.db`, citations indexed. */
-export function writeForum(dataDir, { authors, forum, thread, posts }) {
-  const file = path.join(dataDir, "forum.db");
-  const source = createLocalForumSource({ file, seedDemo: false });
-  const db = source.database;
-  db.transaction(() => {
-    for (const a of authors) {
-      db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (?, ?, ?, '', ?)", [a.id, a.username, a.name, a.joinedAt]);
-    }
-    db.run("INSERT INTO forums (id, slug, name, description, created_at) VALUES (?, ?, ?, '', ?)", [forum.id, forum.slug, forum.name, forum.createdAt]);
-    db.run(
-      "INSERT INTO threads (id, forum_id, author_id, title, created_at, last_posted_at, post_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      [thread.id, thread.forumId, thread.authorId, thread.title, thread.createdAt, thread.lastPostedAt, posts.length],
-    );
-    for (const p of posts) {
-      db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?)", [
-        p.id, thread.id, p.authorId, p.position, p.bodyHtml, p.createdAt,
-      ]);
-    }
-  });
-  source.close();
-  // The adapter extracts and indexes citations of unindexed posts when it opens the store.
-  createLocalForumSource({ file, seedDemo: false }).close();
 }
 
 /**

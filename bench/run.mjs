@@ -113,14 +113,20 @@ function makeEnv(tmp) {
       mkdirSync(dir, { recursive: true });
       return dir;
     },
-    /** Writes `dataset` (forum, and articles through feed ingestion when it has any) into `dataDir`, in a child process. */
-    async prepare(dataDir, dataset) {
-      const datasetFile = path.join(tmp, `dataset-${path.basename(dataDir)}.json`);
-      writeFileSync(datasetFile, JSON.stringify(dataset));
-      const child = await startChild("prepare", { dataDir, datasetFile });
+    /**
+     * Writes datasets into data directories (the forum, and the articles through feed ingestion when a dataset has
+     * any), all in one child process. `jobs`: [[dataDir, dataset], …]. Returns the dataset files, in order.
+     */
+    async prepare(...jobs) {
+      const written = jobs.map(([dataDir, dataset]) => {
+        const datasetFile = path.join(tmp, `dataset-${path.basename(dataDir)}.json`);
+        writeFileSync(datasetFile, JSON.stringify(dataset));
+        return { dataDir, datasetFile };
+      });
+      const child = await startChild("prepare", { jobs: written });
       const { code } = await child.exit;
-      if (code !== 0) throw new Error(`preparing ${dataDir} failed (exit ${code})`);
-      return datasetFile;
+      if (code !== 0) throw new Error(`preparing ${jobs.map(([d]) => d).join(", ")} failed (exit ${code})`);
+      return written.map((w) => w.datasetFile);
     },
   };
   return env;
@@ -129,7 +135,7 @@ function makeEnv(tmp) {
 /** The thread dataset in a data directory, plus crosswire, naive and floor servers over it. */
 async function startThreadServers(env, dataset, { profileDir } = {}) {
   const base = env.tempDir("thread-data");
-  const datasetFile = await env.prepare(base, dataset);
+  const [datasetFile] = await env.prepare([base, dataset]);
   const copy = (name) => {
     const dir = env.tempDir(name);
     cpSync(base, dir, { recursive: true });

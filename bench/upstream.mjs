@@ -15,11 +15,16 @@ export async function startUpstream({ host = "127.0.0.1", latencyMs = 0 } = {}) 
   const sockets = new Set();
   let total = 0;
   let notModified = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://upstream.invalid").pathname;
     total += 1;
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on("close", () => (inFlight -= 1));
     const route = routes.get(path);
     const send = () => {
       if (res.destroyed) return;
@@ -65,10 +70,15 @@ export async function startUpstream({ host = "127.0.0.1", latencyMs = 0 } = {}) 
     get notModified() {
       return notModified;
     },
+    /** Most requests in flight at once since the last reset (what the gateway's concurrency caps allowed). */
+    get maxInFlight() {
+      return maxInFlight;
+    },
     reset() {
       hits.clear();
       total = 0;
       notModified = 0;
+      maxInFlight = inFlight;
     },
     close() {
       return new Promise((resolve) => {

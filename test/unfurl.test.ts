@@ -55,7 +55,8 @@ beforeAll(async () => {
     {
       forum: { seedDemo: false },
       news: { demoFeeds: false, poll: false },
-      net: { allowAddresses: ["127.0.0.2"], timeoutMs: 1500, connectTimeoutMs: 1000 },
+      // Generous limits: other processes may load this 2-core machine; the drip case still ends at timeoutMs.
+      net: { allowAddresses: ["127.0.0.2"], timeoutMs: 4000, connectTimeoutMs: 3000 },
       unfurl: { waitMs: 10_000, maxBytes: 256 * 1024 },
     },
     { dataDir: dir, lookup: dns },
@@ -79,13 +80,13 @@ async function unfurl(url: string) {
 
 describe("unfurling cited links", () => {
   it("10 identical queries at once over 50 cited URLs cause exactly 50 fetches; a repeat query causes none", async () => {
-    const query = `query ($id: ID!) { thread(id: $id) { posts(first: 50) { edges { node { citations { status article { title } } } } } } }`;
+    const query = `query ($id: ID!) { thread(id: $id) { posts(first: 50) { edges { node { citations { status error article { title } } } } } } }`;
     const variables = { id: toGlobalId("Thread", "local", 1) };
     const answers = await Promise.all(Array.from({ length: 10 }, () => gw.graphql(query, variables)));
     for (const { body } of answers) {
       expect(body.errors).toBeUndefined();
       const citations = body.data.thread.posts.edges.map((e: any) => e.node.citations[0]);
-      expect(citations.every((c: any) => c.status === "RESOLVED")).toBe(true);
+      expect(citations.filter((c: any) => c.status !== "RESOLVED")).toEqual([]);
       expect(citations.map((c: any) => c.article.title)).toEqual(Array.from({ length: 50 }, (_, i) => `Story ${i + 1}`));
     }
     expect(totalHits()).toBe(50);

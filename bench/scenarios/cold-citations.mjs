@@ -45,15 +45,13 @@ export async function coldCitations(env) {
   const overrides = { unfurl: { enabled: true }, net: { allowAddresses: ["127.0.0.2"] } };
 
   const gateways = {};
+  const began = performance.now();
   try {
     const dirs = { first: env.tempDir("cold-first"), inFlight: env.tempDir("cold-inflight"), spread: env.tempDir("cold-spread") };
-    await Promise.all([
-      env.prepare(dirs.first, singleCitationThread(oneHost)),
-      env.prepare(dirs.inFlight, singleCitationThread(oneHost)),
-      env.prepare(dirs.spread, singleCitationThread(spread)),
-    ]);
+    await env.prepare([dirs.first, singleCitationThread(oneHost)], [dirs.inFlight, singleCitationThread(oneHost)], [dirs.spread, singleCitationThread(spread)]);
     const start = (dataDir, extra = {}) => startChild("crosswire", { dataDir, overrides, ...extra });
     [gateways.first, gateways.inFlight, gateways.spread] = await Promise.all([start(dirs.first), start(dirs.inFlight), start(dirs.spread, { dns })]);
+    env.log(`    gateways ready after ${((performance.now() - began) / 1000).toFixed(1)} s`);
 
     // First full response, one query, cold.
     upstream.reset();
@@ -61,6 +59,7 @@ export async function coldCitations(env) {
     const first = await query(gateways.first.port);
     const firstMs = performance.now() - t;
     const firstFetches = upstream.total;
+    const firstConcurrency = upstream.maxInFlight;
 
     // Ten identical queries in flight at once, cold: one fetch per URL in all.
     upstream.reset();
@@ -75,6 +74,7 @@ export async function coldCitations(env) {
     t = performance.now();
     const spreadAnswer = await query(gateways.spread.port);
     const spreadMs = performance.now() - t;
+    const spreadConcurrency = upstream.maxInFlight;
 
     // Warm: every page known; one connection, so latency is the service time, not a queue.
     upstream.reset();
@@ -93,7 +93,7 @@ export async function coldCitations(env) {
       pages: PAGES,
       upstreamLatencyMs: latencyMs,
       caps: { perHostConcurrency: 4, globalConcurrency: 32 },
-      first: { ms: firstMs, resolved: first.resolved, upstreamFetches: firstFetches },
+      first: { ms: firstMs, resolved: first.resolved, upstreamFetches: firstFetches, maxConcurrentFetches: firstConcurrency },
       inFlight: {
         queries: 10,
         ms: inFlightMs,
@@ -101,7 +101,7 @@ export async function coldCitations(env) {
         unfurlerFetches: inFlightStats.fetchCount,
         allResolved: answers.every((a) => a.resolved === PAGES),
       },
-      spread: { hosts: hosts.length, ms: spreadMs, resolved: spreadAnswer.resolved, upstreamFetches: upstream.total },
+      spread: { hosts: hosts.length, ms: spreadMs, resolved: spreadAnswer.resolved, upstreamFetches: upstream.total, maxConcurrentFetches: spreadConcurrency },
       warm: {
         p50: percentile(sorted, 50),
         p99: percentile(sorted, 99),
@@ -111,7 +111,9 @@ export async function coldCitations(env) {
       },
     };
   } finally {
+    const stopping = performance.now();
     await Promise.all(Object.values(gateways).map((g) => g.stop()));
     await upstream.close();
+    env.log(`    gateways stopped in ${((performance.now() - stopping) / 1000).toFixed(1)} s`);
   }
 }

@@ -102,6 +102,9 @@ const ConfigSchema = z
         globalConcurrency: z.number().int().min(1).max(1024).default(32),
         /** How long a host that answered 403/429/503 without Retry-After is left alone. */
         hostBackoffSeconds: z.number().int().min(0).max(86_400).default(60),
+        /** Failures in a row (network, timeout, 5xx) after which a host's circuit opens. */
+        breakerThreshold: z.number().int().min(1).max(1000).default(5),
+        breakerOpenSeconds: z.number().int().min(1).max(3600).default(30),
       })
       .strict()
       .prefault({}),

@@ -1,3 +1,4 @@
+import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 import { FetchError } from "./errors.js";
 
 /**
@@ -13,8 +14,17 @@ export interface BudgetOptions {
   perHost: number;
   global: number;
   defaultBackoffMs: number;
+  /** Consecutive upstream failures (network, timeout, 5xx) that open a host's circuit. */
+  breakerThreshold: number;
+  /** How long an open circuit fails fast before one trial request is let through. */
+  breakerOpenMs: number;
   now?: () => number;
 }
+
+/** Failures that say the upstream is down, not that this one request was bad. */
+const upstreamDown = (error: Error) =>
+  error instanceof FetchError &&
+  (error.code === "NETWORK" || error.code === "TIMEOUT" || (error.code === "HTTP_STATUS" && (error.status ?? 0) >= 500));
 
 const BACKOFF_STATUSES = new Set([403, 429, 503]);
 
@@ -24,6 +34,20 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
   let globalActive = 0;
   const waiting: Array<{ host: string; start: () => void }> = [];
   const blockedUntil = new Map<string, { until: number; status: number }>();
+  // One circuit breaker per host (cockatiel): after `breakerThreshold` failures in a row, requests to the
+  // host fail at once for `breakerOpenMs`, then a single trial decides whether it closes again.
+  const breakers = new Map<string, CircuitBreakerPolicy>();
+  const breakerFor = (host: string) => {
+    let breaker = breakers.get(host);
+    if (!breaker) {
+      breaker = circuitBreaker(handleWhen(upstreamDown), {
+        halfOpenAfter: options.breakerOpenMs,
+        breaker: new ConsecutiveBreaker(options.breakerThreshold),
+      });
+      breakers.set(host, breaker);
+    }
+    return breaker;
+  };
 
   const canStart = (host: string) => globalActive < options.global && (active.get(host) ?? 0) < options.perHost;
 
@@ -52,8 +76,11 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
       active.set(host, (active.get(host) ?? 0) + 1);
       globalActive += 1;
       try {
-        return await task();
+        return await breakerFor(host).execute(() => task());
       } catch (error) {
+        if (error instanceof BrokenCircuitError) {
+          throw new FetchError("CIRCUIT_OPEN", url, `not asking ${host} for now: its last ${options.breakerThreshold} requests failed (retrying after ${Math.round(options.breakerOpenMs / 1000)} s)`);
+        }
         if (error instanceof FetchError && error.code === "HTTP_STATUS" && BACKOFF_STATUSES.has(error.status ?? 0)) {
           blockedUntil.set(host, { until: now() + (error.retryAfterMs ?? options.defaultBackoffMs), status: error.status! });
         }

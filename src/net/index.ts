@@ -34,6 +34,10 @@ export interface FetcherOptions {
   globalConcurrency?: number;
   /** How long a host that answered 403/429/503 without Retry-After is left alone. Default 60000. */
   hostBackoffMs?: number;
+  /** Consecutive upstream failures that open a host's circuit breaker. Default 5. */
+  breakerThreshold?: number;
+  /** How long an open circuit fails fast. Default 30000. */
+  breakerOpenMs?: number;
   /** DNS lookup to use instead of the system's (tests inject resolvers that lie). */
   lookup?: LookupFunction;
 }
@@ -77,7 +81,8 @@ export type FetchErrorCode =
   | "TOO_MANY_REDIRECTS"
   | "HTTP_STATUS"
   | "NETWORK"
-  | "HOST_BACKOFF";
+  | "HOST_BACKOFF"
+  | "CIRCUIT_OPEN";
 
 export interface Fetcher {
   /** Resolves with a FetchResult or rejects with a FetchError; never anything else. */
@@ -104,6 +109,8 @@ export function createFetcher(options: Partial<FetcherOptions> & { userAgent?: s
     perHost: resolved.perHostConcurrency,
     global: resolved.globalConcurrency,
     defaultBackoffMs: resolved.hostBackoffMs,
+    breakerThreshold: resolved.breakerThreshold,
+    breakerOpenMs: resolved.breakerOpenMs,
   });
   return {
     fetch(request) {

@@ -18,6 +18,8 @@ export const FETCHER_DEFAULTS: Required<Omit<FetcherOptions, "lookup">> = {
   perHostConcurrency: 4,
   globalConcurrency: 32,
   hostBackoffMs: 60_000,
+  breakerThreshold: 5,
+  breakerOpenMs: 30_000,
 };
 
 export type ResolvedOptions = Required<Omit<FetcherOptions, "lookup">> & { accept: string };
@@ -34,6 +36,8 @@ export function resolveOptions(options: Partial<FetcherOptions>): ResolvedOption
     checkInteger("perHostConcurrency", merged.perHostConcurrency, 1),
     checkInteger("globalConcurrency", merged.globalConcurrency, 1),
     checkInteger("hostBackoffMs", merged.hostBackoffMs, 0),
+    checkInteger("breakerThreshold", merged.breakerThreshold, 1),
+    checkInteger("breakerOpenMs", merged.breakerOpenMs, 0),
     Array.isArray(merged.allowAddresses) && merged.allowAddresses.every((a) => isIP(a) !== 0)
       ? null
       : `allowAddresses: expected an array of IP addresses such as "127.0.0.2", got ${show(merged.allowAddresses)}`,

@@ -61,6 +61,8 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, options: 
     perHostConcurrency: config.net.perHostConcurrency,
     globalConcurrency: config.net.globalConcurrency,
     hostBackoffMs: config.net.hostBackoffSeconds * 1000,
+    breakerThreshold: config.net.breakerThreshold,
+    breakerOpenMs: config.net.breakerOpenSeconds * 1000,
     ...(options.lookup ? { lookup: options.lookup } : {}),
   });
   const parser = createWorkerPool<FeedParseInput, ParsedFeed>(PARSE_WORKER_FILE, {

@@ -25,7 +25,6 @@ import { ConfigError } from "../config/index.js";
 import type { Context } from "../context.js";
 import { parseGlobalId } from "../ids/index.js";
 import type { ArticleRecord } from "../../sources/news.js";
-import type { PostRecord } from "../../sources/forum.js";
 import { articleEntries, postEntries } from "./entries.js";
 import { feedDocument } from "./feeds.js";
 import { feedPath } from "./links.js";
@@ -232,22 +231,21 @@ async function entriesFor(ctx: Context, refs: EntryRef[]): Promise<FeedEntry[]> 
       const loaders = ctx.loaders.forSource(sourceId);
       if (!loaders) return;
       const loaded = await loaders.post.loadMany(wanted.map((w) => w.key));
-      const ids: string[] = [];
-      const posts: PostRecord[] = [];
-      loaded.forEach((p, i) => {
-        if (p && !(p instanceof Error)) (ids.push(wanted[i]!.id), posts.push(p));
+      const found = wanted.flatMap((w, i) => {
+        const post = loaded[i];
+        return post && !(post instanceof Error) ? [{ id: w.id, post }] : [];
       });
-      const entries = await postEntries(ctx, sourceId, posts, { inThread: false, includeCitations: false });
-      entries.forEach((entry, i) => built.set(ids[i]!, entry));
+      const entries = await postEntries(ctx, sourceId, found.map((f) => f.post), { inThread: false, includeCitations: false });
+      entries.forEach((entry, i) => built.set(found[i]!.id, entry));
     }),
     (async () => {
       const loaded = await ctx.loaders.news.article.loadMany(articles.map((a) => a.key));
-      const ids: string[] = [];
-      const records: ArticleRecord[] = [];
-      loaded.forEach((r, i) => {
-        if (r && !(r instanceof Error)) (ids.push(articles[i]!.id), records.push(r));
+      const found = articles.flatMap((a, i) => {
+        const record = loaded[i];
+        return record && !(record instanceof Error) ? [{ id: a.id, record }] : [];
       });
-      articleEntries(ctx, records, (r) => sourceHome(ctx, r.sourceIds[0])).forEach((entry, i) => built.set(ids[i]!, entry));
+      const records: ArticleRecord[] = found.map((f) => f.record);
+      articleEntries(ctx, records, (r) => sourceHome(ctx, r.sourceIds[0])).forEach((entry, i) => built.set(found[i]!.id, entry));
     })(),
   ]);
   return refs.flatMap((ref) => built.get(ref.id) ?? []);

@@ -1,6 +1,6 @@
 import type { Context } from "../context.js";
 import { ALL_SOURCES, compareEntries, type IndexEntry } from "../articles/store.js";
-import { parseGlobalId } from "../ids/index.js";
+import { parseGlobalId, type GlobalId } from "../ids/index.js";
 import type { ArticleRecord } from "../../sources/news.js";
 import type { PostRecord, ThreadRecord } from "../../sources/forum.js";
 import { encodeCursor } from "../../resolvers/pagination.js";
@@ -89,18 +89,17 @@ function riverDescription(params: FeedParams): string {
 /** Forum source id → board keys; null when the river is not filtered by board. */
 async function boardFilter(ctx: Context, ids: string[]): Promise<Map<string, Set<string>> | null> {
   if (ids.length === 0) return null;
-  const boards = new Map<string, Set<string>>();
-  await Promise.all(
+  const found = await Promise.all(
     ids.map(async (id) => {
       const gid = parseGlobalId(id);
-      const loaders = typeof gid === "string" || gid.type !== "Forum" ? undefined : ctx.loaders.forSource(gid.sourceId);
-      const forum = loaders && typeof gid !== "string" ? await loaders.forum.load(gid.key) : null;
-      if (!forum || typeof gid === "string") throw new FeedHttpError(400, `forums: no forum with id "${id.slice(0, 100)}".`);
-      const set = boards.get(gid.sourceId) ?? new Set<string>();
-      set.add(forum.id);
-      boards.set(gid.sourceId, set);
+      const loaders = typeof gid !== "string" && gid.type === "Forum" ? ctx.loaders.forSource(gid.sourceId) : undefined;
+      const forum = loaders ? await loaders.forum.load((gid as GlobalId).key) : null;
+      if (!loaders || !forum) throw new FeedHttpError(400, `forums: no forum with id "${id.slice(0, 100)}".`);
+      return { sourceId: loaders.source.id, key: forum.id };
     }),
   );
+  const boards = new Map<string, Set<string>>();
+  for (const { sourceId, key } of found) boards.set(sourceId, (boards.get(sourceId) ?? new Set()).add(key));
   return boards;
 }
 

@@ -1,0 +1,28 @@
+/** Writes the bench's forum straight into forum-local's SQLite store (its schema comes from the adapter itself). */
+import path from "node:path";
+import { createLocalForumSource } from "../dist/sources/forum-local/index.js";
+
+/** Writes one board, its authors and one thread with its posts into `<dataDir>/forum.db`, citations indexed. */
+export function writeForum(dataDir, { authors, forum, thread, posts }) {
+  const file = path.join(dataDir, "forum.db");
+  const source = createLocalForumSource({ file, seedDemo: false });
+  const db = source.database;
+  db.transaction(() => {
+    for (const a of authors) {
+      db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (?, ?, ?, '', ?)", [a.id, a.username, a.name, a.joinedAt]);
+    }
+    db.run("INSERT INTO forums (id, slug, name, description, created_at) VALUES (?, ?, ?, '', ?)", [forum.id, forum.slug, forum.name, forum.createdAt]);
+    db.run(
+      "INSERT INTO threads (id, forum_id, author_id, title, created_at, last_posted_at, post_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      [thread.id, thread.forumId, thread.authorId, thread.title, thread.createdAt, thread.lastPostedAt, posts.length],
+    );
+    for (const p of posts) {
+      db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?)", [
+        p.id, thread.id, p.authorId, p.position, p.bodyHtml, p.createdAt,
+      ]);
+    }
+  });
+  source.close();
+  // The adapter extracts and indexes citations of unindexed posts when it opens the store.
+  createLocalForumSource({ file, seedDemo: false }).close();
+}
