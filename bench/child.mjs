@@ -24,6 +24,11 @@ function serve(handlers) {
   });
 }
 
+// A server outlives no bench: when run.mjs goes away (crash, Ctrl-C), so do its children.
+process.on("disconnect", () => {
+  if (role !== "prepare") process.exit(0);
+});
+
 const memory = () => ({ maxRssBytes: process.resourceUsage().maxRSS * 1024, rssBytes: process.memoryUsage().rss });
 
 /** `options.jobs`: [{ dataDir, datasetFile }]; the gateway is only loaded when a dataset has articles to ingest. */
@@ -59,6 +64,10 @@ async function crosswire() {
       const { forum, cache } = counting;
       counting = null;
       return { forum: forum.length, cache: cache.length, statements: [...forum.map((s) => `forum: ${s}`), ...cache.map((s) => `cache: ${s}`)] };
+    },
+    /** The monotonic clock V8's profiler stamps samples with, in µs (run.mjs cuts profiles to a window). */
+    now() {
+      return Number(process.hrtime.bigint() / 1000n);
     },
     stats() {
       return { fetchCount: gateway.news.unfurler?.fetchCount ?? 0, parses: gateway.news.parser.tasksRun, ...memory() };

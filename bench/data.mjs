@@ -117,25 +117,39 @@ export function generateDataset({
       title: "Bench thread: the wires, cited",
       createdAt: new Date(threadStart).toISOString(),
       lastPostedAt: postList.at(-1).createdAt,
+      postCount: postList.length,
     },
-    posts: postList,
+    posts: postList.map((p) => ({ ...p, threadId: 1 })),
   };
 }
 
-/** One board, one thread of `count` posts each citing one URL (scenario 3's unfurl thread). */
-export function singleCitationThread(urls) {
-  const threadStart = Date.parse("2026-11-22T08:00:00Z");
+/** One board with one thread per URL list; each post cites one URL of its list (scenario 3's unfurl threads). */
+export function citationThreads(urlLists) {
+  const start = Date.parse("2026-11-22T08:00:00Z");
+  let postId = 0;
+  const threads = [];
+  const posts = [];
+  urlLists.forEach((urls, t) => {
+    const threadId = t + 1;
+    const threadStart = start + t * 24 * 60 * MINUTE;
+    threads.push({
+      id: threadId, forumId: 1, authorId: 1, title: `Links nobody syndicates, part ${threadId}`,
+      createdAt: new Date(threadStart).toISOString(), lastPostedAt: new Date(threadStart + urls.length * MINUTE).toISOString(),
+      postCount: urls.length,
+    });
+    urls.forEach((url, i) => {
+      postId += 1;
+      posts.push({
+        id: postId, threadId, position: i + 1, authorId: 1, createdAt: new Date(threadStart + (i + 1) * MINUTE).toISOString(),
+        bodyHtml: `<p>Read <a href="${url}">story ${i + 1}</a></p>`, citations: [url],
+      });
+    });
+  });
   return {
     authors: [{ id: 1, username: "reader1", name: "Reader 1", joinedAt: "2025-01-01T00:00:00.000Z" }],
-    forum: { id: 1, slug: "bench", name: "Bench board", createdAt: new Date(threadStart).toISOString() },
-    thread: {
-      id: 1, forumId: 1, authorId: 1, title: "Links nobody syndicates",
-      createdAt: new Date(threadStart).toISOString(), lastPostedAt: new Date(threadStart + urls.length * MINUTE).toISOString(),
-    },
-    posts: urls.map((url, i) => ({
-      id: i + 1, position: i + 1, authorId: 1, createdAt: new Date(threadStart + (i + 1) * MINUTE).toISOString(),
-      bodyHtml: `<p>Read <a href="${url}">story ${i + 1}</a></p>`, citations: [url],
-    })),
+    forum: { id: 1, slug: "bench", name: "Bench board", createdAt: new Date(start).toISOString() },
+    threads,
+    posts,
   };
 }
 

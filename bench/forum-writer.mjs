@@ -2,8 +2,8 @@
 import path from "node:path";
 import { createLocalForumSource } from "../dist/sources/forum-local/index.js";
 
-/** Writes one board, its authors and one thread with its posts into `<dataDir>/forum.db`, citations indexed. */
-export function writeForum(dataDir, { authors, forum, thread, posts }) {
+/** Writes one board, its authors, its threads (`threads`, or one `thread`) and their posts into `<dataDir>/forum.db`, citations indexed. */
+export function writeForum(dataDir, { authors, forum, thread, threads = [thread], posts }) {
   const file = path.join(dataDir, "forum.db");
   const source = createLocalForumSource({ file, seedDemo: false });
   const db = source.database;
@@ -12,13 +12,15 @@ export function writeForum(dataDir, { authors, forum, thread, posts }) {
       db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (?, ?, ?, '', ?)", [a.id, a.username, a.name, a.joinedAt]);
     }
     db.run("INSERT INTO forums (id, slug, name, description, created_at) VALUES (?, ?, ?, '', ?)", [forum.id, forum.slug, forum.name, forum.createdAt]);
-    db.run(
-      "INSERT INTO threads (id, forum_id, author_id, title, created_at, last_posted_at, post_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      [thread.id, thread.forumId, thread.authorId, thread.title, thread.createdAt, thread.lastPostedAt, posts.length],
-    );
+    for (const t of threads) {
+      db.run(
+        "INSERT INTO threads (id, forum_id, author_id, title, created_at, last_posted_at, post_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [t.id, t.forumId, t.authorId, t.title, t.createdAt, t.lastPostedAt, t.postCount],
+      );
+    }
     for (const p of posts) {
       db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?)", [
-        p.id, thread.id, p.authorId, p.position, p.bodyHtml, p.createdAt,
+        p.id, p.threadId, p.authorId, p.position, p.bodyHtml, p.createdAt,
       ]);
     }
   });

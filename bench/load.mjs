@@ -63,6 +63,7 @@ function summarize(runs) {
     seconds,
     statuses,
     errors: runs.reduce((n, r) => n + r.errors, 0),
+    unexpected: Object.entries(statuses).filter(([s]) => s !== "200" && s !== "304").reduce((n, [, c]) => n + c, 0),
     roundRps: runs.map((r) => r.responses / r.seconds),
   };
 }

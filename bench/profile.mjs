@@ -28,10 +28,21 @@ function label(frame, root) {
   return `${frame.functionName || "(anonymous)"} ${where ? `${where}:${frame.lineNumber + 1}` : ""}`.trim();
 }
 
-export function summarizeProfile(profile, root, top = 25) {
+/**
+ * @param {object} profile a parsed .cpuprofile
+ * @param {string} root the repository root (paths are shown relative to it)
+ * @param {{ from?: number, to?: number }} [window] only samples stamped in [from, to] (µs, V8's monotonic clock):
+ *   the workload, without start-up and shutdown
+ */
+export function summarizeProfile(profile, root, { from = -Infinity, to = Infinity } = {}, top = 25) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= from && at <= to) self.set(id, (self.get(id) ?? 0) + delta);
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
   const idle = [...idleIds].reduce((n, id) => n + (self.get(id) ?? 0), 0);

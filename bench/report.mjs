@@ -12,6 +12,11 @@ export function rows(results) {
   const out = [];
   const add = (scenario, measure, value, target = "", check = "") => out.push({ scenario, measure, value, target, check });
   const failed = (scenario, error) => add(scenario, "failed", String(error).split("\n")[0].slice(0, 100), "", "FAIL");
+  // A load run whose answers were not all 200 (or 304 where asked for) measured something else: say so.
+  const answered = (scenario, named) => {
+    const bad = Object.entries(named).filter(([, r]) => r && (r.unexpected > 0 || r.errors > 0));
+    if (bad.length) add(scenario, "unexpected answers", bad.map(([n, r]) => `${n}: ${r.unexpected} non-200, ${r.errors} errors`).join("; "), "none", "FAIL");
+  };
   const s = results.scenarios;
 
   if (s.warm?.error) failed("1 warm thread page", s.warm.error);
@@ -24,6 +29,7 @@ export function rows(results) {
     add(name, "crosswire / floor req/s", range(w.ratios.crosswireOverFloor), "≥ 0.50×", verdict(w.ratios.crosswireOverFloor.value >= 0.5));
     const naive = w.ratios.naiveOverCrosswire;
     add(name, "naive / crosswire req/s", range(naive), "≤ 0.20× (crosswire ≥ 5× naive)", verdict(naive.value <= 0.2));
+    answered(name, { crosswire: w.crosswire, floor: w.floor, naive: w.naive });
   }
 
   if (s.roundTrips?.error) failed("2 round trips", s.roundTrips.error);
@@ -41,9 +47,11 @@ export function rows(results) {
     const name = "3 cold citations";
     const limit = 4 * c.upstreamLatencyMs;
     add(name, `first full response, ${c.pages} URLs on 1 host (${c.upstreamLatencyMs} ms upstream)`, `${ms(c.first.ms)} ms (${c.first.resolved}/${c.pages} resolved)`, `≤ ${limit} ms`, verdict(c.first.ms <= limit && c.first.resolved === c.pages));
+    add(name, "most fetches in flight to that one host", `${c.first.maxConcurrentFetches}`, `≤ ${c.caps.perHostConcurrency} (net.perHostConcurrency)`, verdict(c.first.maxConcurrentFetches <= c.caps.perHostConcurrency));
     add(name, `same, URLs spread over ${c.spread.hosts} hosts`, `${ms(c.spread.ms)} ms (${c.spread.resolved}/${c.pages} resolved)`, `≤ ${limit} ms`, verdict(c.spread.ms <= limit && c.spread.resolved === c.pages));
     add(name, `upstream fetches, ${c.inFlight.queries} identical queries in flight`, `${c.inFlight.upstreamFetches} (all answered in ${ms(c.inFlight.ms)} ms)`, `= ${c.pages}`, verdict(c.inFlight.upstreamFetches === c.pages && c.inFlight.allResolved));
     add(name, "warm, 1 connection", `p50 ${ms(c.warm.p50)} / p99 ${ms(c.warm.p99)} ms, ${int(c.warm.rps)} req/s, ${c.warm.upstreamFetches} fetches`, "p50 ≤ 2 ms", verdict(c.warm.p50 <= 2 && c.warm.upstreamFetches === 0));
+    answered(name, { warm: { unexpected: c.warm.unexpected, errors: 0 } });
   }
 
   if (s.ingestion?.error) failed("4 feed ingestion", s.ingestion.error);
@@ -64,6 +72,7 @@ export function rows(results) {
     else {
       add(name, `/feeds/river.atom warm (${y.entries} entries, ${int(y.bytes / 1024)} KB)`, load(y.unconditional), "", "info");
       add(name, "with If-None-Match", `${load(y.conditional)}; ${(y.share304 * 100).toFixed(1)} % 304`, "100 % 304", verdict(y.share304 === 1));
+      answered(name, { unconditional: y.unconditional, conditional: y.conditional });
     }
   }
 
@@ -80,6 +89,7 @@ export function rows(results) {
       add(name, `${side} µs per extra post, 10→100 / 100→1000`, `${int(m["10→100"])} / ${int(m["100→1000"])} (${x(g[side].superlinearity)})`, side === "crosswire" ? "linear (≤ 1.30×)" : "", side === "crosswire" ? verdict(g[side].superlinearity <= 1.3) : "info");
     }
     add(name, "crosswire / floor req/s at 10 / 100 / 1000", g.crosswireOverFloor.map((r) => x(r.value)).join(" / "), "", "info");
+    answered(name, Object.fromEntries(["crosswire", "floor"].flatMap((side) => g[side].points.map((p) => [`${side}@${p.posts}`, p]))));
   }
   return out;
 }

@@ -12,8 +12,10 @@
  *   --connections N         load connections (default 8)
  *   --upstream-latency MS   scenario 3's upstream latency (default 100)
  *   --feed-latency MS       scenario 4's upstream latency (default 0)
- *   --profile [SECONDS]     instead of the scenarios: profile crosswire under scenario 1's load (node --cpu-prof)
- *   --posts N               with --profile: posts per page (default 100)
+ *   --profile=WHAT [SECONDS]  instead of the scenarios: profile crosswire (node --cpu-prof) doing
+ *                           warm (scenario 1), river (scenario 5) or ingestion (scenario 4); see runProfile
+ *   --posts N               with --profile=warm: posts per page (default 100)
+ *   --node-env NAME         NODE_ENV of the server processes (default production)
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,12 +26,12 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { generateDataset } from "./data.mjs";
 import { blast, graphqlRequest } from "./load.mjs";
-import { startChild } from "./processes.mjs";
+import { setNodeEnv, startChild } from "./processes.mjs";
 import { summarizeProfile } from "./profile.mjs";
 import { THREAD_PAGE, threadId } from "./queries.mjs";
 import { formatTable, rows } from "./report.mjs";
 import { coldCitations } from "./scenarios/cold-citations.mjs";
-import { ingestion } from "./scenarios/ingestion.mjs";
+import { ingestion, refreshAll, serveFeeds } from "./scenarios/ingestion.mjs";
 import { syndication } from "./scenarios/syndication.mjs";
 import { roundTrips, scaling, warmThreadPage } from "./scenarios/thread-page.mjs";
 import { sourceConfigs } from "./shared.mjs";
@@ -39,11 +41,11 @@ const ROOT = path.dirname(BENCH_DIR);
 
 const TIMING = {
   quick: {
-    warm: { rounds: 3, seconds: 1.5, warmupSeconds: 1 },
-    scaling: { rounds: 2, seconds: 1, warmupSeconds: 0.5 },
-    syndication: { rounds: 2, seconds: 1, warmupSeconds: 0.5 },
-    coldWarmup: 0.5,
-    coldWarm: 2,
+    warm: { rounds: 3, seconds: 1, warmupSeconds: 0.75 },
+    scaling: { rounds: 2, seconds: 0.75, warmupSeconds: 0.3 },
+    syndication: { rounds: 2, seconds: 0.75, warmupSeconds: 0.3 },
+    coldWarmup: 0.3,
+    coldWarm: 1.5,
     ingestionRepeats: 1,
   },
   full: {
@@ -64,8 +66,9 @@ const { values: args, positionals } = parseArgs({
     connections: { type: "string", default: "8" },
     "upstream-latency": { type: "string", default: "100" },
     "feed-latency": { type: "string", default: "0" },
-    profile: { type: "boolean", default: false },
+    profile: { type: "string" },
     posts: { type: "string", default: "100" },
+    "node-env": { type: "string", default: "production" },
   },
   allowPositionals: true,
 });
@@ -172,7 +175,7 @@ async function runScenarios(tmp) {
   const only = args.only ? new Set(args.only.split(",").map((s) => Number(s.trim()))) : null;
   const wanted = (n) => !only || only.has(n);
   const results = {
-    meta: { ...machine(), quick: env.quick, seed: env.seed, connections: env.connections, timing: env.timing },
+    meta: { ...machine(), quick: env.quick, seed: env.seed, connections: env.connections, nodeEnv: args["node-env"], timing: env.timing },
     scenarios: {},
   };
   const started = performance.now();
@@ -206,35 +209,74 @@ async function runScenarios(tmp) {
   return table.some((r) => r.check === "FAIL") ? 1 : 0;
 }
 
-/** `--profile`: crosswire alone under scenario 1's load, with node --cpu-prof; prints where the time goes. */
-async function runProfile(tmp) {
+/**
+ * `--profile=<what>`: crosswire alone, under node --cpu-prof, doing one scenario's work; prints where the CPU time
+ * went during the workload only (start-up cut off), for every thread (the main thread and, for ingestion, the parse
+ * worker), and keeps the .cpuprofile files.
+ *   warm       scenario 1's query (`--posts`, default 100) under load for SECONDS (default 15)
+ *   river      scenario 5's /feeds/river.atom under load for SECONDS
+ *   ingestion  scenario 4's first poll and 304 poll
+ */
+async function runProfile(tmp, what) {
   const env = makeEnv(tmp);
   const seconds = Number(positionals[0] ?? 15);
-  const posts = Number(args.posts);
   const profileDir = path.join(tmp, "profile");
-  const servers = await startThreadServers(env, generateDataset({ seed: env.seed }), { profileDir });
-  try {
-    const request = graphqlRequest(servers.crosswire.port, THREAD_PAGE, { id: threadId(1), first: posts });
-    await blast(request, { seconds: 2, connections: env.connections });
-    const run = await blast(request, { seconds, connections: env.connections });
-    console.log(`profiled ${run.responses} requests (${(run.responses / run.seconds).toFixed(0)} req/s under the profiler), ${posts} posts per page`);
-  } finally {
-    await stopAll(servers);
+  const execArgv = ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const window = {};
+  if (what === "warm" || what === "river") {
+    const servers = await startThreadServers(env, generateDataset({ seed: env.seed }), { profileDir });
+    try {
+      const posts = Number(args.posts);
+      const request = what === "warm"
+        ? graphqlRequest(servers.crosswire.port, THREAD_PAGE, { id: threadId(1), first: posts })
+        : { url: `http://127.0.0.1:${servers.crosswire.port}/feeds/river.atom` };
+      await blast(request, { seconds: 2, connections: env.connections });
+      window.from = await servers.crosswire.call("now");
+      const run = await blast(request, { seconds, connections: env.connections });
+      window.to = await servers.crosswire.call("now");
+      console.log(`profiled ${run.responses} requests (${(run.responses / run.seconds).toFixed(1)} req/s under the profiler)${what === "warm" ? `, ${posts} posts per page` : ""}`);
+    } finally {
+      await stopAll(servers);
+    }
+  } else if (what === "ingestion") {
+    const { upstream, overrides } = await serveFeeds(env);
+    const gateway = await startChild("crosswire", { dataDir: env.tempDir("ingest-profile"), overrides }, { execArgv });
+    try {
+      window.from = await gateway.call("now");
+      let t = performance.now();
+      await refreshAll(gateway.port);
+      console.log(`first poll under the profiler: ${(performance.now() - t).toFixed(0)} ms`);
+      t = performance.now();
+      await refreshAll(gateway.port);
+      console.log(`304 poll under the profiler: ${(performance.now() - t).toFixed(0)} ms`);
+      window.to = await gateway.call("now");
+    } finally {
+      await gateway.stop();
+      await upstream.close();
+    }
+  } else {
+    throw new Error(`--profile=${what}: expected warm, river or ingestion`);
   }
   const { readdirSync } = await import("node:fs");
-  const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) throw new Error("no .cpuprofile was written");
-  const kept = path.join(os.tmpdir(), `crosswire-bench-${Date.now()}.cpuprofile`);
-  cpSync(path.join(profileDir, file), kept);
-  console.log(summarizeProfile(JSON.parse(readFileSync(kept, "utf8")), ROOT));
-  console.log(`\nfull profile: ${kept} (open in Chrome DevTools → Performance, or speedscope)`);
+  const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile")).sort();
+  if (files.length === 0) throw new Error("no .cpuprofile was written");
+  const keep = mkdtempSync(path.join(os.tmpdir(), `crosswire-profile-${what}-`));
+  for (const file of files) {
+    const kept = path.join(keep, file);
+    cpSync(path.join(profileDir, file), kept);
+    const profile = JSON.parse(readFileSync(kept, "utf8"));
+    console.log(`\n=== ${file} ===`);
+    console.log(summarizeProfile(profile, ROOT, window));
+  }
+  console.log(`\nprofiles kept in ${keep} (open them in Chrome DevTools → Performance, or speedscope)`);
   return 0;
 }
 
+setNodeEnv(args["node-env"]);
 const tmp = mkdtempSync(path.join(os.tmpdir(), "crosswire-bench-"));
 let code = 1;
 try {
-  code = args.profile ? await runProfile(tmp) : await runScenarios(tmp);
+  code = args.profile ? await runProfile(tmp, args.profile) : await runScenarios(tmp);
 } catch (error) {
   console.error(error);
 } finally {

@@ -1,4 +1,4 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { IndexEntry } from "../src/articles/store.js";
 import { ALL_SOURCES, compareEntries } from "../src/articles/store.js";
 import type { Context } from "../src/context.js";
@@ -184,6 +184,7 @@ export class ArticleResolver {
     return record ? toArticle(record) : null;
   }
 
+  @Directive("@cacheControl(maxAge: 300)")
   @Query(() => ArticleConnection, { description: "Stored articles, newest first." })
   async articles(
     @Args(() => ConnectionArgs) args: ConnectionArgs,
@@ -301,6 +302,7 @@ type RiverEntry = { t: number; kind: 0 | 1; key: string; node: Post | Article };
 
 @Resolver()
 export class RiverResolver {
+  @Directive("@cacheControl(maxAge: 30)")
   @Query(() => RiverConnection, { description: "Forum posts and news articles merged, newest first." })
   async river(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest("river", args, ctx.config);

@@ -14,4 +14,6 @@ export interface Context {
   news: News;
   /** True when the request carried the configured admin token. */
   isAdmin: boolean;
+  /** The client's address (X-Forwarded-For's first entry only with http.trustProxy). */
+  clientIp: string;
 }

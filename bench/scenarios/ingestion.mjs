@@ -14,7 +14,7 @@ import { startUpstream } from "../upstream.mjs";
 const FEEDS = 20;
 const ITEMS = 500;
 
-async function refreshAll(port) {
+export async function refreshAll(port) {
   const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -27,7 +27,8 @@ async function refreshAll(port) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-export async function ingestion(env) {
+/** The 20 feeds on a loopback upstream (ETag on each), and the gateway config that polls them. */
+export async function serveFeeds(env) {
   const feeds = ingestionFeeds({ seed: env.seed, feeds: FEEDS, items: ITEMS });
   const upstream = await startUpstream({ host: "127.0.0.1", latencyMs: env.feedLatencyMs });
   let feedBytes = 0;
@@ -37,13 +38,15 @@ export async function ingestion(env) {
     upstream.route(`/feeds/${source.id}.xml`, { body, contentType: CONTENT_TYPE[source.format], etag: `"${source.id}-v1"` });
   }
   const sources = sourceConfigs(feeds.map((f) => f.source), (s) => upstream.url(`/feeds/${s.id}.xml`));
+  return { upstream, feedBytes, overrides: { sources, net: { allowAddresses: ["127.0.0.1"] } } };
+}
+
+export async function ingestion(env) {
+  const { upstream, feedBytes, overrides } = await serveFeeds(env);
   const runs = [];
   try {
     for (let rep = 0; rep < env.timing.ingestionRepeats; rep++) {
-      const gateway = await startChild("crosswire", {
-        dataDir: env.tempDir(`ingest-${rep}`),
-        overrides: { sources, net: { allowAddresses: ["127.0.0.1"] } },
-      });
+      const gateway = await startChild("crosswire", { dataDir: env.tempDir(`ingest-${rep}`), overrides });
       try {
         const idle = await gateway.call("stats");
         upstream.reset();

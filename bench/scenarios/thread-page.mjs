@@ -93,7 +93,7 @@ export async function scaling(env, servers) {
   for (const name of ["crosswire", "floor"]) {
     const points = sizes.map((posts) => {
       const r = results[`${name}@${posts}`];
-      return { posts, rps: r.rps, p50: r.p50, p99: r.p99, mean: r.mean, responses: r.responses, roundRps: r.roundRps };
+      return { posts, rps: r.rps, p50: r.p50, p99: r.p99, mean: r.mean, responses: r.responses, unexpected: r.unexpected, errors: r.errors, roundRps: r.roundRps };
     });
     const perPost = (a, b) => ((b.p50 - a.p50) * 1000) / (b.posts - a.posts);
     const marginal = { "10→100": perPost(points[0], points[1]), "100→1000": perPost(points[1], points[2]) };

@@ -58,9 +58,32 @@ const ConfigSchema = z
       .object({
         bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
         shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+        /** Browser origins allowed to call the API cross-origin (exact match, e.g. "https://forum.example"). */
+        corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "expected an origin such as https://forum.example")).default([]),
+        /** Take the client address from X-Forwarded-For (only behind a proxy you control). */
+        trustProxy: z.boolean().default(false),
       })
       .strict()
-      .default({ bodyLimitBytes: 1024 * 1024, shutdownTimeoutMs: 10_000 }),
+      .prefault({}),
+    rateLimit: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Query cost (see limits.maxCost) a client IP may spend per minute. */
+        costPerMinute: z.number().int().min(1).max(100_000_000).default(300_000),
+        exemptLoopback: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    persistedQueries: z
+      .object({
+        /** JSON file: an array of operation texts, or an object whose values are operation texts. */
+        safelistFile: z.string().min(1).optional(),
+        /** Refuse every operation that is not in the safelist. */
+        safelistOnly: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({})
+      .refine((p) => !p.safelistOnly || p.safelistFile !== undefined, { message: "safelistOnly needs safelistFile" }),
     forum: z
       .object({
         /** Seed the bundled demo forum into an empty local store on first start. */
@@ -204,6 +227,7 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }
   { env: "CROSSWIRE_ADMIN_TOKEN", key: "adminToken", kind: "string" },
   { env: "CROSSWIRE_UNFURL", key: "unfurl.enabled", kind: "bool" },
   { env: "CROSSWIRE_INTROSPECTION", key: "introspection", kind: "bool" },
+  { env: "CROSSWIRE_PUBLIC_URL", key: "syndication.publicUrl", kind: "string" },
 ];
 
 function parseEnvValue(name: string, raw: string, kind: EnvKind): unknown {

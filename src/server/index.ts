@@ -19,8 +19,11 @@ import type { Logger } from "../logger.js";
 import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "./http.js";
 import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
 import { apqCache } from "./apq.js";
+import { applyCors } from "./cors.js";
+import { rateLimitPlugin } from "./rate-limit.js";
+import { preloadSafelist, readSafelist, safelistPlugin } from "./safelist.js";
 import { costPlugin, limitRules, restoreLimitCode } from "./limits.js";
-import { createMetrics, type Metrics } from "./metrics.js";
+import { createMetrics } from "./metrics.js";
 import { metricsPlugin, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
 import { PLAYGROUND_PATH, playgroundLandingPage, readPlaygroundAsset, renderPlayground } from "./playground.js";
 
@@ -54,25 +57,27 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
   const forums = new Map<string, ForumSource>([[local.id, local]]);
   const cache = createCache(config.dataDir);
-  let metrics: Metrics | undefined;
+  const metrics = createMetrics(async () => {
+    const ids = [...news.sources.keys()];
+    const health = await news.store.health(ids);
+    return ids.map((source, i) => ({ source, status: health[i]?.status ?? "PENDING", consecutiveFailures: health[i]?.consecutiveFailures ?? 0 }));
+  });
   const news = createNews(config, cache.keyv, logger, {
     extraSources,
     ...(lookup ? { lookup } : {}),
     observer: {
-      upstream: (source, outcome) => metrics?.upstream.inc({ source, outcome }),
-      cache: (name, result) => metrics?.cache.inc({ cache: name, result }),
+      upstream: (source, outcome) => metrics.upstream.inc({ source, outcome }),
+      cache: (name, result) => metrics.cache.inc({ cache: name, result }),
     },
   });
   await news.ingestDemoFeeds();
 
   const httpServer = http.createServer();
   const schema = await buildCrosswireSchema();
-  metrics = createMetrics(async () => {
-    const ids = [...news.sources.keys()];
-    const health = await news.store.health(ids);
-    return ids.map((source, i) => ({ source, status: health[i]?.status ?? "PENDING", consecutiveFailures: health[i]?.consecutiveFailures ?? 0 }));
-  });
   const introspection = config.introspection ?? process.env.NODE_ENV !== "production";
+  const persisted = apqCache(cache.keyv);
+  const safelist = config.persistedQueries.safelistFile ? readSafelist(config.persistedQueries.safelistFile) : null;
+  if (safelist) await preloadSafelist(persisted, safelist);
   const apollo = new ApolloServer<Context>({
     schema,
     introspection,
@@ -82,12 +87,14 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     includeStacktraceInErrorResponses: config.debug,
     validationRules: limitRules(config.limits),
     parseOptions: { maxTokens: config.limits.maxTokens },
-    persistedQueries: { cache: apqCache(cache.keyv), ttl: 7 * 24 * 3600 },
+    persistedQueries: { cache: persisted, ttl: 7 * 24 * 3600 },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownTimeoutMs }),
       ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
       playgroundLandingPage(GRAPHQL_PATH),
       costPlugin(schema, config.limits, config.pagination.defaultFirst),
+      rateLimitPlugin(config.rateLimit),
+      ...(safelist && config.persistedQueries.safelistOnly ? [safelistPlugin(safelist)] : []),
       privateWhenAuthenticatedPlugin(),
       requestIdPlugin(logger),
       metricsPlugin(metrics),
@@ -98,16 +105,18 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   await apollo.start();
 
   const unfurlDeps = { source: news.unfurler, waitMs: config.unfurl.waitMs };
-  const observedMetrics = metrics;
-  loaderOptions = { ...loaderOptions, onBatch: (loader, size) => observedMetrics.batchSize.observe({ loader }, size) };
+  loaderOptions = { ...loaderOptions, onBatch: (loader, size) => metrics.batchSize.observe({ loader }, size) };
   const syndication = createSyndication({
     config,
     logger,
     schema,
-    newContext: () => ({ config, logger, forums, news, loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps), isAdmin: false }),
+    newContext: () => ({
+      config, logger, forums, news, loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps), isAdmin: false, clientIp: "syndication",
+    }),
   });
 
-  const contextFor = async (headers: HeaderMap): Promise<Context> => ({
+  const contextFor = async (headers: HeaderMap, clientIp: string): Promise<Context> => ({
+    clientIp,
     config,
     logger,
     forums,
@@ -137,7 +146,9 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       }
     }
     const request: HTTPGraphQLRequest = { method: req.method ?? "GET", headers, search: url.search, body };
-    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => contextFor(headers) });
+    const forwarded = config.http.trustProxy ? headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
+    const clientIp = forwarded || req.socket.remoteAddress || "unknown";
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => contextFor(headers, clientIp) });
     const outHeaders: Record<string, string> = {};
     for (const [key, value] of response.headers) outHeaders[key] = value;
     res.writeHead(response.status ?? 200, outHeaders);
@@ -164,7 +175,10 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (pathname === GRAPHQL_PATH) return handleGraphQL(req, res);
+    if (pathname === GRAPHQL_PATH) {
+      if (applyCors(req, res, config.http.corsOrigins) === "preflight") return;
+      return handleGraphQL(req, res);
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return sendText(res, 405, "Method not allowed\n", { allow: "GET, HEAD" });
     }
@@ -177,8 +191,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       return;
     }
     if (pathname === "/metrics") {
-      const body = await observedMetrics.registry.metrics();
-      res.writeHead(200, { "content-type": observedMetrics.registry.contentType, "cache-control": "no-store" });
+      const body = await metrics.registry.metrics();
+      res.writeHead(200, { "content-type": metrics.registry.contentType, "cache-control": "no-store" });
       res.end(req.method === "HEAD" ? undefined : body);
       return;
     }

@@ -107,8 +107,11 @@ export function costPlugin(schema: GraphQLSchema, limits: Limits, defaultFirst: 
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document }) {
+        async didResolveOperation(requestContext) {
+          const { request, document } = requestContext;
           const cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, estimators, operationName: request.operationName });
+          // The rate limiter (rate-limit.ts) charges the same cost.
+          (requestContext as unknown as { queryCost: number }).queryCost = cost;
           if (cost > limits.maxCost) {
             const error = limitError("QUERY_TOO_COMPLEX", `query cost ${cost} exceeds the limit of ${limits.maxCost} (lists count by their page size: ask for fewer items)`, limits.maxCost, cost);
             error.extensions.code = "QUERY_TOO_COMPLEX";
@@ -127,7 +130,7 @@ export function restoreLimitCode<T extends { message: string; extensions?: Recor
     const { limitCode, ...rest } = ext;
     return { ...formatted, extensions: { ...rest, code: limitCode } };
   }
-  if (ext.code === "GRAPHQL_PARSE_FAILED" && /more than \d+ tokens/.test(formatted.message)) {
+  if (ext.code === "GRAPHQL_PARSE_FAILED" && /more th[ae]n \d+ tokens/.test(formatted.message)) {
     return { ...formatted, extensions: { ...ext, code: "TOO_MANY_TOKENS" } };
   }
   return formatted;
