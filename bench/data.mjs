@@ -37,11 +37,14 @@ function titleCase(text) {
 }
 
 /**
- * @returns {{ seed: number, sources: object[], articles: object[], authors: object[], forum: object, thread: object, posts: object[] }}
+ * `threads` lists each thread's post count: scenario 1 reads thread 1 (100 posts, the issue's page), scenarios 2
+ * and 6 page through thread 2 (1,000 posts).
+ *
+ * @returns {{ seed: number, sources: object[], articles: object[], authors: object[], forum: object, threads: object[], posts: object[] }}
  */
 export function generateDataset({
   seed = 42,
-  posts = 1000,
+  threads = [100, 1000],
   authors = 50,
   sources = 6,
   articlesPerSource = 100,
@@ -87,20 +90,35 @@ export function generateDataset({
     joinedAt: new Date(START - (i + 1) * 24 * 60 * MINUTE).toISOString(),
   }));
 
-  const threadStart = Date.parse("2026-11-21T08:00:00Z");
-  const postList = Array.from({ length: posts }, (_, i) => {
-    const cited = new Set();
-    while (cited.size < citationsPerPost) cited.add(articles[Math.floor(random() * articles.length)].url);
-    const citations = [...cited];
-    const text = words(random, 12);
-    const links = citations.map((url, j) => `<a href="${url}">source ${j + 1}</a>`).join(", ");
+  const forumStart = Date.parse("2026-11-21T08:00:00Z");
+  const postList = [];
+  const threadList = threads.map((count, t) => {
+    const threadId = t + 1;
+    const threadStart = forumStart + t * 30 * MINUTE;
+    for (let i = 0; i < count; i++) {
+      const cited = new Set();
+      while (cited.size < citationsPerPost) cited.add(articles[Math.floor(random() * articles.length)].url);
+      const citations = [...cited];
+      const text = words(random, 12);
+      const links = citations.map((url, j) => `<a href="${url}">source ${j + 1}</a>`).join(", ");
+      postList.push({
+        id: postList.length + 1,
+        threadId,
+        position: i + 1,
+        authorId: 1 + Math.floor(random() * authors),
+        createdAt: new Date(threadStart + (i + 1) * MINUTE).toISOString(),
+        bodyHtml: `<p>${titleCase(text)}: ${links}.</p>`,
+        citations,
+      });
+    }
     return {
-      id: i + 1,
-      position: i + 1,
-      authorId: 1 + Math.floor(random() * authors),
-      createdAt: new Date(threadStart + (i + 1) * MINUTE).toISOString(),
-      bodyHtml: `<p>${titleCase(text)}: ${links}.</p>`,
-      citations,
+      id: threadId,
+      forumId: 1,
+      authorId: 1,
+      title: `Bench thread ${threadId}: the wires, cited`,
+      createdAt: new Date(threadStart).toISOString(),
+      lastPostedAt: new Date(threadStart + count * MINUTE).toISOString(),
+      postCount: count,
     };
   });
 
@@ -109,17 +127,9 @@ export function generateDataset({
     sources: sourceList,
     articles,
     authors: authorList,
-    forum: { id: 1, slug: "bench", name: "Bench board", createdAt: new Date(threadStart).toISOString() },
-    thread: {
-      id: 1,
-      forumId: 1,
-      authorId: 1,
-      title: "Bench thread: the wires, cited",
-      createdAt: new Date(threadStart).toISOString(),
-      lastPostedAt: postList.at(-1).createdAt,
-      postCount: postList.length,
-    },
-    posts: postList.map((p) => ({ ...p, threadId: 1 })),
+    forum: { id: 1, slug: "bench", name: "Bench board", createdAt: new Date(forumStart).toISOString() },
+    threads: threadList,
+    posts: postList,
   };
 }
 

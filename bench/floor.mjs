@@ -34,15 +34,27 @@ function index(dataset) {
     ]),
   );
   const authors = new Map(dataset.authors.map((a) => [a.id, { id: globalId("Author", "local", a.id), name: a.name, username: a.username }]));
-  const posts = dataset.posts.map((p) => ({
-    id: globalId("Post", "local", p.id),
-    position: p.position,
-    createdAt: p.createdAt,
-    authorId: p.authorId,
-    citations: p.citations.map((url) => ({ url, canonicalUrl: url })),
-  }));
-  const thread = { id: globalId("Thread", "local", dataset.thread.id), title: dataset.thread.title, createdAt: dataset.thread.createdAt, posts };
-  return { sources, articles, authors, threads: new Map([[thread.id, thread]]) };
+  const threads = new Map(
+    dataset.threads.map((t) => [
+      globalId("Thread", "local", t.id),
+      {
+        id: globalId("Thread", "local", t.id),
+        title: t.title,
+        createdAt: t.createdAt,
+        // Thread order: the dataset lists posts by position already.
+        posts: dataset.posts
+          .filter((p) => p.threadId === t.id)
+          .map((p) => ({
+            id: globalId("Post", "local", p.id),
+            position: p.position,
+            createdAt: p.createdAt,
+            authorId: p.authorId,
+            citations: p.citations.map((url) => ({ url, canonicalUrl: url })),
+          })),
+      },
+    ]),
+  );
+  return { sources, articles, authors, threads };
 }
 
 export function floorSchema(dataset) {

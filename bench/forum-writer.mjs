@@ -2,8 +2,8 @@
 import path from "node:path";
 import { createLocalForumSource } from "../dist/sources/forum-local/index.js";
 
-/** Writes one board, its authors, its threads (`threads`, or one `thread`) and their posts into `<dataDir>/forum.db`, citations indexed. */
-export function writeForum(dataDir, { authors, forum, thread, threads = [thread], posts }) {
+/** Writes one board, its authors, its threads and their posts into `<dataDir>/forum.db`, citations indexed. */
+export function writeForum(dataDir, { authors, forum, threads, posts }) {
   const file = path.join(dataDir, "forum.db");
   const source = createLocalForumSource({ file, seedDemo: false });
   const db = source.database;

@@ -228,7 +228,7 @@ async function runProfile(tmp, what) {
     try {
       const posts = Number(args.posts);
       const request = what === "warm"
-        ? graphqlRequest(servers.crosswire.port, THREAD_PAGE, { id: threadId(1), first: posts })
+        ? graphqlRequest(servers.crosswire.port, THREAD_PAGE, { id: threadId(posts > 100 ? 2 : 1), first: posts })
         : { url: `http://127.0.0.1:${servers.crosswire.port}/feeds/river.atom` };
       await blast(request, { seconds: 2, connections: env.connections });
       window.from = await servers.crosswire.call("now");

@@ -6,13 +6,14 @@ import { isDeepStrictEqual } from "node:util";
 import { graphqlRequest, interleave, ratio } from "../load.mjs";
 import { THREAD_PAGE, threadId } from "../queries.mjs";
 
-const variables = (first) => ({ id: threadId(1), first });
+/** Thread 1 holds 100 posts (scenario 1), thread 2 holds 1,000 (scenarios 2 and 6 page through it). */
+const variables = (thread, first) => ({ id: threadId(thread), first });
 
-async function ask(port, first) {
+async function ask(port, thread, first) {
   const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: THREAD_PAGE, variables: variables(first) }),
+    body: JSON.stringify({ query: THREAD_PAGE, variables: variables(thread, first) }),
   });
   return { status: res.status, body: await res.json() };
 }
@@ -31,8 +32,8 @@ function firstDifference(a, b, path = "$") {
 }
 
 /** Every side must give the very same answer before its speed means anything. */
-export async function checkSameAnswers(servers, first) {
-  const [crosswire, naive, floor] = await Promise.all([servers.crosswire, servers.naive, servers.floor].map((s) => ask(s.port, first)));
+export async function checkSameAnswers(servers, thread, first) {
+  const [crosswire, naive, floor] = await Promise.all([servers.crosswire, servers.naive, servers.floor].map((s) => ask(s.port, thread, first)));
   if (crosswire.status !== 200 || crosswire.body.errors) throw new Error(`crosswire answered ${crosswire.status}: ${JSON.stringify(crosswire.body).slice(0, 400)}`);
   const edges = crosswire.body.data.thread.posts.edges;
   if (edges.length !== first) throw new Error(`crosswire returned ${edges.length} posts, expected ${first}`);
@@ -48,8 +49,8 @@ export async function checkSameAnswers(servers, first) {
 /** Scenario 1. */
 export async function warmThreadPage(env, servers) {
   const first = 100;
-  const responseBytes = await checkSameAnswers(servers, first);
-  const targets = Object.fromEntries(["crosswire", "naive", "floor"].map((n) => [n, graphqlRequest(servers[n].port, THREAD_PAGE, variables(first))]));
+  const responseBytes = await checkSameAnswers(servers, 1, first);
+  const targets = Object.fromEntries(["crosswire", "naive", "floor"].map((n) => [n, graphqlRequest(servers[n].port, THREAD_PAGE, variables(1, first))]));
   const results = await interleave(targets, { ...env.timing.warm, connections: env.connections, log: env.log });
   return {
     posts: first,
@@ -69,7 +70,7 @@ export async function roundTrips(env, servers) {
     for (const name of ["crosswire", "naive"]) {
       const server = servers[name];
       await server.call("countStart");
-      const answer = await ask(server.port, posts);
+      const answer = await ask(server.port, 2, posts);
       const counted = await server.call("countStop");
       if (answer.body.errors) throw new Error(`${name} failed at ${posts} posts: ${JSON.stringify(answer.body.errors).slice(0, 300)}`);
       series[name].push({ posts, calls: counted.forum + counted.cache, forum: counted.forum, cache: counted.cache, statements: name === "crosswire" ? counted.statements : undefined });
@@ -81,10 +82,10 @@ export async function roundTrips(env, servers) {
 /** Scenario 6: the same query at 10, 100 and 1,000 posts per page, crosswire and floor interleaved. */
 export async function scaling(env, servers) {
   const sizes = [10, 100, 1000];
-  await checkSameAnswers(servers, 1000);
+  await checkSameAnswers(servers, 2, 1000);
   const targets = {};
   for (const first of sizes) {
-    for (const name of ["crosswire", "floor"]) targets[`${name}@${first}`] = graphqlRequest(servers[name].port, THREAD_PAGE, variables(first));
+    for (const name of ["crosswire", "floor"]) targets[`${name}@${first}`] = graphqlRequest(servers[name].port, THREAD_PAGE, variables(2, first));
   }
   // One connection: latency is then the time the server spends on one request, with no queue in it.
   const connections = 1;
