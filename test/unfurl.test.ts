@@ -39,6 +39,7 @@ beforeAll(async () => {
   const port = web.host.split(":")[1];
   dns = fakeDns({
     "public.test": "127.0.0.2",
+    "news.fixture.example": "127.0.0.2",
     localhost: "127.0.0.1",
     "evil.test": "127.0.0.1",
     "meta.test": "169.254.169.254",
@@ -297,8 +298,15 @@ describe("merging a page into a feed's article", () => {
         body: JSON.stringify({ query: "mutation { refreshAllSources { health { status } } }" }),
       });
       expect((await refresh.json()).data.refreshAllSources[0].health.status).toBe("OK");
-      const { body } = await g.graphql(`query ($url: String!) { unfurl(url: $url) { canonicalUrl title imageUrl sources { slug } provenance { field origin } } }`, {
+      // A page on another site claiming the feed article's canonical URL is not believed: it stays its own Article.
+      const foreign = await g.graphql(`query ($url: String!) { unfurl(url: $url) { canonicalUrl title } }`, {
         url: `http://public.test:${port}/amp/harbour-crane`,
+      });
+      expect(foreign.body.data.unfurl.canonicalUrl).toBe(`http://public.test:${port}/amp/harbour-crane`);
+      expect(foreign.body.data.unfurl.title).toBe("A page title that must not win");
+      // The outlet's own AMP page is believed, and merges into the feed's Article.
+      const { body } = await g.graphql(`query ($url: String!) { unfurl(url: $url) { canonicalUrl title imageUrl sources { slug } provenance { field origin } } }`, {
+        url: `http://news.fixture.example:${port}/amp/harbour-crane`,
       });
       expect(body.errors).toBeUndefined();
       const article = body.data.unfurl;
@@ -310,7 +318,7 @@ describe("merging a page into a feed's article", () => {
       const origin = Object.fromEntries(article.provenance.map((p: any) => [p.field, p.origin]));
       expect(origin).toMatchObject({ title: "FEED", imageUrl: "PAGE" });
       const count = await g.graphql(`{ articles(first: 10) { totalCount } }`);
-      expect(count.body.data.articles.totalCount).toBe(3); // merged, not a fourth article
+      expect(count.body.data.articles.totalCount).toBe(4); // the feed's 3 and the foreign page; the AMP page merged
     } finally {
       await g.close();
       await feedServer.close();

@@ -77,7 +77,10 @@ export function createUrlSource(options: UrlSourceOptions): UrlSource {
       const meta = response.bodySkipped
         ? describeFile(response.url, response.contentType)
         : extractPageMetadata(decodeText(response.bytes, response.charset, "html"), response.url);
-      const key = meta.canonicalUrl ?? canonicalUrl(response.url) ?? url;
+      // A page may only claim a canonical URL on its own site: otherwise any page could write itself into
+      // another outlet's Article.
+      const declared = meta.canonicalUrl && sameSite(meta.canonicalUrl, response.url) ? meta.canonicalUrl : null;
+      const key = declared ?? canonicalUrl(response.url) ?? url;
       await options.articles.mergePage(key, { ...meta, url: response.url }, at);
       entry = { status: "RESOLVED", articleKey: key, error: null, fetchedAt: at.toISOString(), freshUntil: at.getTime() + options.ttlMs };
     } catch (error) {
@@ -143,4 +146,11 @@ function describeFile(url: string, contentType: string | null): PageMetadata {
     publisher: parsed.hostname, publishedAt: null, modifiedAt: null, imageUrl: null, type: contentType, language: null,
     from: { title: "url", publisher: "url", ...(contentType ? { summary: "content-type", type: "content-type" } : {}) },
   };
+}
+
+/** Same host, ignoring `www.`/`amp.`/`m.` prefixes, or one host a subdomain of the other. */
+export function sameSite(a: string, b: string): boolean {
+  const host = (u: string) => new URL(u).hostname.toLowerCase().replace(/^(www|amp|m)\./, "");
+  const [x, y] = [host(a), host(b)];
+  return x === y || x.endsWith(`.${y}`) || y.endsWith(`.${x}`);
 }
