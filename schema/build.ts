@@ -7,10 +7,10 @@ import { buildSchema } from "type-graphql";
 import { AuthorResolver, ForumResolver, PostResolver, ThreadResolver } from "../resolvers/forum.js";
 import { NodeResolver } from "../resolvers/node.js";
 import { ForumFeedsResolver, SourceFeedsResolver, ThreadFeedsResolver } from "../resolvers/feeds.js";
-import {
-  ArticleResolver, CitationResolver, CitedStoryResolver, PostCitationsResolver, RiverResolver, SourceResolver,
-  ThreadCitationsResolver,
-} from "../resolvers/news.js";
+import { ArticleResolver } from "../resolvers/articles.js";
+import { CitationResolver, CitedStoryResolver, PostCitationsResolver, ThreadCitationsResolver } from "../resolvers/citations.js";
+import { RiverResolver } from "../resolvers/river.js";
+import { SourceResolver } from "../resolvers/sources.js";
 import { fromRoot } from "../src/paths.js";
 
 export const SCHEMA_FILE = fromRoot("schema", "schema.graphql");

@@ -1,0 +1,179 @@
+import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, InputType, Query, Resolver, Root } from "type-graphql";
+import { ALL_SOURCES, compareEntries, type IndexEntry } from "../src/articles/store.js";
+import type { Context } from "../src/context.js";
+import { BadUserInputError, ErrorCode, UnfurlError } from "../src/errors.js";
+import { htmlToText, sanitizeHtml } from "../src/html/index.js";
+import { canonicalUrl } from "../src/urls/index.js";
+import type { ArticleRecord } from "../sources/news.js";
+import { PostConnection } from "../schema/forum.js";
+import { Article, ArticleConnection, Source } from "../schema/news.js";
+import { DateTime } from "../schema/scalars.js";
+import { toArticle, toPost } from "./mappers.js";
+import { ConnectionArgs, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
+import { loadSource } from "./source-lookup.js";
+
+@ArgsType()
+export class TimeWindowArgs extends ConnectionArgs {
+  @Field(() => DateTime, { nullable: true, description: "Only articles published at or after this time." })
+  since?: Date | null;
+
+  @Field(() => DateTime, { nullable: true, description: "Only articles published before this time." })
+  until?: Date | null;
+}
+
+@InputType({ description: "Narrows `articles`." })
+class ArticleFilter {
+  @Field(() => [String], { nullable: true, description: "Source slugs (`Source.slug`); any of them." })
+  sources?: string[] | null;
+
+  @Field(() => DateTime, { nullable: true })
+  since?: Date | null;
+
+  @Field(() => DateTime, { nullable: true })
+  until?: Date | null;
+
+  @Field(() => String, { nullable: true, description: "Case-insensitive words that must all appear in the title, summary or author." })
+  text?: string | null;
+}
+
+/** Pages through an article index (newest first) after filters, loading only the page's articles. */
+export async function articlePage(
+  ctx: Context,
+  entries: IndexEntry[],
+  args: ConnectionArgs,
+  window: { since?: Date | null; until?: Date | null; text?: string | null },
+) {
+  const request = toPageRequest("index", args, ctx.config);
+  if (request.last !== undefined) throw new BadUserInputError("last", "article lists page forwards only; use `first` and `after`");
+  const after = request.after;
+  if (after && (after.length !== 2 || typeof after[0] !== "number" || typeof after[1] !== "string")) {
+    throw new BadUserInputError("after", "cursor does not belong to this list; pass a cursor returned by this same connection");
+  }
+  const since = window.since?.getTime() ?? -Infinity;
+  const until = window.until?.getTime() ?? Infinity;
+  let candidates = entries.filter((e) => e.t >= since && e.t < until);
+  const totalBeforeText = candidates.length;
+  if (after) candidates = candidates.filter((e) => compareEntries(e, { t: after[0] as number, k: after[1] as string }) > 0);
+  const first = request.first!;
+  const words = (window.text ?? "").toLowerCase().split(/\s+/).filter(Boolean);
+  const picked: Array<{ entry: IndexEntry; record: ArticleRecord }> = [];
+  let hasNextPage = false;
+  // With a text filter the page is found by reading articles in chunks; without, exactly one batch is read.
+  for (let offset = 0; offset < candidates.length && picked.length <= first; offset += words.length ? 200 : first + 1) {
+    const chunk = candidates.slice(offset, offset + (words.length ? 200 : first + 1));
+    const records = await ctx.loaders.news.article.loadMany(chunk.map((e) => e.k));
+    chunk.forEach((entry, i) => {
+      const record = records[i];
+      if (!record || record instanceof Error) return;
+      if (words.length && !matchesText(record, words)) return;
+      if (picked.length < first) picked.push({ entry, record });
+      else hasNextPage = true;
+    });
+    if (!words.length) break;
+  }
+  const edges = picked.map(({ entry, record }) => ({ node: toArticle(record), cursor: encodeCursor([entry.t, entry.k]) }));
+  return {
+    edges,
+    nodes: edges.map((e) => e.node),
+    totalCount: words.length ? picked.length + (hasNextPage ? 1 : 0) : totalBeforeText,
+    pageInfo: {
+      hasNextPage: words.length ? hasNextPage : candidates.length > first,
+      hasPreviousPage: after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}
+
+function matchesText(record: ArticleRecord, words: string[]): boolean {
+  const haystack = `${record.title ?? ""} ${record.author ?? ""} ${record.summaryHtml ? htmlToText(record.summaryHtml) : ""}`.toLowerCase();
+  return words.every((w) => haystack.includes(w));
+}
+
+@Resolver(() => Article)
+export class ArticleResolver {
+  @Query(() => Article, { nullable: true, description: "The article for a URL (any spelling of it: tracking parameters, fragment, case of the host)." })
+  async article(@Arg("url", () => String) url: string, @Ctx() ctx: Context): Promise<Article | null> {
+    const key = canonicalUrl(url);
+    if (!key) throw new BadUserInputError("url", "expected an absolute http(s) URL");
+    const record = await ctx.loaders.news.article.load(key);
+    return record ? toArticle(record) : null;
+  }
+
+  @Query(() => Article, {
+    nullable: true,
+    description: "The article for any http(s) URL: from the store, else by fetching the page and reading its metadata.",
+  })
+  async unfurl(@Arg("url", () => String) url: string, @Ctx() ctx: Context): Promise<Article | null> {
+    const key = canonicalUrl(url);
+    if (!key) throw new BadUserInputError("url", "expected an absolute http(s) URL");
+    const known = await ctx.loaders.news.article.load(key);
+    if (known) return toArticle(known);
+    if (!ctx.news.unfurler) throw new UnfurlError(ErrorCode.UNFURL_FAILED, key, "unfurling is disabled (unfurl.enabled)");
+    const result = await ctx.news.unfurler.unfurl(key);
+    if (result.status === "BLOCKED") throw new UnfurlError(ErrorCode.UNFURL_BLOCKED, key, result.error ?? "blocked");
+    if (result.status !== "RESOLVED") throw new UnfurlError(ErrorCode.UNFURL_FAILED, key, result.error ?? "failed");
+    ctx.loaders.news.article.clear(result.articleKey!); // the miss above is memoized; the unfurl just stored it
+    const record = await ctx.loaders.news.article.load(result.articleKey!);
+    return record ? toArticle(record) : null;
+  }
+
+  @Directive("@cacheControl(maxAge: 300)")
+  @Query(() => ArticleConnection, { description: "Stored articles, newest first." })
+  async articles(
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg("filter", () => ArticleFilter, { nullable: true }) filter: ArticleFilter | null,
+    @Ctx() ctx: Context,
+  ) {
+    let entries: IndexEntry[];
+    if (filter?.sources?.length) {
+      const unknown = filter.sources.filter((s) => !ctx.news.sources.has(s));
+      if (unknown.length) throw new BadUserInputError("filter.sources", `unknown source slug(s): ${unknown.join(", ")}`);
+      const lists = await ctx.loaders.news.index.loadMany(filter.sources);
+      const merged = new Map<string, IndexEntry>();
+      for (const list of lists) if (!(list instanceof Error)) for (const e of list) merged.set(e.k, e);
+      entries = [...merged.values()].sort(compareEntries);
+    } else {
+      entries = await ctx.loaders.news.index.load(ALL_SOURCES);
+    }
+    return articlePage(ctx, entries, args, filter ?? {});
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "Summary as sanitized HTML." })
+  summary(@Root() article: Article): string | null {
+    return article.rawSummary ? sanitizeHtml(article.rawSummary) : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "Summary as plain text." })
+  summaryText(@Root() article: Article): string | null {
+    return article.rawSummary ? htmlToText(sanitizeHtml(article.rawSummary)) : null;
+  }
+
+  @FieldResolver(() => [Source], { description: "Every source that carried this story." })
+  async sources(@Root() article: Article, @Ctx() ctx: Context): Promise<Source[]> {
+    const found = await Promise.all(article.sourceIds.map((slug) => loadSource(ctx, slug)));
+    return found.filter((s): s is Source => s !== null);
+  }
+
+  @FieldResolver(() => PostConnection, { description: "Posts that cite this story, newest first." })
+  async citedBy(@Root() article: Article, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    const request = toPageRequest(article.canonicalUrl ?? article.key, args, ctx.config);
+    const forums = ctx.loaders.allForums();
+    const pages = await Promise.all(forums.map((l) => l.citingPostPages.load(request)));
+    // One forum source is the common case; with several, pages are merged by time and counts summed.
+    const edges = pages
+      .flatMap((page, i) => page.edges.map((e) => ({ ...e, sourceId: forums[i]!.source.id })))
+      .sort((a, b) => b.node.createdAt.getTime() - a.node.createdAt.getTime())
+      .slice(0, request.first ?? request.last);
+    return toConnection(
+      {
+        edges,
+        totalCount: pages.reduce((n, p) => n + p.totalCount, 0),
+        hasNextPage: pages.some((p) => p.hasNextPage),
+        hasPreviousPage: pages.some((p) => p.hasPreviousPage),
+      },
+      (r) => toPost(edges.find((e) => e.node === r)!.sourceId, r),
+    );
+  }
+}
+

@@ -1,0 +1,59 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { Context } from "../src/context.js";
+import { BadUserInputError } from "../src/errors.js";
+import { decodeIdArgument } from "../src/ids/index.js";
+import { emptyHealth } from "../sources/rss/index.js";
+import { ArticleConnection, HealthStatus, Source, SourceHealth } from "../schema/news.js";
+import { articlePage, TimeWindowArgs } from "./articles.js";
+import { loadSource, requireAdmin } from "./source-lookup.js";
+
+@Resolver(() => Source)
+export class SourceResolver {
+  @Query(() => [Source], { description: "Every configured news source, with its health." })
+  async sources(@Ctx() ctx: Context): Promise<Source[]> {
+    const all = await Promise.all([...ctx.news.sources.keys()].map((slug) => loadSource(ctx, slug)));
+    return all.filter((s): s is Source => s !== null);
+  }
+
+  @Query(() => Source, { nullable: true })
+  async source(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Source | null> {
+    return loadSource(ctx, decodeIdArgument("id", id, "Source").key);
+  }
+
+  @FieldResolver(() => SourceHealth)
+  async health(@Root() source: Source, @Ctx() ctx: Context): Promise<SourceHealth> {
+    const record = (await ctx.loaders.news.health.load(source.slug)) ?? emptyHealth();
+    const date = (v: string | null) => (v ? new Date(v) : null);
+    return {
+      status: (source.enabled ? record.status : "DISABLED") as HealthStatus,
+      lastSuccessAt: date(record.lastSuccessAt),
+      lastAttemptAt: date(record.lastAttemptAt),
+      lastError: record.lastError,
+      consecutiveFailures: record.consecutiveFailures,
+      itemCount: record.itemCount,
+    };
+  }
+
+  @FieldResolver(() => ArticleConnection, { description: "Articles from this source, newest first, including those no longer in its feed." })
+  async articles(@Root() source: Source, @Args(() => TimeWindowArgs) args: TimeWindowArgs, @Ctx() ctx: Context) {
+    return articlePage(ctx, await ctx.loaders.news.index.load(source.slug), args, args);
+  }
+
+  @Mutation(() => Source, { description: "Polls a source now (admin token required). Returns it with its new health." })
+  async refreshSource(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Source> {
+    requireAdmin(ctx);
+    const slug = decodeIdArgument("id", id, "Source").key;
+    if (!ctx.news.sources.has(slug)) throw new BadUserInputError("id", `no source "${slug}" is configured`);
+    await ctx.news.refresh(slug);
+    return (await loadSource(ctx, slug, true))!;
+  }
+
+  @Mutation(() => [Source], { description: "Polls every enabled source now (admin token required)." })
+  async refreshAllSources(@Ctx() ctx: Context): Promise<Source[]> {
+    requireAdmin(ctx);
+    const slugs = [...ctx.news.sources.values()].filter((s) => s.config.enabled).map((s) => s.config.id);
+    await Promise.all(slugs.map((slug) => ctx.news.refresh(slug)));
+    return (await Promise.all(slugs.map((slug) => loadSource(ctx, slug, true)))).filter((s): s is Source => s !== null);
+  }
+}
+
