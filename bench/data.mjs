@@ -1,7 +1,7 @@
 /**
  * The bench's data, generated from a seed so every run (and every machine) measures the same thing.
  *
- * One board, one thread of `posts` posts by `authors` authors; each post cites `citationsPerPost` distinct
+ * One board, threads of the given sizes by `authors` authors; each post cites `citationsPerPost` distinct
  * stories drawn from `sources` news sources. A quarter of the stories are carried by a second source too, so
  * `Article.sources` lists one or two sources. Every URL is already canonical (lower-case host, no query, no
  * trailing slash), so the citation URL, the article key and the feed item link are the same string.

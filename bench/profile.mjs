@@ -33,6 +33,7 @@ function label(frame, root) {
  * @param {string} root the repository root (paths are shown relative to it)
  * @param {{ from?: number, to?: number }} [window] only samples stamped in [from, to] (µs, V8's monotonic clock):
  *   the workload, without start-up and shutdown
+ * @returns {string | null} null when the thread was busy less than 0.1 s in the window
  */
 export function summarizeProfile(profile, root, { from = -Infinity, to = Infinity } = {}, top = 25) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -47,6 +48,7 @@ export function summarizeProfile(profile, root, { from = -Infinity, to = Infinit
   const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
   const idle = [...idleIds].reduce((n, id) => n + (self.get(id) ?? 0), 0);
   const busy = total - idle;
+  if (busy < 100_000) return null;
 
   const areas = new Map();
   const selfByFn = new Map();

@@ -67,7 +67,7 @@ export function rows(results) {
   else if (s.syndication) {
     const y = s.syndication;
     const name = "5 syndication";
-    if (!y.available) add(name, "/feeds/river.atom", `not available (HTTP ${y.status})`, "", "n/a");
+    if (!y.available) add(name, "/feeds/river.atom", `not available (HTTP ${y.status}: ${y.message.slice(0, 60)})`, "", y.status === 404 ? "n/a" : "FAIL");
     else if (!y.conditional) add(name, "/feeds/river.atom", y.note, "", "n/a");
     else {
       add(name, `/feeds/river.atom warm (${y.entries} entries, ${int(y.bytes / 1024)} KB)`, load(y.unconditional), "", "info");

@@ -183,14 +183,16 @@ async function runScenarios(tmp) {
   if ([1, 2, 5, 6].some(wanted)) {
     process.stderr.write("preparing the thread dataset and starting crosswire, naive and floor…\n");
     const dataset = generateDataset({ seed: env.seed });
-    const servers = await startThreadServers(env, dataset);
+    const servers = await startThreadServers(env, dataset).catch((error) => error);
+    const run = (n, key, label, fn) =>
+      wanted(n) && scenario(results, key, label, () => (servers instanceof Error ? Promise.reject(servers) : fn(servers)));
     try {
-      if (wanted(1)) await scenario(results, "warm", "1. warm thread page", () => warmThreadPage(env, servers));
-      if (wanted(2)) await scenario(results, "roundTrips", "2. round trips", () => roundTrips(env, servers));
-      if (wanted(5)) await scenario(results, "syndication", "5. syndication", () => syndication(env, servers));
-      if (wanted(6)) await scenario(results, "scaling", "6. scaling with data", () => scaling(env, servers));
+      await run(1, "warm", "1. warm thread page", (s) => warmThreadPage(env, s));
+      await run(2, "roundTrips", "2. round trips", (s) => roundTrips(env, s));
+      await run(5, "syndication", "5. syndication", (s) => syndication(env, s));
+      await run(6, "scaling", "6. scaling with data", (s) => scaling(env, s));
     } finally {
-      await stopAll(servers);
+      if (!(servers instanceof Error)) await stopAll(servers);
     }
   }
   if (wanted(3)) await scenario(results, "coldCitations", "3. cold citations", () => coldCitations(env));
@@ -264,9 +266,10 @@ async function runProfile(tmp, what) {
   for (const file of files) {
     const kept = path.join(keep, file);
     cpSync(path.join(profileDir, file), kept);
-    const profile = JSON.parse(readFileSync(kept, "utf8"));
+    const summary = summarizeProfile(JSON.parse(readFileSync(kept, "utf8")), ROOT, window);
+    if (summary === null) continue; // a thread that did nothing in the window (the idle parse worker)
     console.log(`\n=== ${file} ===`);
-    console.log(summarizeProfile(profile, ROOT, window));
+    console.log(summary);
   }
   console.log(`\nprofiles kept in ${keep} (open them in Chrome DevTools → Performance, or speedscope)`);
   return 0;

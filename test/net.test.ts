@@ -442,3 +442,29 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<"done" | "time
     new Promise<"timed out">((resolve) => setTimeout(() => resolve("timed out"), ms)),
   ]);
 }
+
+describe("the shared host budget", () => {
+  it("never has more than perHostConcurrency requests in flight to one host, nor more than the global cap", async () => {
+    const { createHostBudget } = await import("../src/net/budget.js");
+    const budget = createHostBudget({ perHost: 4, global: 6, defaultBackoffMs: 1000, breakerThreshold: 5, breakerOpenMs: 1000 });
+    const inFlight = new Map<string, number>();
+    let globalNow = 0;
+    let maxPerHost = 0;
+    let maxGlobal = 0;
+    const task = (host: string) => async () => {
+      inFlight.set(host, (inFlight.get(host) ?? 0) + 1);
+      globalNow += 1;
+      maxPerHost = Math.max(maxPerHost, inFlight.get(host)!);
+      maxGlobal = Math.max(maxGlobal, globalNow);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight.set(host, inFlight.get(host)! - 1);
+      globalNow -= 1;
+    };
+    await Promise.all([
+      ...Array.from({ length: 20 }, () => budget.run("a.example", "http://a.example/", task("a.example"))),
+      ...Array.from({ length: 20 }, () => budget.run("b.example", "http://b.example/", task("b.example"))),
+    ]);
+    expect(maxPerHost).toBe(4);
+    expect(maxGlobal).toBe(6);
+  });
+});
