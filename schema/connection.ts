@@ -1,7 +1,7 @@
 import { ClassType, Directive, Field, Int, ObjectType } from "type-graphql";
 
 @Directive("@cacheControl(inheritMaxAge: true)")
-@ObjectType({ description: "Relay pagination state of a connection." })
+@ObjectType({ simpleResolvers: true, description: "Relay pagination state of a connection." })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
@@ -31,7 +31,7 @@ export interface ConnectionShape<T> {
 /** Declares `<Name>Edge` and `<Name>Connection` object types for a node class (Relay cursor connections). */
 export function connectionTypes<T extends object>(name: string, NodeClass: ClassType<T>) {
   @Directive("@cacheControl(inheritMaxAge: true)")
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class Edge implements EdgeShape<T> {
     @Field(() => NodeClass)
     node!: T;
@@ -41,7 +41,7 @@ export function connectionTypes<T extends object>(name: string, NodeClass: Class
   }
 
   @Directive("@cacheControl(inheritMaxAge: true)")
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class Connection implements ConnectionShape<T> {
     @Field(() => [Edge])
     edges!: Edge[];

@@ -9,7 +9,7 @@ import { DateTime } from "./scalars.js";
  */
 
 @Directive("@cacheControl(maxAge: 300)")
-@ObjectType({ implements: Node, description: "A board: a list of threads in one forum source." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A board: a list of threads in one forum source." })
 export class Forum extends Node {
   readonly __typename = "Forum" as const;
   sourceId!: string;
@@ -29,7 +29,7 @@ export class Forum extends Node {
 }
 
 @Directive("@cacheControl(maxAge: 30)")
-@ObjectType({ implements: Node, description: "A discussion in a forum." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A discussion in a forum." })
 export class Thread extends Node {
   readonly __typename = "Thread" as const;
   sourceId!: string;
@@ -48,7 +48,7 @@ export class Thread extends Node {
 }
 
 @Directive("@cacheControl(maxAge: 30)")
-@ObjectType({ implements: Node, description: "One message in a thread." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "One message in a thread." })
 export class Post extends Node {
   readonly __typename = "Post" as const;
   sourceId!: string;
@@ -69,7 +69,7 @@ export class Post extends Node {
 }
 
 @Directive("@cacheControl(maxAge: 300)")
-@ObjectType({ implements: Node, description: "Someone who writes posts." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "Someone who writes posts." })
 export class Author extends Node {
   readonly __typename = "Author" as const;
   sourceId!: string;

@@ -26,7 +26,7 @@ registerEnumType(HealthStatus, {
 });
 
 @Directive("@cacheControl(maxAge: 0)")
-@ObjectType({ description: "How a source is doing, so a frontend can say it is down instead of silently showing old news." })
+@ObjectType({ simpleResolvers: true, description: "How a source is doing, so a frontend can say it is down instead of silently showing old news." })
 export class SourceHealth {
   @Field(() => HealthStatus)
   status!: HealthStatus;
@@ -48,7 +48,7 @@ export class SourceHealth {
 }
 
 @Directive("@cacheControl(maxAge: 300)")
-@ObjectType({ implements: Node, description: "A news feed or site that articles come from." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "A news feed or site that articles come from." })
 export class Source extends Node {
   readonly __typename = "Source" as const;
 
@@ -75,7 +75,7 @@ export class Source extends Node {
 }
 
 @Directive("@cacheControl(maxAge: 3600)")
-@ObjectType({ implements: Node, description: "One news story, identified by its canonical URL." })
+@ObjectType({ simpleResolvers: true, implements: Node, description: "One news story, identified by its canonical URL." })
 export class Article extends Node {
   readonly __typename = "Article" as const;
   key!: string;
@@ -128,7 +128,7 @@ export enum FieldOrigin {
 registerEnumType(FieldOrigin, { name: "FieldOrigin", description: "Where an article field came from: a feed item, or the page itself (unfurl)." });
 
 @Directive("@cacheControl(inheritMaxAge: true)")
-@ObjectType({ description: "Which adapter supplied one field of an article." })
+@ObjectType({ simpleResolvers: true, description: "Which adapter supplied one field of an article." })
 export class FieldProvenance {
   @Field(() => String)
   field!: string;
@@ -138,7 +138,7 @@ export class FieldProvenance {
 }
 
 @Directive("@cacheControl(maxAge: 60)")
-@ObjectType({ description: "A link cited in a post, with the story it names when the gateway knows it." })
+@ObjectType({ simpleResolvers: true, description: "A link cited in a post, with the story it names when the gateway knows it." })
 export class Citation {
   @Field(() => String, { description: "The link as written in the post." })
   url!: string;
@@ -150,7 +150,7 @@ export class Citation {
 }
 
 @Directive("@cacheControl(inheritMaxAge: true)")
-@ObjectType({ description: "A story cited in a thread, with how many of the thread's posts cite it." })
+@ObjectType({ simpleResolvers: true, description: "A story cited in a thread, with how many of the thread's posts cite it." })
 export class CitedStory {
   @Field(() => String)
   canonicalUrl!: string;
