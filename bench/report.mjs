@@ -1,3 +1,4 @@
+import { searchRows } from "./search.mjs";
 /** The one table: a row per measure, with its target and whether the run met it. */
 
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
@@ -91,6 +92,7 @@ export function rows(results) {
     add(name, "crosswire / floor req/s at 10 / 100 / 1000", g.crosswireOverFloor.map((r) => x(r.value)).join(" / "), "", "info");
     answered(name, Object.fromEntries(["crosswire", "floor"].flatMap((side) => g[side].points.map((p) => [`${side}@${p.posts}`, p]))));
   }
+  if (results.scenarios?.search) searchRows(results.scenarios.search, add);
   return out;
 }
 

@@ -34,6 +34,7 @@ import { coldCitations } from "./scenarios/cold-citations.mjs";
 import { ingestion, refreshAll, serveFeeds } from "./scenarios/ingestion.mjs";
 import { syndication } from "./scenarios/syndication.mjs";
 import { roundTrips, scaling, warmThreadPage } from "./scenarios/thread-page.mjs";
+import { searchLatency } from "./search.mjs";
 import { sourceConfigs } from "./shared.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -197,6 +198,7 @@ async function runScenarios(tmp) {
   }
   if (wanted(3)) await scenario(results, "coldCitations", "3. cold citations", () => coldCitations(env));
   if (wanted(4)) await scenario(results, "ingestion", "4. feed ingestion", () => ingestion(env));
+  if (wanted(7)) await scenario(results, "search", "7. search latency", () => searchLatency(env));
 
   results.meta.wallSeconds = (performance.now() - started) / 1000;
   results.meta.loadAverageAtEnd = os.loadavg().map((n) => Number(n.toFixed(2)));

@@ -3,6 +3,8 @@ import { Author, Forum, Post, Thread } from "../schema/forum.js";
 import { toGlobalId } from "../src/ids/index.js";
 import type { ArticleRecord, FeedSourceConfig, SourceHealthRecord } from "../sources/news.js";
 import { Article, FieldOrigin, Source, type FieldProvenance, type SourceKind } from "../schema/news.js";
+import { Story } from "../schema/search.js";
+import type { StoryRecord } from "../src/search/index.js";
 
 /** Adapter records → schema objects, with global IDs carrying the source id. */
 
@@ -59,4 +61,12 @@ function provenanceOf(r: ArticleRecord): FieldProvenance[] {
     field: f === "summaryHtml" ? "summary" : f,
     origin: (r.provenance?.[f] ?? "feed") === "page" ? FieldOrigin.PAGE : FieldOrigin.FEED,
   }));
+}
+
+export function toStory(r: StoryRecord): Story {
+  return Object.assign(new Story(), {
+    id: toGlobalId("Story", "news", r.id), key: r.id, sourceIds: r.sourceIds, title: r.title,
+    articleCount: r.articleCount, sourceCount: r.sourceCount, postCount: r.postCount,
+    firstPublishedAt: new Date(r.firstMs), lastPublishedAt: new Date(r.lastMs),
+  });
 }

@@ -3,7 +3,7 @@ import { Node } from "../schema/node.js";
 import type { Context } from "../src/context.js";
 import { BadUserInputError } from "../src/errors.js";
 import { decodeIdArgument, type GlobalId } from "../src/ids/index.js";
-import { toArticle, toAuthor, toForum, toPost, toSource, toThread } from "./mappers.js";
+import { toArticle, toAuthor, toForum, toPost, toSource, toStory, toThread } from "./mappers.js";
 
 async function loadNode(ctx: Context, gid: GlobalId): Promise<Node | null> {
   if (gid.type === "Source") {
@@ -13,6 +13,10 @@ async function loadNode(ctx: Context, gid: GlobalId): Promise<Node | null> {
   if (gid.type === "Article") {
     const r = await ctx.loaders.news.article.load(gid.key);
     return r && toArticle(r);
+  }
+  if (gid.type === "Story") {
+    const r = await ctx.loaders.search.story.load(gid.key);
+    return r && toStory(r);
   }
   const l = ctx.loaders.forSource(gid.sourceId);
   if (!l) return null; // well-formed but from a source this gateway does not serve: unknown, not an error

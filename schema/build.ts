@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import {
-  DirectiveLocation, GraphQLBoolean, GraphQLDirective, GraphQLEnumType, GraphQLInt, lexicographicSortSchema, printSchema,
+  DirectiveLocation, specifiedDirectives, GraphQLBoolean, GraphQLDirective, GraphQLEnumType, GraphQLInt, lexicographicSortSchema, printSchema,
   type GraphQLSchema,
 } from "graphql";
 import { buildSchema } from "type-graphql";
@@ -11,6 +11,9 @@ import { ArticleResolver } from "../resolvers/articles.js";
 import { CitationResolver, CitedStoryResolver, PostCitationsResolver, ThreadCitationsResolver } from "../resolvers/citations.js";
 import { RiverResolver } from "../resolvers/river.js";
 import { SourceResolver } from "../resolvers/sources.js";
+import {
+  ArticleStoryResolver, RelatedArticleResolver, SearchResolver, StoryResolver, ThreadRelatedResolver,
+} from "../resolvers/search.js";
 import { fromRoot } from "../src/paths.js";
 
 export const SCHEMA_FILE = fromRoot("schema", "schema.graphql");
@@ -36,9 +39,11 @@ export function buildCrosswireSchema(): Promise<GraphQLSchema> {
       SourceResolver, ArticleResolver, PostCitationsResolver, CitationResolver, CitedStoryResolver,
       ThreadCitationsResolver, RiverResolver,
       ThreadFeedsResolver, ForumFeedsResolver, SourceFeedsResolver,
+      SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
     ],
     validate: false,
-    directives: [cacheControlDirective],
+    // Giving type-graphql a directives list replaces graphql's own, so @include/@skip/@deprecated must be listed.
+    directives: [...specifiedDirectives, cacheControlDirective],
   });
   return built;
 }

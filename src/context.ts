@@ -3,6 +3,7 @@ import type { Config } from "./config/index.js";
 import type { Loaders } from "./loaders/index.js";
 import type { Logger } from "./logger.js";
 import type { News } from "./news/index.js";
+import type { SearchService } from "./search/service.js";
 
 /** What every resolver sees: built once per request by src/server. */
 export interface Context {
@@ -12,6 +13,8 @@ export interface Context {
   forums: ReadonlyMap<string, ForumSource>;
   loaders: Loaders;
   news: News;
+  /** The search index and its background indexer (resolvers read through `loaders.search`). */
+  search: SearchService;
   /** True when the request carried the configured admin token. */
   isAdmin: boolean;
   /** The client's address (X-Forwarded-For's first entry only with http.trustProxy). */

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { placeholders, SqliteDatabase } from "../../src/db/sqlite.js";
 import { extractLinks } from "../../src/urls/index.js";
+import type { ForumPostRow, ForumThreadRow, SearchableForum } from "../../src/search/index.js";
 import type {
   AuthorRecord,
   BatchResult,
@@ -24,7 +25,7 @@ export interface LocalForumOptions {
   seedDemo?: boolean;
 }
 
-export interface LocalForumSource extends ForumSource {
+export interface LocalForumSource extends ForumSource, SearchableForum {
   readonly database: SqliteDatabase;
   readonly seeded: SeedSummary | null;
 }
@@ -182,10 +183,37 @@ export function createLocalForumSource(options: LocalForumOptions): LocalForumSo
     async recentPostPages(requests) {
       return loadPages(database, RECENT_POSTS, requests.map((r) => ({ ...r, parentId: "*" })));
     },
+    // The search indexer's readers (src/search): rows past a high-water mark, with what a search document needs.
+    async threadsForSearch(afterId, limit) {
+      return database.all<ForumThreadRow>(
+        `SELECT t.id, t.title, t.created_at AS createdAt, f.slug AS forumSlug, f.name AS forumName, a.name AS authorName
+         FROM threads t JOIN forums f ON f.id = t.forum_id JOIN authors a ON a.id = t.author_id
+         WHERE t.id > ? ORDER BY t.id LIMIT ?`,
+        [afterId, limit],
+      );
+    },
+    async postsForSearch(afterId, limit) {
+      return searchPosts(database, "p.id > ? ORDER BY p.id", [afterId], limit);
+    },
+    async postsEditedForSearch(after, limit) {
+      return searchPosts(database, "p.edited_at IS NOT NULL AND (p.edited_at, p.id) > (?, ?) ORDER BY p.edited_at, p.id", [after.editedAt, after.id], limit);
+    },
     async close() {
       database.close();
     },
   };
+}
+
+function searchPosts(database: SqliteDatabase, where: string, params: Array<string | number>, limit: number): ForumPostRow[] {
+  const rows = database.all<Omit<ForumPostRow, "citations"> & { cites: string }>(
+    `SELECT p.id, p.thread_id AS threadId, t.title AS threadTitle, f.slug AS forumSlug, a.name AS authorName,
+       a.username AS authorUsername, p.body_html AS bodyHtml, p.created_at AS createdAt, p.edited_at AS editedAt,
+       (SELECT json_group_array(canonical_url) FROM post_citations c WHERE c.post_id = p.id) AS cites
+     FROM posts p JOIN threads t ON t.id = p.thread_id JOIN forums f ON f.id = t.forum_id JOIN authors a ON a.id = p.author_id
+     WHERE ${where} LIMIT ?`,
+    [...params, limit],
+  );
+  return rows.map(({ cites, ...row }) => ({ ...row, citations: JSON.parse(cites) as string[] }));
 }
 
 export function localForumFile(dataDir: string): string {

@@ -28,7 +28,8 @@ export interface UpsertResult {
 export const ALL_SOURCES = "*";
 
 export class ArticleStore {
-  constructor(private readonly keyv: Keyv) {}
+  /** `onArticlesChanged` is told every article record written (added or changed), after the write (the search index). */
+  constructor(private readonly keyv: Keyv, readonly onArticlesChanged?: (records: ArticleRecord[]) => void) {}
 
   /** The url adapter's writer: see mergePageInto. */
   mergePage(key: string, page: PageFields, now: Date): Promise<void> {
@@ -87,6 +88,7 @@ export class ArticleStore {
     const writes: Array<{ key: string; value: unknown }> = [];
     const result: UpsertResult = { added: 0, updated: 0, unchanged: 0, duplicates, itemCount: items.length };
     const touched: IndexEntry[] = [];
+    const written: ArticleRecord[] = [];
     keys.forEach((key, i) => {
       const item = chosen.get(key)!;
       const before = existing[i] ?? null;
@@ -96,6 +98,7 @@ export class ArticleStore {
         result.unchanged += 1;
       } else {
         writes.push({ key: `a:${key}`, value: after });
+        written.push(after);
         if (before) result.updated += 1;
         else result.added += 1;
       }
@@ -105,6 +108,7 @@ export class ArticleStore {
     writes.push({ key: `i:${sourceId}`, value: mergeIndex(sourceIndex!, touched) });
     writes.push({ key: `i:${ALL_SOURCES}`, value: mergeIndex(allIndex!, touched) });
     await this.keyv.setMany(writes);
+    if (written.length) this.onArticlesChanged?.(written);
     return result;
   }
 }
@@ -153,6 +157,7 @@ export async function mergePageInto(
     writes.push({ key: `i:${ALL_SOURCES}`, value: mergeIndex(allIndex!, [{ t: sortTime(record), k: key }]) });
   }
   await keyv.setMany(writes);
+  store.onArticlesChanged?.([record]);
 }
 
 export interface PageFields {

@@ -160,6 +160,21 @@ const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Full-text search and story grouping (src/search; README "Search and stories"). */
+    search: z
+      .object({
+        /**
+         * TF-IDF cosine between an article and a story's centroid at or above which the article joins the story.
+         * Chosen on the fixture corpus (test/fixtures/search): see README for the precision/recall it gives.
+         */
+        storyThreshold: z.number().min(0.05).max(0.95).default(0.37),
+        /** Articles further apart than this in time are never compared, so never grouped. */
+        storyWindowHours: z.number().int().min(1).max(24 * 30).default(72),
+        /** How often the forum store is checked for posts not yet indexed; 0 checks only at start. */
+        postSyncSeconds: z.number().int().min(0).max(86_400).default(30),
+      })
+      .strict()
+      .prefault({}),
     /** Schema introspection; default: on unless NODE_ENV=production. */
     introspection: z.boolean().optional(),
     syndication: z

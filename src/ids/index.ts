@@ -7,7 +7,7 @@ import { BadUserInputError } from "../errors.js";
  *
  * Wire form: base64url("<Type>:<sourceId>:<localKey>"). The local key may itself contain ':'.
  */
-export const NODE_TYPES = ["Forum", "Thread", "Post", "Author", "Source", "Article"] as const;
+export const NODE_TYPES = ["Forum", "Thread", "Post", "Author", "Source", "Article", "Story"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export interface GlobalId {
@@ -24,7 +24,8 @@ const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
 /** Decodes a global ID or returns a sentence saying what is wrong with it. */
 export function parseGlobalId(id: string): GlobalId | string {
-  if (id.length === 0 || id.length > 512 || !BASE64URL.test(id)) {
+  // Article keys are canonical URLs of up to 4096 characters; base64 makes them a third longer.
+  if (id.length === 0 || id.length > 8192 || !BASE64URL.test(id)) {
     return "expected an opaque crosswire ID as returned by the API (base64url text)";
   }
   const raw = Buffer.from(id, "base64url").toString("utf8");

@@ -2,6 +2,8 @@ import DataLoader from "dataloader";
 import type { ArticleStore, IndexEntry } from "../articles/store.js";
 import type { ArticleRecord, SourceHealthRecord } from "../../sources/news.js";
 import type { UnfurlResult, UrlSource } from "../../sources/url/index.js";
+import type { SearchIndex } from "../search/index.js";
+import { createSearchLoaders, type SearchLoaders } from "../search/loaders.js";
 import type {
   AuthorRecord,
   CitationRecord,
@@ -69,6 +71,8 @@ export interface Loaders {
   /** Loaders of every configured forum source. */
   allForums(): ForumLoaders[];
   news: NewsLoaders;
+  /** Search results and stories (src/search). */
+  search: SearchLoaders;
 }
 
 export interface LoaderOptions {
@@ -89,6 +93,7 @@ export function createLoaders(
   store: ArticleStore,
   options: LoaderOptions = {},
   unfurl: UnfurlDeps = { source: null, waitMs: 0 },
+  search: SearchIndex,
 ): Loaders {
   const built = new Map<string, ForumLoaders>();
   const batch = options.batch ?? true;
@@ -123,6 +128,7 @@ export function createLoaders(
   };
   return {
     news,
+    search: createSearchLoaders(search, options),
     allForums() {
       return [...sources.keys()].map((id) => this.forSource(id)!);
     },

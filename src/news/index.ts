@@ -1,6 +1,6 @@
 import type { LookupFunction } from "node:net";
 import type Keyv from "keyv";
-import type { FeedSourceConfig, ParsedFeed } from "../../sources/news.js";
+import type { ArticleRecord, FeedSourceConfig, ParsedFeed } from "../../sources/news.js";
 import { createRssSource, PARSE_WORKER_FILE, type FeedParseInput, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
 import { ArticleStore } from "../articles/store.js";
 import type { Config } from "../config/index.js";
@@ -44,11 +44,13 @@ export interface NewsOptions {
   observer?: NewsObserver;
   /** Test hook: a DNS resolver for the fetcher. */
   lookup?: LookupFunction;
+  /** Told every article the store writes (the search index, src/search). */
+  onArticlesChanged?: (records: ArticleRecord[]) => void;
 }
 
 export function createNews(config: Config, keyv: Keyv, logger: Logger, options: NewsOptions = {}): News {
   const extraSources = options.extraSources ?? [];
-  const store = new ArticleStore(keyv);
+  const store = new ArticleStore(keyv, options.onArticlesChanged);
   const fetcher = createFetcher({
     userAgent: config.net.userAgent,
     timeoutMs: config.net.timeoutMs,

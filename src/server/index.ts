@@ -12,6 +12,8 @@ import type { Context } from "../context.js";
 import { ErrorCode } from "../errors.js";
 import { createLoaders, type LoaderOptions } from "../loaders/index.js";
 import { createNews, type News } from "../news/index.js";
+import { createSearchService, type SearchService } from "../search/service.js";
+import { createSqliteSearchIndex, searchFile } from "../search/sqlite/index.js";
 import { createSyndication } from "../syndication/index.js";
 import { isAdminRequest } from "./auth.js";
 import type { FeedSourceConfig } from "../../sources/news.js";
@@ -35,6 +37,8 @@ export interface Gateway {
   readonly news: News;
   /** The embedded keyv store (tests count its statements). */
   readonly cacheStore: SqliteKeyvStore;
+  /** Search index and its background indexer (tests wait on `search.whenIdle()`). */
+  readonly search: SearchService;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<AddressInfo>;
   /** Graceful stop: refuse new connections, finish in-flight requests, then close stores. */
@@ -62,8 +66,21 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     const health = await news.store.health(ids);
     return ids.map((source, i) => ({ source, status: health[i]?.status ?? "PENDING", consecutiveFailures: health[i]?.consecutiveFailures ?? 0 }));
   });
+  const searchIndex = createSqliteSearchIndex({
+    file: searchFile(config.dataDir),
+    threshold: config.search.storyThreshold,
+    windowMs: config.search.storyWindowHours * 3_600_000,
+  });
+  const search = createSearchService({
+    index: searchIndex,
+    logger,
+    forums: [local],
+    sourceName: (slug) => news.sources.get(slug)?.config.name,
+    postSyncSeconds: config.search.postSyncSeconds,
+  });
   const news = createNews(config, cache.keyv, logger, {
     extraSources,
+    onArticlesChanged: (records) => search.articlesChanged(records),
     ...(lookup ? { lookup } : {}),
     observer: {
       upstream: (source, outcome) => metrics.upstream.inc({ source, outcome }),
@@ -71,6 +88,10 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     },
   });
   await news.ingestDemoFeeds();
+  // Before listening, so no request shares the stores with these reads: posts and articles the index lacks
+  // (first start, a deleted search.db). Articles are then indexed and grouped in the background.
+  await search.syncForums();
+  await search.catchUp(news.store);
 
   const httpServer = http.createServer();
   const schema = await buildCrosswireSchema();
@@ -111,7 +132,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     logger,
     schema,
     newContext: () => ({
-      config, logger, forums, news, loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps), isAdmin: false, clientIp: "syndication",
+      config, logger, forums, news, search, loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps, searchIndex), isAdmin: false, clientIp: "syndication",
     }),
   });
 
@@ -121,7 +142,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     logger,
     forums,
     news,
-    loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps),
+    search,
+    loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps, searchIndex),
     isAdmin: isAdminRequest(headers.get("authorization"), config.adminToken),
   });
 
@@ -163,8 +185,10 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   httpServer.on("request", (req, res) => {
     route(req, res).catch((err: unknown) => {
       if (err instanceof PayloadTooLargeError) {
+        // The rest of the body is never read, so the connection cannot carry another request: close it.
+        res.setHeader("connection", "close");
         sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", err.message);
-        req.resume();
+        res.once("finish", () => req.socket.destroySoon?.() ?? req.socket.end());
         return;
       }
       logger.error({ err, url: req.url }, "request failed");
@@ -229,7 +253,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   /** Each store answers a trivial query; the list says which did not. */
   function storesReady(): string[] {
     const problems: string[] = [];
-    for (const [name, db] of [["forum store", local.database], ["cache store", cache.store.database]] as const) {
+    for (const [name, db] of [["forum store", local.database], ["cache store", cache.store.database], ["search index", searchIndex.database]] as const) {
       try {
         db.get("SELECT 1");
       } catch (err) {
@@ -245,12 +269,14 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     forums,
     news,
     cacheStore: cache.store,
+    search,
     listen() {
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen({ port: config.port, host: config.host }, () => {
           httpServer.off("error", reject);
           news.start();
+          search.start();
           resolve(httpServer.address() as AddressInfo);
         });
       });
@@ -262,6 +288,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         await apollo.stop();
         if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
         await news.stop();
+        metrics.registry.clear();
+        await search.stop();
         for (const source of forums.values()) await source.close();
         await cache.keyv.disconnect();
       })();
@@ -276,8 +304,14 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
  * requestIdPlugin logs the real one once, with the request id. With introspection off, "Did you mean …?"
  * suggestions are cut, since they would reveal the schema field by field.
  */
-function formatPublicError(formatted: GraphQLFormattedError, _error: unknown, options: { debug: boolean; introspection: boolean }) {
+function formatPublicError(formatted: GraphQLFormattedError, error: unknown, options: { debug: boolean; introspection: boolean }) {
   let out = restoreLimitCode(formatted);
+  // Apollo's own request errors (a persisted-query hash that does not match, an unknown APQ version) carry a
+  // 4xx status but no code: they are the client's to fix, so they keep their message.
+  const status = (error as { extensions?: { http?: { status?: number } } })?.extensions?.http?.status;
+  if (out.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR && status !== undefined && status >= 400 && status < 500) {
+    out = { ...out, extensions: { ...out.extensions, code: "BAD_REQUEST" } };
+  }
   if (!options.introspection && / Did you mean .*\?$/.test(out.message)) out = { ...out, message: out.message.replace(/ Did you mean .*\?$/, "") };
   if (out.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR || options.debug) return out;
   return { ...out, message: "Internal server error" };

@@ -60,13 +60,17 @@ function maxRootFieldsRule(max: number): ValidationRule {
     OperationDefinition(operation) {
       const fragments = new Map<string, FragmentDefinitionNode>();
       for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-      const count = (set: SelectionSetNode, seen: Set<string>): number =>
+      // Memoised per fragment: a fragment spreading another twice, 20 levels deep, is 2^20 spreads otherwise.
+      const counted = new Map<string, number>();
+      const count = (set: SelectionSetNode, path: Set<string>): number =>
         set.selections.reduce((n, s) => {
           if (s.kind === Kind.FIELD) return n + (s.name.value === "__typename" ? 0 : 1);
-          if (s.kind === Kind.INLINE_FRAGMENT) return n + count(s.selectionSet, seen);
-          const fragment = fragments.get(s.name.value);
-          if (!fragment || seen.has(s.name.value)) return n;
-          return n + count(fragment.selectionSet, new Set([...seen, s.name.value]));
+          if (s.kind === Kind.INLINE_FRAGMENT) return n + count(s.selectionSet, path);
+          const name = s.name.value;
+          const fragment = fragments.get(name);
+          if (!fragment || path.has(name)) return n; // cycles are NoFragmentCyclesRule's to report
+          if (!counted.has(name)) counted.set(name, count(fragment.selectionSet, new Set([...path, name])));
+          return n + counted.get(name)!;
         }, 0);
       const found = count(operation.selectionSet, new Set());
       if (found > max) context.reportError(limitError("TOO_MANY_ROOT_FIELDS", `root field limit of ${max} exceeded (found ${found})`, max, found));
@@ -76,7 +80,8 @@ function maxRootFieldsRule(max: number): ValidationRule {
 
 export function limitRules(limits: Limits): ValidationRule[] {
   return [
-    maxDepthRule(armor("QUERY_TOO_DEEP", limits.maxDepth, "depth") as never) as unknown as ValidationRule,
+    // flattenFragments: a fragment spread is not a level of nesting (Relay clients nest fragments freely).
+    maxDepthRule({ ...armor("QUERY_TOO_DEEP", limits.maxDepth, "depth"), flattenFragments: true } as never) as unknown as ValidationRule,
     maxAliasesRule(armor("TOO_MANY_ALIASES", limits.maxAliases, "alias") as never) as unknown as ValidationRule,
     maxDirectivesRule(armor("TOO_MANY_DIRECTIVES", limits.maxDirectives, "directive") as never) as unknown as ValidationRule,
     maxRootFieldsRule(limits.maxRootFields),
@@ -109,7 +114,13 @@ export function costPlugin(schema: GraphQLSchema, limits: Limits, defaultFirst: 
       return {
         async didResolveOperation(requestContext) {
           const { request, document } = requestContext;
-          const cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, estimators, operationName: request.operationName });
+          let cost: number;
+          try {
+            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, estimators, operationName: request.operationName });
+          } catch {
+            // Variables that do not fit their types: execution refuses them next, with BAD_USER_INPUT and a 400.
+            return;
+          }
           // The rate limiter (rate-limit.ts) charges the same cost.
           (requestContext as unknown as { queryCost: number }).queryCost = cost;
           if (cost > limits.maxCost) {

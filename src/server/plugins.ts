@@ -58,11 +58,13 @@ export function requestIdPlugin(logger: Logger): ApolloServerPlugin<Context> {
 
 export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
   return {
-    async requestDidStart({ request }) {
+    async requestDidStart() {
       const started = process.hrtime.bigint();
       return {
-        async willSendResponse({ response, operationName, errors }) {
-          const operation = (operationName ?? request.operationName ?? "anonymous").slice(0, 64);
+        async willSendResponse({ response, operation: resolved, operationName, errors }) {
+          // Only operation names the document really defines become labels: a refused request's name is
+          // attacker text, and every new label value would be a new series.
+          const operation = resolved ? (operationName && /^\w{1,64}$/.test(operationName) ? operationName : "anonymous") : "unresolved";
           const status = response.http.status ?? 200;
           const outcome = status >= 400 ? "refused" : errors?.length ? "error" : "ok";
           metrics.requests.inc({ operation, outcome });

@@ -7,9 +7,10 @@ import { MAX_HTML_CHARS } from "../html/index.js";
  * Query parameters that only track a click and never change which story a URL names. Removing them is
  * what makes a story shared from a newsletter, a feed and a social post the same Article.
  */
-export const TRACKING_PARAMETERS: ReadonlyArray<RegExp | string> = [
-  /^utm_\w+$/i, "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid",
-  "mc_cid", "mc_eid", "_hsenc", "_hsmi", "ref_src", "ref_url", "cmpid", "ocid", "smid", "sr_share",
+export const TRACKING_PARAMETERS: ReadonlyArray<RegExp> = [
+  /^utm_\w+$/i,
+  ...["fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid", "mc_cid", "mc_eid",
+    "_hsenc", "_hsmi", "ref_src", "ref_url", "cmpid", "ocid", "smid", "sr_share"].map((name) => new RegExp(`^${name}$`, "i")),
 ];
 
 /**
@@ -29,8 +30,9 @@ export function canonicalUrl(raw: string): string | null {
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
   if (!parsed.hostname) return null;
+  let normalized: string;
   try {
-    return normalizeUrl(parsed.href, {
+    normalized = normalizeUrl(parsed.href, {
       normalizeProtocol: false,
       forceHttps: false,
       stripAuthentication: true,
@@ -43,11 +45,19 @@ export function canonicalUrl(raw: string): string | null {
       removeDirectoryIndex: false,
       // normalize-url's option drops every port (:8080 too); the URL parser already drops default ones.
       removeExplicitPort: false,
-      sortQueryParameters: true,
+      // Sorting is done below: normalize-url's own sort decodes the query, which turns `%26utm_source%3D…` inside
+      // a value into a real tracking parameter and makes the result change when normalized again.
+      sortQueryParameters: false,
     });
   } catch {
     return null;
   }
+  const url = new URL(normalized);
+  if (url.search) {
+    url.searchParams.sort();
+    for (const key of [...url.searchParams.keys()]) if (TRACKING_PARAMETERS.some((p) => p.test(key))) url.searchParams.delete(key);
+  }
+  return url.href.replace(/\/$/, "").replace(/\/\?/, "?");
 }
 
 const linkify = new LinkifyIt();

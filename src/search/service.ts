@@ -1,0 +1,232 @@
+import type { ArticleStore } from "../articles/store.js";
+import { htmlToText, sanitizeHtml } from "../html/index.js";
+import type { Logger } from "../logger.js";
+import type { ArticleRecord } from "../../sources/news.js";
+import { ALL_SOURCES } from "../articles/store.js";
+import type { ArticleDoc, ForumPostRow, PostDoc, SearchableForum, SearchIndex } from "./index.js";
+
+/**
+ * Keeps the search index current, off the request path: articles arrive through the article store's
+ * `onArticlesChanged` hook and are indexed and grouped in small batches in the background (a burst of polls
+ * is waited out first, so IDF sees the whole burst); forum posts are read past a high-water mark at start and
+ * every `postSyncSeconds`. GraphQL requests only read what is already there.
+ */
+export interface SearchService {
+  readonly index: SearchIndex;
+  /** The article store's hook: queue changed articles for indexing and grouping. */
+  articlesChanged(records: readonly ArticleRecord[]): void;
+  /** Queues articles the store holds but the index does not (a new or deleted search.db, a crash mid-batch). */
+  catchUp(store: ArticleStore): Promise<number>;
+  /** Indexes forum threads and posts stored or edited since the last sync. */
+  syncForums(): Promise<number>;
+  /** Starts the periodic forum sync. */
+  start(): void;
+  /** Resolves when nothing is queued or running (tests and benchmarks wait on it). */
+  whenIdle(): Promise<void>;
+  /** Stops timers, lets the running batch finish, closes the index. Queued work is found again by catchUp. */
+  stop(): Promise<void>;
+}
+
+export interface SearchServiceOptions {
+  index: SearchIndex;
+  logger: Logger;
+  forums: readonly SearchableForum[];
+  /** A news source's display name (indexed with its articles). */
+  sourceName(slug: string): string | undefined;
+  /** 0: forum posts are only synced at start. */
+  postSyncSeconds: number;
+}
+
+/** A burst of feed polls is waited out this long (but never longer than MAX_WAIT_MS) before indexing starts. */
+const QUIET_MS = 200;
+const MAX_WAIT_MS = 2000;
+/**
+ * Each batch is one SQLite transaction between two event-loop turns; its size adapts so that a batch takes
+ * about SLICE_MS, whatever the machine, and GraphQL requests wait at most that long behind the indexer.
+ */
+const SLICE_MS = 15;
+const FORUM_BATCH = 500;
+
+/** Batch sizes that follow how long the last batch took. */
+function adaptiveSize(initial: number): { size(): number; took(count: number, ms: number): void } {
+  let size = initial;
+  return {
+    size: () => size,
+    took(count, ms) {
+      if (count < size) return; // a short batch says nothing about speed
+      size = Math.max(5, Math.min(500, Math.round((size * SLICE_MS) / Math.max(ms, 1))));
+    },
+  };
+}
+
+const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function createSearchService(options: SearchServiceOptions): SearchService {
+  const { index, logger } = options;
+  const pending = new Map<string, ArticleRecord>();
+  let queuedSince: number | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let syncTimer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | null = null;
+  let syncing: Promise<number> | null = null;
+  let stopped = false;
+  const indexBatch = adaptiveSize(50);
+  const groupBatch = adaptiveSize(50);
+
+  const toDoc = (r: ArticleRecord): ArticleDoc => {
+    const at = Date.parse(r.publishedAt ?? "");
+    return {
+      key: r.key, url: r.url, canonicalUrl: r.canonicalUrl, title: r.title,
+      summaryText: r.summaryHtml ? htmlToText(sanitizeHtml(r.summaryHtml)) : "",
+      author: r.author, sourceIds: r.sourceIds,
+      sourceNames: r.sourceIds.map((s) => options.sourceName(s) ?? s),
+      publishedMs: Number.isFinite(at) ? at : Date.parse(r.firstSeenAt),
+    };
+  };
+
+  function schedule(): void {
+    if (running || stopped) return; // a running drain picks up whatever was queued meanwhile
+    clearTimeout(timer);
+    const waited = queuedSince === null ? 0 : Date.now() - queuedSince;
+    timer = setTimeout(drain, waited >= MAX_WAIT_MS ? 0 : QUIET_MS);
+    timer.unref();
+  }
+
+  function drain(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    running ??= (async () => {
+      while (!stopped) {
+        const started = performance.now();
+        if (pending.size > 0) {
+          const batch: ArticleRecord[] = [];
+          for (const r of pending.values()) {
+            if (batch.length >= indexBatch.size()) break;
+            batch.push(r);
+          }
+          for (const r of batch) pending.delete(r.key);
+          if (pending.size === 0) queuedSince = null;
+          await index.indexArticles(batch.map(toDoc));
+          indexBatch.took(batch.length, performance.now() - started);
+        } else {
+          const grouped = await index.groupPending(groupBatch.size());
+          if (grouped === 0) break;
+          groupBatch.took(grouped, performance.now() - started);
+        }
+        await yieldToRequests();
+      }
+    })()
+      .catch((err: unknown) => logger.error({ err }, "search indexing failed; the articles are indexed again at the next start"))
+      .finally(() => {
+        running = null;
+        if (pending.size > 0 && !stopped) schedule();
+      });
+    return running;
+  }
+
+  async function syncForum(forum: SearchableForum): Promise<number> {
+    let count = 0;
+    let threadMark = Number((await index.getState(`threads:${forum.id}`)) ?? 0);
+    for (;;) {
+      const rows = await forum.threadsForSearch(threadMark, FORUM_BATCH);
+      if (rows.length === 0) break;
+      await index.indexThreads(rows.map((t) => ({
+        sourceId: forum.id, id: String(t.id), forumSlug: t.forumSlug, forumName: t.forumName, title: t.title,
+        authorName: t.authorName, createdMs: Date.parse(t.createdAt),
+      })));
+      threadMark = rows[rows.length - 1]!.id;
+      await index.setState(`threads:${forum.id}`, String(threadMark));
+      count += rows.length;
+      if (rows.length < FORUM_BATCH) break;
+    }
+    let postMark = Number((await index.getState(`posts:${forum.id}`)) ?? 0);
+    for (;;) {
+      const rows = await forum.postsForSearch(postMark, FORUM_BATCH);
+      if (rows.length === 0) break;
+      await index.indexPosts(rows.map((p) => toPostDoc(forum.id, p)));
+      postMark = rows[rows.length - 1]!.id;
+      await index.setState(`posts:${forum.id}`, String(postMark));
+      count += rows.length;
+      if (rows.length < FORUM_BATCH) break;
+      await yieldToRequests();
+    }
+    // Edits: everything edited after the mark, in (editedAt, id) order.
+    const saved = await index.getState(`edited:${forum.id}`);
+    let editMark = saved ? (JSON.parse(saved) as { editedAt: string; id: number }) : { editedAt: "", id: 0 };
+    for (;;) {
+      const rows = await forum.postsEditedForSearch(editMark, FORUM_BATCH);
+      if (rows.length === 0) break;
+      await index.indexPosts(rows.map((p) => toPostDoc(forum.id, p)));
+      const last = rows[rows.length - 1]!;
+      editMark = { editedAt: last.editedAt!, id: last.id };
+      await index.setState(`edited:${forum.id}`, JSON.stringify(editMark));
+      if (rows.length < FORUM_BATCH) break;
+    }
+    return count;
+  }
+
+  const service: SearchService = {
+    index,
+    articlesChanged(records) {
+      if (stopped || records.length === 0) return;
+      for (const r of records) pending.set(r.key, r);
+      queuedSince ??= Date.now();
+      schedule();
+    },
+    async catchUp(store) {
+      const keys = (await store.index(ALL_SOURCES)).map((e) => e.k);
+      const known = await index.knownArticles(keys);
+      const missing = keys.filter((k) => !known.has(k) && !pending.has(k));
+      for (let i = 0; i < missing.length; i += 500) {
+        const records = await store.getMany(missing.slice(i, i + 500));
+        service.articlesChanged(records.filter((r): r is ArticleRecord => r !== null));
+      }
+      return missing.length;
+    },
+    syncForums() {
+      syncing ??= (async () => {
+        let n = 0;
+        for (const forum of options.forums) n += await syncForum(forum);
+        return n;
+      })()
+        .catch((err: unknown) => {
+          logger.error({ err }, "search: indexing forum posts failed; retried at the next sync");
+          return 0;
+        })
+        .finally(() => {
+          syncing = null;
+        });
+      return syncing;
+    },
+    start() {
+      if (options.postSyncSeconds > 0 && !syncTimer) {
+        syncTimer = setInterval(() => void service.syncForums(), options.postSyncSeconds * 1000);
+        syncTimer.unref();
+      }
+    },
+    async whenIdle() {
+      while (!stopped && (pending.size > 0 || running || syncing || timer)) {
+        if (syncing) await syncing;
+        await drain();
+      }
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      timer = undefined;
+      clearInterval(syncTimer);
+      await running;
+      await syncing;
+      await index.close();
+    },
+  };
+  return service;
+}
+
+function toPostDoc(sourceId: string, p: ForumPostRow): PostDoc {
+  return {
+    sourceId, id: String(p.id), threadId: String(p.threadId), forumSlug: p.forumSlug, threadTitle: p.threadTitle,
+    authorName: p.authorName, authorUsername: p.authorUsername, text: htmlToText(sanitizeHtml(p.bodyHtml)),
+    createdMs: Date.parse(p.createdAt), citations: p.citations,
+  };
+}

@@ -1,0 +1,41 @@
+import type { SqliteDatabase } from "../../db/sqlite.js";
+import { idf } from "../similarity.js";
+
+/**
+ * Document frequencies of grouping terms over the indexed articles, kept in memory (read once at open) and
+ * written back to `term_df` after every batch, so IDF costs no statement per comparison.
+ */
+export class TermStats {
+  private readonly df = new Map<string, number>();
+  private readonly dirty = new Set<string>();
+  documents: number;
+
+  constructor(private readonly db: SqliteDatabase) {
+    for (const row of db.all<{ term: string; df: number }>("SELECT term, df FROM term_df")) this.df.set(row.term, row.df);
+    this.documents = db.get<{ n: number }>("SELECT COUNT(*) AS n FROM articles")!.n;
+  }
+
+  dfOf = (term: string): number => this.df.get(term) ?? 0;
+  idfOf = (term: string): number => idf(this.dfOf(term), Math.max(1, this.documents));
+
+  add(terms: Iterable<string>, sign: 1 | -1): void {
+    for (const term of terms) {
+      this.df.set(term, Math.max(0, this.dfOf(term) + sign));
+      this.dirty.add(term);
+    }
+  }
+
+  /** Writes changed counts (inside the caller's transaction), two statements whatever their number. */
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    const changed = Object.fromEntries([...this.dirty].map((term) => [term, this.dfOf(term)]));
+    this.db.run(
+      "INSERT INTO term_df (term, df) SELECT key, value FROM json_each(?) WHERE value > 0 ON CONFLICT (term) DO UPDATE SET df = excluded.df",
+      [JSON.stringify(changed)],
+    );
+    const gone = Object.keys(changed).filter((term) => changed[term] === 0);
+    if (gone.length) this.db.run("DELETE FROM term_df WHERE term IN (SELECT value FROM json_each(?))", [JSON.stringify(gone)]);
+    for (const term of gone) this.df.delete(term);
+    this.dirty.clear();
+  }
+}
