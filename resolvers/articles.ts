@@ -9,7 +9,7 @@ import { PostConnection } from "../schema/forum.js";
 import { Article, ArticleConnection, Source } from "../schema/news.js";
 import { DateTime } from "../schema/scalars.js";
 import { toArticle, toPost } from "./mappers.js";
-import { ConnectionArgs, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
+import { ConnectionArgs, connectionOf, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
 import { loadSource } from "./source-lookup.js";
 
 @ArgsType()
@@ -72,17 +72,11 @@ export async function articlePage(
     if (!words.length) break;
   }
   const edges = picked.map(({ entry, record }) => ({ node: toArticle(record), cursor: encodeCursor([entry.t, entry.k]) }));
-  return {
-    edges,
-    nodes: edges.map((e) => e.node),
+  return connectionOf(edges, {
     totalCount: words.length ? picked.length + (hasNextPage ? 1 : 0) : totalBeforeText,
-    pageInfo: {
-      hasNextPage: words.length ? hasNextPage : candidates.length > first,
-      hasPreviousPage: after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
+    hasNextPage: words.length ? hasNextPage : candidates.length > first,
+    hasPreviousPage: after !== undefined,
+  });
 }
 
 function matchesText(record: ArticleRecord, words: string[]): boolean {

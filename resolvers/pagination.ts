@@ -65,7 +65,14 @@ export function toPageRequest(parentId: string, args: ConnectionArgs, config: Co
 }
 
 export function toConnection<R, N>(page: Page<R>, map: (record: R) => N): ConnectionShape<N> {
-  const edges = page.edges.map((e) => ({ node: map(e.node), cursor: encodeCursor(e.cursor) }));
+  return connectionOf(page.edges.map((e) => ({ node: map(e.node), cursor: encodeCursor(e.cursor) })), page);
+}
+
+/** A Relay connection from ready edges (cursors encoded) and the page's flags. */
+export function connectionOf<N>(
+  edges: Array<{ node: N; cursor: string }>,
+  page: { hasNextPage: boolean; hasPreviousPage: boolean; totalCount: number },
+): ConnectionShape<N> {
   return {
     edges,
     nodes: edges.map((e) => e.node),

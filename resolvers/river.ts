@@ -5,7 +5,7 @@ import { BadUserInputError } from "../src/errors.js";
 import type { Post } from "../schema/forum.js";
 import { type Article, RiverConnection } from "../schema/news.js";
 import { toArticle, toPost } from "./mappers.js";
-import { ConnectionArgs, encodeCursor, toPageRequest } from "./pagination.js";
+import { ConnectionArgs, connectionOf, encodeCursor, toPageRequest } from "./pagination.js";
 
 type RiverEntry = { t: number; kind: 0 | 1; key: string; node: Post | Article };
 
@@ -43,17 +43,11 @@ export class RiverResolver {
     const merged = [...posts.filter(beyond), ...articles].sort(compareRiver);
     const page = merged.slice(0, first);
     const edges = page.map((e) => ({ node: e.node, cursor: encodeCursor([e.t, e.kind, e.key]) }));
-    return {
-      edges,
-      nodes: edges.map((e) => e.node),
+    return connectionOf(edges, {
       totalCount: index.length + postPages.reduce((n, p) => n + p.totalCount, 0),
-      pageInfo: {
-        hasNextPage: merged.length > first || postPages.some((p) => p.hasNextPage),
-        hasPreviousPage: cursor !== null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
-    };
+      hasNextPage: merged.length > first || postPages.some((p) => p.hasNextPage),
+      hasPreviousPage: cursor !== null,
+    });
   }
 }
 

@@ -13,7 +13,7 @@ import { SEARCH_KINDS, type SearchHit } from "../src/search/index.js";
 import { parseSearchQuery, SearchSyntaxError, type ParsedQuery } from "../src/search/query.js";
 import { snippetHtml } from "../src/search/snippet.js";
 import { toArticle, toPost, toSource, toStory, toThread } from "./mappers.js";
-import { encodeCursor, toConnection, toPageRequest } from "./pagination.js";
+import { connectionOf, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
 
 @ArgsType()
 class ForwardArgs {
@@ -86,20 +86,6 @@ async function loadHit(ctx: Context, hit: SearchHit) {
   }
   const record = await forum.thread.load(hit.ref);
   return record ? toThread(hit.sourceId, record) : null;
-}
-
-function connectionOf<N>(edges: Array<{ node: N; cursor: string }>, page: Pick<Page<unknown>, "hasNextPage" | "hasPreviousPage" | "totalCount">) {
-  return {
-    edges,
-    nodes: edges.map((e) => e.node),
-    totalCount: page.totalCount,
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage: page.hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
 }
 
 @Resolver()
