@@ -186,9 +186,11 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     route(req, res).catch((err: unknown) => {
       if (err instanceof PayloadTooLargeError) {
         // The rest of the body is never read, so the connection cannot carry another request: close it.
+        // The socket is taken now: by the time the response has finished, the request may have let go of it.
+        const socket = req.socket;
         res.setHeader("connection", "close");
         sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", err.message);
-        res.once("finish", () => req.socket.destroySoon?.() ?? req.socket.end());
+        res.once("finish", () => socket?.destroySoon());
         return;
       }
       logger.error({ err, url: req.url }, "request failed");
