@@ -9,7 +9,7 @@ import { PostConnection } from "../schema/forum.js";
 import { Article, ArticleConnection, Source } from "../schema/news.js";
 import { DateTime } from "../schema/scalars.js";
 import { toArticle, toPost } from "./mappers.js";
-import { ConnectionArgs, connectionOf, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
+import { checkCursorShape, ConnectionArgs, connectionOf, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
 import { loadSource } from "./source-lookup.js";
 
 @ArgsType()
@@ -46,9 +46,7 @@ export async function articlePage(
   const request = toPageRequest("index", args, ctx.config);
   if (request.last !== undefined) throw new BadUserInputError("last", "article lists page forwards only; use `first` and `after`");
   const after = request.after;
-  if (after && (after.length !== 2 || typeof after[0] !== "number" || typeof after[1] !== "string")) {
-    throw new BadUserInputError("after", "cursor does not belong to this list; pass a cursor returned by this same connection");
-  }
+  checkCursorShape(after, ["number", "string"]);
   const since = window.since?.getTime() ?? -Infinity;
   const until = window.until?.getTime() ?? Infinity;
   let candidates = entries.filter((e) => e.t >= since && e.t < until);

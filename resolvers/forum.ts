@@ -4,10 +4,8 @@ import type { Context } from "../src/context.js";
 import { htmlToText, sanitizeHtml } from "../src/html/index.js";
 import { decodeIdArgument } from "../src/ids/index.js";
 import type { ForumLoaders } from "../src/loaders/index.js";
-import { CursorMismatchError } from "../sources/forum-local/paging.js";
-import { BadUserInputError } from "../src/errors.js";
 import { toAuthor, toForum, toPost, toThread } from "./mappers.js";
-import { ConnectionArgs, toConnection, toPageRequest } from "./pagination.js";
+import { ConnectionArgs, loadPage, toConnection, toPageRequest } from "./pagination.js";
 
 function loaders(ctx: Context, sourceId: string): ForumLoaders {
   const found = ctx.loaders.forSource(sourceId);
@@ -21,16 +19,6 @@ async function required<T>(value: Promise<T | null>, what: string): Promise<T> {
   const found = await value;
   if (found === null) throw new Error(`${what} is missing from its source`);
   return found;
-}
-
-/** Page loads fail with CursorMismatchError when a cursor from another list is passed: that is user input. */
-async function page<T>(load: Promise<T>): Promise<T> {
-  try {
-    return await load;
-  } catch (err) {
-    if (err instanceof CursorMismatchError) throw new BadUserInputError(err.argumentName, err.message);
-    throw err;
-  }
 }
 
 const bodies = new WeakMap<Post, string>();
@@ -64,7 +52,7 @@ export class ForumResolver {
   @FieldResolver(() => ThreadConnection, { description: "Threads, most recently active first." })
   async threads(@Root() forum: Forum, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(forum.key, args, ctx.config);
-    const result = await page(loaders(ctx, forum.sourceId).threadPagesByForum.load(request));
+    const result = await loadPage(loaders(ctx, forum.sourceId).threadPagesByForum.load(request));
     return toConnection(result, (r) => toThread(forum.sourceId, r));
   }
 }
@@ -93,7 +81,7 @@ export class ThreadResolver {
   @FieldResolver(() => PostConnection, { description: "Posts in thread order." })
   async posts(@Root() thread: Thread, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(thread.key, args, ctx.config);
-    const result = await page(loaders(ctx, thread.sourceId).postPagesByThread.load(request));
+    const result = await loadPage(loaders(ctx, thread.sourceId).postPagesByThread.load(request));
     return toConnection(result, (r) => toPost(thread.sourceId, r));
   }
 }
@@ -142,7 +130,7 @@ export class AuthorResolver {
   @FieldResolver(() => PostConnection, { description: "Posts by this author, newest first." })
   async posts(@Root() author: Author, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(author.key, args, ctx.config);
-    const result = await page(loaders(ctx, author.sourceId).postPagesByAuthor.load(request));
+    const result = await loadPage(loaders(ctx, author.sourceId).postPagesByAuthor.load(request));
     return toConnection(result, (r) => toPost(author.sourceId, r));
   }
 }

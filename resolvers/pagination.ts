@@ -2,6 +2,7 @@ import { ArgsType, Field, Int } from "type-graphql";
 import type { CursorKey, Page, PageRequest } from "../sources/forum.js";
 import type { ConnectionShape } from "../schema/connection.js";
 import { BadUserInputError } from "../src/errors.js";
+import { CursorMismatchError } from "../sources/forum-local/paging.js";
 import type { Config } from "../src/config/index.js";
 
 @ArgsType()
@@ -84,4 +85,21 @@ export function connectionOf<N>(
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
   };
+}
+
+/** A cursor of another list, or of another shape, is the client's mistake: BAD_USER_INPUT naming `after`. */
+export function checkCursorShape(after: CursorKey | undefined, shape: ReadonlyArray<"number" | "string">): void {
+  if (after && (after.length !== shape.length || after.some((v, i) => typeof v !== shape[i]))) {
+    throw new BadUserInputError("after", "cursor does not belong to this list; pass a cursor returned by this same connection");
+  }
+}
+
+/** Page loads fail with CursorMismatchError when a cursor from another list is passed: that is user input. */
+export async function loadPage<T>(load: Promise<T>): Promise<T> {
+  try {
+    return await load;
+  } catch (err) {
+    if (err instanceof CursorMismatchError) throw new BadUserInputError(err.argumentName, err.message);
+    throw err;
+  }
 }

@@ -5,7 +5,7 @@ import { BadUserInputError } from "../src/errors.js";
 import type { Post } from "../schema/forum.js";
 import { type Article, RiverConnection } from "../schema/news.js";
 import { toArticle, toPost } from "./mappers.js";
-import { ConnectionArgs, connectionOf, encodeCursor, toPageRequest } from "./pagination.js";
+import { checkCursorShape, ConnectionArgs, connectionOf, encodeCursor, toPageRequest } from "./pagination.js";
 
 type RiverEntry = { t: number; kind: 0 | 1; key: string; node: Post | Article };
 
@@ -17,9 +17,7 @@ export class RiverResolver {
     const request = toPageRequest("river", args, ctx.config);
     if (request.last !== undefined) throw new BadUserInputError("last", "the river pages forwards only; use `first` and `after`");
     const after = request.after;
-    if (after && (after.length !== 3 || typeof after[0] !== "number" || typeof after[2] !== "string")) {
-      throw new BadUserInputError("after", "cursor does not belong to this list; pass a cursor returned by this same connection");
-    }
+    checkCursorShape(after, ["number", "number", "string"]);
     const first = request.first!;
     const cursor = after ? { t: after[0] as number, kind: after[1] as 0 | 1, key: after[2] as string } : null;
     const beyond = (e: RiverEntry) => !cursor || compareRiver(e, cursor) > 0;

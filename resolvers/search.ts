@@ -1,6 +1,4 @@
 import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
-import type { CursorKey, Page } from "../sources/forum.js";
-import { CursorMismatchError } from "../sources/forum-local/paging.js";
 import { Thread, ThreadConnection } from "../schema/forum.js";
 import { Article, ArticleConnection, Source } from "../schema/news.js";
 import { DateTime } from "../schema/scalars.js";
@@ -13,7 +11,7 @@ import { SEARCH_KINDS, type SearchHit } from "../src/search/index.js";
 import { parseSearchQuery, SearchSyntaxError, type ParsedQuery } from "../src/search/query.js";
 import { snippetHtml } from "../src/search/snippet.js";
 import { toArticle, toPost, toSource, toStory, toThread } from "./mappers.js";
-import { connectionOf, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
+import { checkCursorShape, connectionOf, encodeCursor, loadPage, toConnection, toPageRequest } from "./pagination.js";
 
 @ArgsType()
 class ForwardArgs {
@@ -37,22 +35,6 @@ class SearchArgs extends ForwardArgs {
 class StoriesArgs extends ForwardArgs {
   @Field(() => DateTime, { nullable: true, description: "Only stories with an article published at or after this time." })
   since?: Date | null;
-}
-
-/** A cursor of another list, or of another shape, is the client's mistake: BAD_USER_INPUT naming `after`. */
-function checkCursor(after: CursorKey | undefined, shape: ReadonlyArray<"number" | "string">): void {
-  if (after && (after.length !== shape.length || after.some((v, i) => typeof v !== shape[i]))) {
-    throw new BadUserInputError("after", "cursor does not belong to this list; pass a cursor returned by this same connection");
-  }
-}
-
-async function page<T>(load: Promise<T>): Promise<T> {
-  try {
-    return await load;
-  } catch (err) {
-    if (err instanceof CursorMismatchError) throw new BadUserInputError(err.argumentName, err.message);
-    throw err;
-  }
 }
 
 function parseQueryArgument(ctx: Context, text: string): ParsedQuery {
@@ -95,7 +77,7 @@ export class SearchResolver {
   async search(@Args(() => SearchArgs) args: SearchArgs, @Ctx() ctx: Context) {
     const query = parseQueryArgument(ctx, args.query);
     const request = toPageRequest("search", { first: args.first ?? null, after: args.after ?? null }, ctx.config);
-    checkCursor(request.after, ["number", "number"]);
+    checkCursorShape(request.after, ["number", "number"]);
     const kinds = args.types?.length ? SEARCH_KINDS.filter((k) => args.types!.includes(k as SearchType)) : SEARCH_KINDS;
     const found = await ctx.loaders.search.search.load({ query, kinds, first: request.first!, ...(request.after ? { after: request.after } : {}) });
     const nodes = await Promise.all(found.hits.map((hit) => loadHit(ctx, hit)));
@@ -110,7 +92,7 @@ export class SearchResolver {
   @Query(() => StoryConnection, { description: "Stories, most carried first: distinct sources plus citing forum posts, then the newest." })
   async stories(@Args(() => StoriesArgs) args: StoriesArgs, @Ctx() ctx: Context) {
     const request = toPageRequest("*", { first: args.first ?? null, after: args.after ?? null }, ctx.config);
-    checkCursor(request.after, ["number", "number", "string"]);
+    checkCursorShape(request.after, ["number", "number", "string"]);
     const result = await ctx.loaders.search.stories.load({ ...request, ...(args.since ? { sinceMs: args.since.getTime() } : {}) });
     return toConnection(result, toStory);
   }
@@ -121,7 +103,7 @@ export class StoryResolver {
   @FieldResolver(() => ArticleConnection, { description: "The story's articles, newest first." })
   async articles(@Root() story: Story, @Args(() => ForwardArgs) args: ForwardArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(story.key, { first: args.first ?? null, after: args.after ?? null }, ctx.config);
-    const keys = await page(ctx.loaders.search.storyArticles.load(request));
+    const keys = await loadPage(ctx.loaders.search.storyArticles.load(request));
     const records = await ctx.loaders.news.article.loadMany(keys.edges.map((e) => e.node));
     const edges = keys.edges.flatMap((e, i) => {
       const r = records[i];
@@ -133,7 +115,7 @@ export class StoryResolver {
   @FieldResolver(() => ThreadConnection, { description: "Forum threads whose posts cite any of its articles, most citing posts first." })
   async threads(@Root() story: Story, @Args(() => ForwardArgs) args: ForwardArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(story.key, { first: args.first ?? null, after: args.after ?? null }, ctx.config);
-    const refs = await page(ctx.loaders.search.storyThreads.load(request));
+    const refs = await loadPage(ctx.loaders.search.storyThreads.load(request));
     const threads = await Promise.all(refs.edges.map((e) => ctx.loaders.forSource(e.node.sourceId)?.thread.load(e.node.threadId) ?? null));
     const edges = refs.edges.flatMap((e, i) => {
       const r = threads[i];
