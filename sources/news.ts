@@ -8,18 +8,22 @@
 export type FeedFormat = "RSS" | "ATOM" | "JSON_FEED";
 export type SourceKind = FeedFormat | "URL" | "FORUM";
 
-/** One item as a parser read it, mapped field by field into our own shape (never the parser's objects). */
-export interface ParsedItem {
-  guid: string | null;
-  link: string | null;
+/** What a story says about itself, whoever supplied it: a feed item, or a stored Article. */
+export interface StoryFields {
   title: string | null;
-  /** Unsanitized HTML from the feed; sanitized on the way out. */
+  /** Unsanitized HTML from the source; sanitized on the way out. */
   summaryHtml: string | null;
   author: string | null;
   publishedAt: string | null;
   updatedAt: string | null;
   imageUrl: string | null;
   categories: string[];
+}
+
+/** One item as a parser read it, mapped field by field into our own shape (never the parser's objects). */
+export interface ParsedItem extends StoryFields {
+  guid: string | null;
+  link: string | null;
   /** Problems with this item alone (e.g. an unreadable date): the item is kept without the field. */
   warnings: string[];
 }
@@ -32,18 +36,11 @@ export interface ParsedFeed {
   warnings: string[];
 }
 
-export interface ArticleRecord {
+export interface ArticleRecord extends StoryFields {
   /** Store key: the canonical URL, or `urn:crosswire:…` for items that have no link. */
   key: string;
   url: string | null;
   canonicalUrl: string | null;
-  title: string | null;
-  summaryHtml: string | null;
-  author: string | null;
-  publishedAt: string | null;
-  updatedAt: string | null;
-  imageUrl: string | null;
-  categories: string[];
   /** Ids of the sources that carried this story, first one first. */
   sourceIds: string[];
   /** Source id → the item's guid in that source. */

@@ -17,14 +17,8 @@ const fixture = (name: string) => fromRoot("test", "fixtures", "rss", name);
 const RSS = { "content-type": "application/rss+xml; charset=utf-8" };
 const FX = toGlobalId("Source", "fx", "fx");
 
-async function admin(gw: TestGateway, query: string, variables?: Record<string, unknown>) {
-  const res = await fetch(`${gw.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as any;
-}
+const admin = async (gw: TestGateway, query: string, variables?: Record<string, unknown>) =>
+  (await gw.graphql(query, variables, { authorization: `Bearer ${ADMIN}` })).body;
 
 const refresh = (gw: TestGateway, id = FX) =>
   admin(gw, `mutation ($id: ID!) { refreshSource(id: $id) { slug health { status lastError itemCount consecutiveFailures lastSuccessAt } } }`, { id });

@@ -13,14 +13,8 @@ const ADMIN = "test-admin-token-0123456789";
 const fixture = (name: string) => fromRoot("test", "fixtures", "rss", name);
 const THREAD = toGlobalId("Thread", "local", 1);
 
-async function admin(gw: TestGateway, query: string, variables?: Record<string, unknown>) {
-  const res = await fetch(`${gw.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as any;
-}
+const admin = async (gw: TestGateway, query: string, variables?: Record<string, unknown>) =>
+  (await gw.graphql(query, variables, { authorization: `Bearer ${ADMIN}` })).body;
 
 const refresh = (gw: TestGateway, slug: string) =>
   admin(gw, `mutation ($id: ID!) { refreshSource(id: $id) { slug health { status lastError itemCount consecutiveFailures } } }`, {

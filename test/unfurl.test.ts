@@ -292,12 +292,8 @@ describe("merging a page into a feed's article", () => {
       { dataDir: d, lookup: dns },
     );
     try {
-      const refresh = await fetch(`${g.url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: "Bearer merge-test-admin-token" },
-        body: JSON.stringify({ query: "mutation { refreshAllSources { health { status } } }" }),
-      });
-      expect((await refresh.json()).data.refreshAllSources[0].health.status).toBe("OK");
+      const refresh = await g.graphql("mutation { refreshAllSources { health { status } } }", undefined, { authorization: "Bearer merge-test-admin-token" });
+      expect(refresh.body.data.refreshAllSources[0].health.status).toBe("OK");
       // A page on another site claiming the feed article's canonical URL is not believed: it stays its own Article.
       const foreign = await g.graphql(`query ($url: String!) { unfurl(url: $url) { canonicalUrl title } }`, {
         url: `http://public.test:${port}/amp/harbour-crane`,

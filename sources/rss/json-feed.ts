@@ -1,6 +1,7 @@
 import type { ParsedFeed, ParsedItem } from "../news.js";
 import { parseFeedDate } from "./dates.js";
 import { list, text } from "./fields.js";
+import { escapeHtml } from "../../src/html/index.js";
 
 /** JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), read field by field into our types. */
 export function parseJsonFeed(source: string): ParsedFeed {
@@ -54,6 +55,5 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function escapeText(value: string | null): string | null {
-  if (value === null) return null;
-  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return value === null ? null : escapeHtml(value);
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type Keyv from "keyv";
 import type { ArticleRecord, ParsedItem, SourceHealthRecord } from "../../sources/news.js";
 import { canonicalUrl } from "../urls/index.js";
+import { escapeHtml } from "../html/index.js";
 
 /**
  * Articles, their per-source indexes and source health, kept in keyv (the embedded SQLite file by
@@ -74,13 +75,15 @@ export class ArticleStore {
     guidKeys.filter((k): k is string => k !== null).forEach((k, i) => known[i] && knownByGuidKey.set(k, known[i]!));
 
     // Within one feed, two items naming the same article are one story: keep the most recent version.
-    const chosen = new Map<string, ParsedItem>();
+    // Each item's canonical link is computed once here (it is the costliest step per item) and carried along.
+    const chosen = new Map<string, { item: ParsedItem; canonical: string | null }>();
     let duplicates = 0;
     items.forEach((item, i) => {
-      const key = (guidKeys[i] && knownByGuidKey.get(guidKeys[i]!)) ?? articleKey(sourceId, item);
+      const canonical = item.link ? canonicalUrl(item.link) : null;
+      const key = (guidKeys[i] && knownByGuidKey.get(guidKeys[i]!)) ?? articleKey(sourceId, item, canonical);
       const previous = chosen.get(key);
       if (previous) duplicates += 1;
-      if (!previous || itemTime(item) >= itemTime(previous)) chosen.set(key, item);
+      if (!previous || itemTime(item) >= itemTime(previous.item)) chosen.set(key, { item, canonical });
     });
 
     const keys = [...chosen.keys()];
@@ -90,9 +93,9 @@ export class ArticleStore {
     const touched: IndexEntry[] = [];
     const written: ArticleRecord[] = [];
     keys.forEach((key, i) => {
-      const item = chosen.get(key)!;
+      const { item, canonical } = chosen.get(key)!;
       const before = existing[i] ?? null;
-      const after = mergeArticle(before, key, sourceId, item, now);
+      const after = mergeArticle(before, key, sourceId, item, canonical, now);
       if (item.guid) writes.push({ key: `g:${sourceId}:${item.guid}`, value: key });
       if (before && sameArticle(before, after)) {
         result.unchanged += 1;
@@ -172,20 +175,17 @@ export interface PageFields {
 type PageField = "url" | "title" | "summaryHtml" | "author" | "publishedAt" | "updatedAt" | "imageUrl";
 const PAGE_FIELDS: PageField[] = ["url", "title", "summaryHtml", "author", "publishedAt", "updatedAt", "imageUrl"];
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
 
-export function articleKey(sourceId: string, item: ParsedItem): string {
-  const canonical = item.link ? canonicalUrl(item.link) : null;
+export function articleKey(sourceId: string, item: ParsedItem, canonical: string | null): string {
   if (canonical) return canonical;
   if (item.guid) return `urn:crosswire:${sourceId}:guid:${sha1(item.guid)}`;
   return `urn:crosswire:${sourceId}:hash:${sha1(`${item.title ?? ""}\n${item.summaryHtml ?? ""}`)}`;
 }
 
-function mergeArticle(before: ArticleRecord | null, key: string, sourceId: string, item: ParsedItem, now: Date): ArticleRecord {
+function mergeArticle(
+  before: ArticleRecord | null, key: string, sourceId: string, item: ParsedItem, canonical: string | null, now: Date,
+): ArticleRecord {
   const hash = sha1(JSON.stringify([item.title, item.summaryHtml, item.author, item.publishedAt, item.updatedAt, item.imageUrl, item.categories]));
-  const canonical = item.link ? canonicalUrl(item.link) : null;
   if (!before) {
     return {
       key, url: item.link, canonicalUrl: canonical, title: item.title, summaryHtml: item.summaryHtml, author: item.author,

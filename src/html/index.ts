@@ -48,6 +48,11 @@ const toText = compile({
   ],
 });
 
+/** Text made safe to put into HTML, in element content or a double-quoted attribute. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
 /** Plain text of an HTML fragment (for search, snippets, and clients that render no HTML). */
 export function htmlToText(html: string): string {
   return toText(html).trim();

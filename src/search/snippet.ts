@@ -4,6 +4,8 @@
  * the text is HTML-escaped first and only then are the markers turned into tags, so text that reads
  * `<script>` arrives as `&lt;script&gt;`.
  */
+import { escapeHtml } from "../html/index.js";
+
 export const MARK_OPEN = "\uE000";
 export const MARK_CLOSE = "\uE001";
 
@@ -13,15 +15,15 @@ export function stripMarks(text: string): string {
   return text.replace(MARKS, "");
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+function escapeSnippet(text: string): string {
+  return escapeHtml(text).replace(/'/g, "&#39;");
 }
 
 /** Escaped snippet text with `<mark>…</mark>` around the matched words; markers that do not pair are dropped. */
 export function snippetHtml(raw: string): string {
   let out = "";
   let open = false;
-  for (const part of escapeHtml(raw).split(/([\uE000\uE001])/)) {
+  for (const part of escapeSnippet(raw).split(/([\uE000\uE001])/)) {
     if (part === MARK_OPEN) {
       if (!open) out += "<mark>";
       open = true;

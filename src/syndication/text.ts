@@ -57,6 +57,4 @@ export function excerpt(html: string, max = MAX_SUMMARY_LENGTH): string {
   return cap(plainOf(html), max);
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
+export { escapeHtml } from "../html/index.js";

@@ -12,8 +12,8 @@ export interface TestGateway {
   gateway: Gateway;
   url: string;
   dataDir: string;
-  /** POST a GraphQL request; returns status and parsed JSON body. */
-  graphql(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  /** POST a GraphQL request (with extra headers, e.g. an admin token); returns status and parsed JSON body. */
+  graphql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
@@ -40,10 +40,10 @@ export async function startTestGateway(
     gateway,
     url,
     dataDir,
-    async graphql(query, variables) {
+    async graphql(query, variables, headers = {}) {
       const res = await fetch(`${url}/graphql`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, body: await res.json() };
