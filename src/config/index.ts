@@ -88,9 +88,29 @@ const ConfigSchema = z
       .object({
         /** Seed the bundled demo forum into an empty local store on first start. */
         seedDemo: z.boolean().default(true),
+        /** Where forum-local keeps its data: `<dataDir>/forum.db` (default) or a PostgreSQL database (several gateways). */
+        store: z.enum(["sqlite", "postgres"]).default("sqlite"),
+        /** libpq connection URL, e.g. postgresql://crosswire@127.0.0.1:5432/crosswire; required with store "postgres". */
+        postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgresql:// URL").optional(),
       })
       .strict()
-      .default({ seedDemo: true }),
+      .prefault({})
+      .refine((f) => f.store !== "postgres" || f.postgresUrl !== undefined, { message: 'store "postgres" needs postgresUrl', path: ["postgresUrl"] }),
+    /** The keyv store behind articles, source health, unfurls and persisted queries. */
+    cache: z
+      .object({
+        /** `<dataDir>/cache.db` (default) or Redis (several gateways share it; also carries feed-poll leases). */
+        store: z.enum(["sqlite", "redis"]).default("sqlite"),
+        /** e.g. redis://127.0.0.1:6379/0; required with store "redis". */
+        redisUrl: z.string().regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL").optional(),
+        /** Prefix of every key this gateway writes to Redis (several deployments may share one Redis). */
+        keyPrefix: z.string().max(100).default("crosswire:"),
+        /** A store call (Redis, PostgreSQL) that has not answered after this long fails with SERVICE_UNAVAILABLE. */
+        timeoutMs: z.number().int().min(50).max(60_000).default(2_000),
+      })
+      .strict()
+      .prefault({})
+      .refine((c) => c.store !== "redis" || c.redisUrl !== undefined, { message: 'store "redis" needs redisUrl', path: ["redisUrl"] }),
     /** News feed sources; replaces DEFAULT_SOURCES when given. */
     sources: z.array(SourceSchema).max(1000).prefault(DEFAULT_SOURCES),
     /** An OPML file whose subscriptions are added to `sources` at start. */
@@ -235,6 +255,10 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }
   { env: "CROSSWIRE_BODY_LIMIT_BYTES", key: "http.bodyLimitBytes", kind: "int" },
   { env: "CROSSWIRE_SHUTDOWN_TIMEOUT_MS", key: "http.shutdownTimeoutMs", kind: "int" },
   { env: "CROSSWIRE_SEED_DEMO", key: "forum.seedDemo", kind: "bool" },
+  { env: "CROSSWIRE_FORUM_STORE", key: "forum.store", kind: "string" },
+  { env: "CROSSWIRE_POSTGRES_URL", key: "forum.postgresUrl", kind: "string" },
+  { env: "CROSSWIRE_CACHE_STORE", key: "cache.store", kind: "string" },
+  { env: "CROSSWIRE_REDIS_URL", key: "cache.redisUrl", kind: "string" },
   { env: "CROSSWIRE_DEMO_FEEDS", key: "news.demoFeeds", kind: "bool" },
   { env: "CROSSWIRE_POLL", key: "news.poll", kind: "bool" },
   { env: "CROSSWIRE_OPML_FILE", key: "opmlFile", kind: "string" },
