@@ -8,6 +8,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: "BAD_USER_INPUT",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
   SOURCE_UNAVAILABLE: "SOURCE_UNAVAILABLE",
+  /** A shared store (Redis, PostgreSQL) did not answer in `cache.timeoutMs` or is disconnected. */
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   UNAUTHENTICATED: "UNAUTHENTICATED",
   UNFURL_BLOCKED: "UNFURL_BLOCKED",
   UNFURL_FAILED: "UNFURL_FAILED",
@@ -20,6 +22,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case ErrorCode.BAD_USER_INPUT:
       return 400;
     case ErrorCode.SOURCE_UNAVAILABLE:
+    case ErrorCode.SERVICE_UNAVAILABLE:
       return 503;
     case ErrorCode.UNAUTHENTICATED:
       return 401;
@@ -61,5 +64,17 @@ export class UnauthenticatedError extends GraphQLError {
 export class UnfurlError extends GraphQLError {
   constructor(code: typeof ErrorCode.UNFURL_BLOCKED | typeof ErrorCode.UNFURL_FAILED, url: string, reason: string) {
     super(`Could not unfurl ${url}: ${reason}`, { extensions: { code, url } });
+  }
+}
+
+/**
+ * One of the gateway's own stores (the Redis cache, the PostgreSQL forum store) is unreachable or too slow: the
+ * fields that need it fail with this, the rest of the response resolves, and the store is retried on the next call.
+ */
+export class ServiceUnavailableError extends GraphQLError {
+  constructor(store: string, message: string) {
+    super(`The ${store} is unavailable: ${message}`, {
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, store },
+    });
   }
 }
