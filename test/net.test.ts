@@ -467,4 +467,26 @@ describe("the shared host budget", () => {
     expect(maxPerHost).toBe(4);
     expect(maxGlobal).toBe(6);
   });
+
+  it("forgets hosts that say nothing, keeps a failing host's breaker until the cap, and never tracks more than MAX_TRACKED_HOSTS", async () => {
+    const { createHostBudget, MAX_TRACKED_HOSTS } = await import("../src/net/budget.js");
+    const { FetchError } = await import("../src/net/errors.js");
+    const budget = createHostBudget({ perHost: 4, global: 64, defaultBackoffMs: 1000, breakerThreshold: 2, breakerOpenMs: 60_000 });
+    const ok = async () => "ok";
+    const down = (host: string) => async () => {
+      throw new FetchError("NETWORK", `http://${host}/`, "refused", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+    };
+    const unresolved = (host: string) => async () => {
+      throw new FetchError("NETWORK", `http://${host}/`, "no such host", { cause: Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }) });
+    };
+    for (let i = 0; i < 100; i++) await budget.run(`ok${i}.example`, "http://x/", ok);
+    for (let i = 0; i < 100; i++) await budget.run(`nx${i}.example`, "http://x/", unresolved(`nx${i}.example`)).catch(() => undefined);
+    expect(budget.trackedHosts()).toBe(0);
+    // a host that is down keeps its count: the second failure opens its circuit
+    for (let i = 0; i < 2; i++) await budget.run("down.example", "http://down.example/", down("down.example")).catch(() => undefined);
+    expect(budget.trackedHosts()).toBe(1);
+    await expect(budget.run("down.example", "http://down.example/", ok)).rejects.toMatchObject({ code: "CIRCUIT_OPEN" });
+    for (let i = 0; i < MAX_TRACKED_HOSTS + 50; i++) await budget.run(`d${i}.example`, "http://x/", down(`d${i}.example`)).catch(() => undefined);
+    expect(budget.trackedHosts()).toBe(MAX_TRACKED_HOSTS);
+  });
 });

@@ -1,5 +1,5 @@
-import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
-import { FetchError } from "./errors.js";
+import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
+import { FetchError, networkCode } from "./errors.js";
 
 /**
  * Shared politeness for every outbound request of the process: at most `perHost` requests in flight to one
@@ -8,6 +8,8 @@ import { FetchError } from "./errors.js";
  */
 export interface HostBudget {
   run<T>(host: string, url: string, task: () => Promise<T>): Promise<T>;
+  /** Hosts whose breaker or backoff state is kept (bounded by MAX_TRACKED_HOSTS each). */
+  trackedHosts(): number;
 }
 
 export interface BudgetOptions {
@@ -21,12 +23,24 @@ export interface BudgetOptions {
   now?: () => number;
 }
 
-/** Failures that say the upstream is down, not that this one request was bad. */
+/**
+ * Failures that say the upstream is down, not that this one request was bad. A name that does not resolve
+ * (ENOTFOUND) is not one: it fails at once without touching any server, the unfurler caches it as a negative
+ * answer, and counting it would keep a breaker (several KB) for every made-up host name anyone links.
+ */
 const upstreamDown = (error: Error) =>
   error instanceof FetchError &&
-  (error.code === "NETWORK" || error.code === "TIMEOUT" || (error.code === "HTTP_STATUS" && (error.status ?? 0) >= 500));
+  ((error.code === "NETWORK" && networkCode(error) !== "ENOTFOUND") || error.code === "TIMEOUT" || (error.code === "HTTP_STATUS" && (error.status ?? 0) >= 500));
 
 const BACKOFF_STATUSES = new Set([403, 429, 503]);
+
+/**
+ * Most hosts whose failure state (breaker, backoff) is remembered. Anyone can make the gateway fetch from
+ * any number of host names (unfurl a link, post one), so the maps are pruned: a host's state is dropped as
+ * soon as it says nothing (closed breaker after a success, backoff expired, nothing in flight), and past this
+ * many hosts the oldest idle ones are forgotten (which at worst lets a forgotten host be tried once more).
+ */
+export const MAX_TRACKED_HOSTS = 5_000;
 
 export function createHostBudget(options: BudgetOptions): HostBudget {
   const now = options.now ?? Date.now;
@@ -71,9 +85,28 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
     }
   }
 
+  function forgetIdle(host: string, countedFailure: boolean): void {
+    if ((active.get(host) ?? 0) > 0) return;
+    active.delete(host);
+    const blocked = blockedUntil.get(host);
+    if (blocked && blocked.until <= now()) blockedUntil.delete(host);
+    // A closed breaker after an outcome it did not count as a failure holds no failure count: it is the same as a
+    // new one. (Its consecutive count is reset by a success; a request that failed for a reason other than the
+    // upstream being down, such as a name that does not resolve, was never counted.)
+    if (!countedFailure && breakers.get(host)?.state === CircuitState.Closed) breakers.delete(host);
+    for (const map of [breakers, blockedUntil] as Array<Map<string, unknown>>) {
+      if (map.size <= MAX_TRACKED_HOSTS) continue;
+      for (const oldest of map.keys()) {
+        if (map.size <= MAX_TRACKED_HOSTS) break;
+        if ((active.get(oldest) ?? 0) === 0) map.delete(oldest);
+      }
+    }
+  }
+
   return {
     async run(host, url, task) {
       const blocked = blockedUntil.get(host);
+      if (blocked && blocked.until <= now()) blockedUntil.delete(host);
       if (blocked && blocked.until > now()) {
         const at = new Date(blocked.until).toISOString().slice(11, 16);
         throw new FetchError("HOST_BACKOFF", url, `not asking ${host} again before ${at} UTC: it answered HTTP ${blocked.status}`, {
@@ -82,9 +115,11 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
       }
       if (canStart(host)) acquire(host);
       else await new Promise<void>((start) => waiting.push({ host, start }));
+      let countedFailure = false;
       try {
         return await breakerFor(host).execute(() => task());
       } catch (error) {
+        countedFailure = error instanceof Error && upstreamDown(error);
         if (error instanceof BrokenCircuitError) {
           throw new FetchError("CIRCUIT_OPEN", url, `not asking ${host} for now: its last ${options.breakerThreshold} requests failed (retrying after ${Math.round(options.breakerOpenMs / 1000)} s)`);
         }
@@ -95,8 +130,10 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
       } finally {
         active.set(host, (active.get(host) ?? 1) - 1);
         globalActive -= 1;
+        forgetIdle(host, countedFailure);
         pump();
       }
     },
+    trackedHosts: () => new Set([...breakers.keys(), ...blockedUntil.keys()]).size,
   };
 }

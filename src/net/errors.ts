@@ -24,6 +24,11 @@ export class FetchError extends Error {
     this.url = url;
     if (extra.status !== undefined) this.status = extra.status;
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
+    // V8 formats a stack lazily and until then keeps its call sites, which pin the receivers of every frame
+    // (the ClientRequest, its socket and timers). The host budget's circuit breaker keeps a host's last
+    // failure, so an unformatted stack would keep a whole failed request alive per failing host.
+    void this.stack;
+    if (extra.cause instanceof Error) void extra.cause.stack;
   }
 
   /** Anything thrown inside a fetch leaves it as a FetchError, so callers need no second catch path. */
@@ -101,6 +106,11 @@ export function bodyError(error: unknown, url: URL): FetchError {
 }
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT"]);
+
+/** The system error code (ECONNREFUSED, ENOTFOUND, ...) behind a NETWORK failure, or "". */
+export function networkCode(error: FetchError): string {
+  return error.code === "NETWORK" ? errorCode(error.cause) : "";
+}
 
 function errorCode(error: unknown): string {
   // With autoSelectFamily (Node 20's default) a host with several addresses fails with an AggregateError.
