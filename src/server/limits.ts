@@ -82,7 +82,8 @@ export function limitRules(limits: Limits): ValidationRule[] {
   return [
     // flattenFragments: a fragment spread is not a level of nesting (Relay clients nest fragments freely).
     maxDepthRule({ ...armor("QUERY_TOO_DEEP", limits.maxDepth, "depth"), flattenFragments: true } as never) as unknown as ValidationRule,
-    maxAliasesRule(armor("TOO_MANY_ALIASES", limits.maxAliases, "alias") as never) as unknown as ValidationRule,
+    // allowList: graphql-armor exempts `__typename` by default, which leaves a `__typename` alias flood unbounded.
+    maxAliasesRule({ ...armor("TOO_MANY_ALIASES", limits.maxAliases, "alias"), allowList: [] } as never) as unknown as ValidationRule,
     maxDirectivesRule(armor("TOO_MANY_DIRECTIVES", limits.maxDirectives, "directive") as never) as unknown as ValidationRule,
     maxRootFieldsRule(limits.maxRootFields),
   ];
@@ -141,7 +142,7 @@ export function restoreLimitCode<T extends { message: string; extensions?: Recor
     const { limitCode, ...rest } = ext;
     return { ...formatted, extensions: { ...rest, code: limitCode } };
   }
-  if (ext.code === "GRAPHQL_PARSE_FAILED" && /more th[ae]n \d+ tokens/.test(formatted.message)) {
+  if (ext.code === "GRAPHQL_PARSE_FAILED" && /more th(?:an|at) \d+ tokens/.test(formatted.message)) {
     return { ...formatted, extensions: { ...ext, code: "TOO_MANY_TOKENS" } };
   }
   return formatted;

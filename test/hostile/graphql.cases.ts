@@ -88,15 +88,14 @@ export function graphqlCases(): void {
     for (const [name, document] of TOKEN_FLOODS) {
       it(`${name}: refused with 400 by the token limit before any store is read`, async () => {
         const answer = await unchanged(world.strict, () => query(world.strict, document), { executes: false });
-        // The code is pinned by the it.fails case below (it is GRAPHQL_PARSE_FAILED today).
-        expectRefused(answer, 400, ["TOO_MANY_TOKENS", "GRAPHQL_PARSE_FAILED"]);
+        expectRefused(answer, 400, "TOO_MANY_TOKENS");
         expect(answer.json.errors[0].message).toMatch(/3000 tokens/);
       });
     }
 
-    // MISBEHAVIOUR: restoreLimitCode (src/server/limits.ts) looks for "more than N tokens", but graphql-js 16
-    // says "Document contains more that 3000 tokens" (sic), so the code stays GRAPHQL_PARSE_FAILED.
-    it.fails("KNOWN BUG: token-limit refusals carry TOO_MANY_TOKENS (restoreLimitCode misses graphql-js's 'more that' wording)", async () => {
+    // WAS: restoreLimitCode (src/server/limits.ts) looked for "more than N tokens", but graphql-js 16 says
+    // "Document contains more that 3000 tokens" (sic), so the code stayed GRAPHQL_PARSE_FAILED.
+    it("FIXED: token-limit refusals carry TOO_MANY_TOKENS (restoreLimitCode misses graphql-js's 'more that' wording)", async () => {
       for (const [name, document] of TOKEN_FLOODS) {
         const answer = await query(world.strict, document);
         expect(answer.json.errors[0].extensions.code, name).toBe("TOO_MANY_TOKENS");
@@ -108,9 +107,9 @@ export function graphqlCases(): void {
       expectRefused(answer, 400, "GRAPHQL_VALIDATION_FAILED");
     });
 
-    // MISBEHAVIOUR (design of graphql-armor): maxAliases allowlists `__typename`, and maxRootFields skips it, so
-    // with the token budget raised nothing bounds a `__typename` alias flood: 2,000 aliases answer 200.
-    it.fails("KNOWN BUG: 2,000 aliased __typename with the token budget raised are refused (alias limit ignores __typename)", async () => {
+    // WAS (design of graphql-armor): maxAliases allowlists `__typename` by default, and maxRootFields skips it, so
+    // with the token budget raised nothing bounded a `__typename` alias flood. Now the allowlist is empty.
+    it("FIXED: 2,000 aliased __typename with the token budget raised are refused (alias limit ignores __typename)", async () => {
       const answer = await unchanged(world.locked, () => query(world.locked, aliases(2000, "__typename")));
       expectRefused(answer, 400, "TOO_MANY_ALIASES");
     });
