@@ -77,7 +77,8 @@ const JSON_SQL: Record<Dialect, { citationsOf(postId: string): string; canonical
   postgres: {
     citationsOf: (postId) => `(SELECT COALESCE(json_agg(json_build_array(url, canonical_url) ORDER BY ordinal)::text, '[]')
   FROM post_citations c WHERE c.post_id = ${postId})`,
-    canonicalUrlsOf: (postId) => `(SELECT COALESCE(json_agg(canonical_url ORDER BY ordinal)::text, '[]') FROM post_citations c WHERE c.post_id = ${postId})`,
+    // In primary-key order, as SQLite reads them (the indexer treats them as a set).
+    canonicalUrlsOf: (postId) => `(SELECT COALESCE(json_agg(canonical_url ORDER BY canonical_url)::text, '[]') FROM post_citations c WHERE c.post_id = ${postId})`,
   },
 };
 const toAuthor = (r: AuthorRow): AuthorRecord => ({
