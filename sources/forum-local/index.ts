@@ -1,6 +1,5 @@
 import path from "node:path";
 import { migrate } from "../../src/db/migrate.js";
-import { PostgresDatabase } from "../../src/db/postgres.js";
 import type { Dialect, SqlDatabase, SqlQueries, SqlValue } from "../../src/db/sql.js";
 import { placeholders } from "../../src/db/sqlite.js";
 import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
@@ -17,9 +16,12 @@ import type {
   PostRecord,
   ThreadRecord,
 } from "../forum.js";
+import { FORUM_STORE, openForumDatabase, type ForumDatabaseOptions } from "./database.js";
 import { MIGRATIONS } from "./migrations.js";
 import { loadPagesAsync as loadPages, type ListSpec } from "./paging.js";
 import { seedDemoForum, type SeedSummary } from "./seed.js";
+
+export { FORUM_STORE, openForumDatabase, type ForumDatabaseOptions };
 
 export interface LocalForumOptions {
   /** Source id, part of every global ID this source hands out. */
@@ -113,32 +115,6 @@ function listSpecs(dialect: Dialect) {
   };
 }
 
-export interface ForumDatabaseOptions {
-  store: "sqlite" | "postgres";
-  /** The SQLite file (store "sqlite"). */
-  file: string;
-  /** The PostgreSQL URL (store "postgres"). */
-  postgresUrl?: string;
-  /** PostgreSQL connect and statement timeout (`cache.timeoutMs`). */
-  timeoutMs: number;
-  /** Told about errors of idle PostgreSQL connections (logged; the pool reconnects). */
-  onIdleError?: (err: Error) => void;
-}
-
-/** Opens forum-local's database as configured (`forum.store`): the SQLite file, or a PostgreSQL pool. */
-export function openForumDatabase(options: ForumDatabaseOptions): SqlDatabase {
-  if (options.store === "sqlite") return new SqliteSqlDatabase(options.file);
-  if (!options.postgresUrl) throw new Error('forum.store "postgres" needs forum.postgresUrl');
-  return PostgresDatabase.open({
-    url: options.postgresUrl,
-    timeoutMs: options.timeoutMs,
-    storeName: FORUM_STORE,
-    ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
-  });
-}
-
-/** How the forum store is named in SERVICE_UNAVAILABLE errors and readiness problems. */
-export const FORUM_STORE = "forum store";
 /** The advisory lock several gateways on one PostgreSQL database take around migrations and the demo seed. */
 const SETUP_LOCK = "crosswire:forum-local:setup";
 

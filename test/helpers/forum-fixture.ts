@@ -1,16 +1,16 @@
-import { createLocalForumSource } from "../../sources/forum-local/index.js";
+import { createLocalForumSource, openForumDatabase } from "../../sources/forum-local/index.js";
 import { syncIdSequences } from "../../sources/forum-local/seed.js";
-import type { SqlDatabase, SqlQueries } from "../../src/db/sql.js";
-import { PostgresDatabase } from "../../src/db/postgres.js";
+import type { SqlQueries } from "../../src/db/sql.js";
 
 /** Where a fixture forum is written: a forum-local SQLite file, or `{ postgresUrl }` (a database of its own). */
 export type ForumTarget = string | { postgresUrl: string };
 
 /** Opens the target as forum-local does (migrations run), lets `write` fill it in one transaction, closes it. */
 export async function writeForum(target: ForumTarget, write: (tx: SqlQueries) => Promise<void>): Promise<void> {
-  const database: SqlDatabase | undefined =
-    typeof target === "string" ? undefined : PostgresDatabase.open({ url: target.postgresUrl, timeoutMs: 10_000, storeName: "forum store" });
-  const source = await createLocalForumSource(database ? { database, seedDemo: false } : { file: target as string, seedDemo: false });
+  const database = typeof target === "string"
+    ? openForumDatabase({ store: "sqlite", file: target, timeoutMs: 10_000 })
+    : openForumDatabase({ store: "postgres", file: "", postgresUrl: target.postgresUrl, timeoutMs: 10_000 });
+  const source = await createLocalForumSource({ database, seedDemo: false });
   try {
     await source.database.transaction(async (tx) => {
       await write(tx);
