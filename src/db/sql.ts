@@ -37,7 +37,10 @@ export interface SqlDatabase extends SqlQueries {
   onStatement(listener: (sql: string) => void): () => void;
 }
 
-/** `?` → `$1, $2, …` outside string literals, quoted identifiers and comments (PostgreSQL's placeholders). */
+/**
+ * `?` → `$1, $2, …` outside string literals, quoted identifiers and `--` comments (PostgreSQL's placeholders). So
+ * portable SQL cannot use PostgreSQL's jsonb `?` operators or dollar-quoted strings containing `?`.
+ */
 export function numberPlaceholders(sql: string): string {
   let out = "";
   let n = 0;
