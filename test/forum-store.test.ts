@@ -305,6 +305,23 @@ describe("PostgreSQL only", () => {
     }
   });
 
+  it("three gateways starting at once on one empty database serve one demo forum", async () => {
+    const postgresUrl = await freshDatabase();
+    const config = { forum: { store: "postgres" as const, postgresUrl }, news: { poll: false } };
+    const gateways = await Promise.all([0, 1, 2].map(() => startTestGateway(config)));
+    try {
+      const seeded = gateways.filter((g) => (g.gateway.forums.get("local") as LocalForumSource).seeded !== null);
+      expect(seeded).toHaveLength(1);
+      const answers = await Promise.all(gateways.map((g) => g.graphql("{ forums { slug threads(first: 3) { totalCount edges { node { title } } } } }")));
+      for (const a of answers) expect(a.body.errors).toBeUndefined();
+      expect(answers[0]!.body.data.forums).toHaveLength(readDemoForum().forums.length);
+      expect(answers[1]!.body).toEqual(answers[0]!.body);
+      expect(answers[2]!.body).toEqual(answers[0]!.body);
+    } finally {
+      await Promise.all(gateways.map((g) => g.close()));
+    }
+  }, 60_000);
+
   it("a statement slower than the timeout fails with SERVICE_UNAVAILABLE, and the pool goes on with a fresh connection", async () => {
     const db = PostgresDatabase.open({ url: server.url, timeoutMs: 300, storeName: "forum store" });
     try {
