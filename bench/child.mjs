@@ -36,7 +36,7 @@ async function prepare() {
   const { writeForum } = await import("./forum-writer.mjs");
   for (const { dataDir, datasetFile } of options.jobs) {
     const dataset = JSON.parse(readFileSync(datasetFile, "utf8"));
-    writeForum(dataDir, dataset);
+    await writeForum(dataDir, dataset);
     if (dataset.articles?.length) await (await import("./gateway.mjs")).ingestArticles(dataDir, dataset);
   }
   process.send({ ready: true });

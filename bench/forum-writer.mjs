@@ -3,28 +3,27 @@ import path from "node:path";
 import { createLocalForumSource } from "../dist/sources/forum-local/index.js";
 
 /** Writes one board, its authors, its threads and their posts into `<dataDir>/forum.db`, citations indexed. */
-export function writeForum(dataDir, { authors, forum, threads, posts }) {
+export async function writeForum(dataDir, { authors, forum, threads, posts }) {
   const file = path.join(dataDir, "forum.db");
-  const source = createLocalForumSource({ file, seedDemo: false });
-  const db = source.database;
-  db.transaction(() => {
+  const source = await createLocalForumSource({ file, seedDemo: false });
+  await source.database.transaction(async (db) => {
     for (const a of authors) {
-      db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (?, ?, ?, '', ?)", [a.id, a.username, a.name, a.joinedAt]);
+      await db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (?, ?, ?, '', ?)", [a.id, a.username, a.name, a.joinedAt]);
     }
-    db.run("INSERT INTO forums (id, slug, name, description, created_at) VALUES (?, ?, ?, '', ?)", [forum.id, forum.slug, forum.name, forum.createdAt]);
+    await db.run("INSERT INTO forums (id, slug, name, description, created_at) VALUES (?, ?, ?, '', ?)", [forum.id, forum.slug, forum.name, forum.createdAt]);
     for (const t of threads) {
-      db.run(
+      await db.run(
         "INSERT INTO threads (id, forum_id, author_id, title, created_at, last_posted_at, post_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [t.id, t.forumId, t.authorId, t.title, t.createdAt, t.lastPostedAt, t.postCount],
       );
     }
     for (const p of posts) {
-      db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?)", [
+      await db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (?, ?, ?, ?, ?, ?)", [
         p.id, p.threadId, p.authorId, p.position, p.bodyHtml, p.createdAt,
       ]);
     }
   });
-  source.close();
+  await source.close();
   // The adapter extracts and indexes citations of unindexed posts when it opens the store.
-  createLocalForumSource({ file, seedDemo: false }).close();
+  await (await createLocalForumSource({ file, seedDemo: false })).close();
 }

@@ -67,9 +67,9 @@ export async function searchLatency(env = {}) {
   const dataDir = env.tempDir ? env.tempDir("search") : own;
   mkdirSync(dataDir, { recursive: true });
 
-  const forum = createLocalForumSource({ file: path.join(dataDir, "forum.db"), seedDemo: false });
-  seedDemoForum(forum.database, { ...JSON.parse(readFileSync(path.join(CORPUS, "forum.json"), "utf8")), outlets: [], articles: [] });
-  indexCitations(forum.database);
+  const forum = await createLocalForumSource({ file: path.join(dataDir, "forum.db"), seedDemo: false });
+  await seedDemoForum(forum.database, { ...JSON.parse(readFileSync(path.join(CORPUS, "forum.json"), "utf8")), outlets: [], articles: [] });
+  await indexCitations(forum.database);
   await forum.close();
 
   const feeds = await serveCorpusFeeds(outlets);

@@ -36,7 +36,7 @@ describe("DataLoader batching against the SQLite store", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "crosswire-batch-"));
-    writeBigThread(path.join(dir, "forum.db"), 60, 10);
+    await writeBigThread(path.join(dir, "forum.db"), 60, 10);
     batched = await startTestGateway({ forum: { seedDemo: false } }, { dataDir: dir });
     naive = await startTestGateway({ forum: { seedDemo: false } }, { dataDir: dir, loaderOptions: { batch: false } });
   });

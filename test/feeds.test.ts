@@ -32,7 +32,7 @@ describe("feeds joined to the posts that cite them", () => {
     server.serveFile("/atom.xml", fixture("atom-basic.xml"), { "content-type": "application/atom+xml" });
     server.serveFile("/feed.json", fixture("jsonfeed-1.1.json"), { "content-type": "application/feed+json" });
     dir = mkdtempSync(path.join(tmpdir(), "crosswire-feeds-"));
-    writeThreadWithBodies(path.join(dir, "forum.db"), [
+    await writeThreadWithBodies(path.join(dir, "forum.db"), [
       `<p>Crane news: <a href="https://news.fixture.example/2026/11/20/harbour-crane?utm_source=forum">here</a></p>`,
       `<p>Same story, bare link https://news.fixture.example/2026/11/20/harbour-crane#comments and the ferries <a href="https://NEWS.fixture.example/2026/11/19/ferry-timetable">timetable</a></p>`,
       `<p>Library: <a href="https://news.fixture.example/2026/11/18/library-reopens">reopens</a>, and an unknown story <a href="https://elsewhere.example/story">elsewhere</a></p>`,
@@ -154,7 +154,7 @@ describe("feeds joined to the posts that cite them", () => {
       return `<p>Post ${i}: ${links.slice(0, (i % 3) + 1).join(" and ")} https://unknown.example/${i}</p>`;
     });
     const bigDir = mkdtempSync(path.join(tmpdir(), "crosswire-feeds-big-"));
-    writeThreadWithBodies(path.join(bigDir, "forum.db"), bodies);
+    await writeThreadWithBodies(path.join(bigDir, "forum.db"), bodies);
     const big = await startTestGateway(
       {
         forum: { seedDemo: false }, news: { demoFeeds: false, poll: false }, net: { allowPrivateNetworks: true }, adminToken: ADMIN,

@@ -212,9 +212,9 @@ describe("full-text search on the search corpus", () => {
   });
 
   it("indexes posts stored or edited after start (high-water marks), when the forum is synced", async () => {
-    const writer = createLocalForumSource({ file: path.join(corpus.dataDir, "forum.db"), seedDemo: false });
+    const writer = await createLocalForumSource({ file: path.join(corpus.dataDir, "forum.db"), seedDemo: false });
     const db = writer.database;
-    db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (9001, 4, 3, 99, ?, ?)", [
+    await db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (9001, 4, 3, 99, ?, ?)", [
       "<p>The quayside bakery handed out zucchini bread to the pickets.</p>", "2026-10-20T10:00:00.000Z",
     ]);
     await writer.close();
@@ -223,8 +223,8 @@ describe("full-text search on the search corpus", () => {
     const found = await search("zucchini");
     expect(found.data.search.edges[0].node.thread.title).toBe("Calder Bay dock strike: updates from the quays");
 
-    const editor = createLocalForumSource({ file: path.join(corpus.dataDir, "forum.db"), seedDemo: false });
-    editor.database.run("UPDATE posts SET body_html = ?, edited_at = ? WHERE id = 9001", ["<p>The bakery handed out rye loaves instead.</p>", "2026-10-20T11:00:00.000Z"]);
+    const editor = await createLocalForumSource({ file: path.join(corpus.dataDir, "forum.db"), seedDemo: false });
+    await editor.database.run("UPDATE posts SET body_html = ?, edited_at = ? WHERE id = 9001", ["<p>The bakery handed out rye loaves instead.</p>", "2026-10-20T11:00:00.000Z"]);
     await editor.close();
     await corpus.gw.gateway.search.syncForums();
     expect((await search("zucchini")).data.search.totalCount).toBe(0);

@@ -5,14 +5,14 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import Parser from "rss-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCrosswireSchema } from "../schema/build.js";
-import { createLocalForumSource, type LocalForumSource } from "../sources/forum-local/index.js";
+import type { LocalForumSource } from "../sources/forum-local/index.js";
 import { ConfigError, loadConfig } from "../src/config/index.js";
 import { toGlobalId } from "../src/ids/index.js";
 import { fromRoot } from "../src/paths.js";
 import { feedLinks, feedPath, tagUri } from "../src/syndication/links.js";
 import { compileOperations } from "../src/syndication/operations.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
-import { writeBigThread } from "./helpers/forum-fixture.js";
+import { writeBigThread, writeForum } from "./helpers/forum-fixture.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 
 const PUBLIC = "https://feeds.crosswire.test";
@@ -393,7 +393,7 @@ describe("syndication of the demo forum and demo feeds", () => {
     const etag = (await get(gw, `/feeds/threads/${THREAD}.rss`)).headers.get("etag")!;
 
     const local = gw.gateway.forums.get("local") as LocalForumSource;
-    local.database.run("UPDATE posts SET body_html = ? WHERE thread_id = 1 AND position = 27", ["<p>Edited: a completely different body.</p>"]);
+    await local.database.run("UPDATE posts SET body_html = ? WHERE thread_id = 1 AND position = 27", ["<p>Edited: a completely different body.</p>"]);
     const after = await Promise.all(FORMATS.map((f) => feed(gw, `/feeds/threads/${THREAD}.${f}`, f)));
     expect(after.map((p) => p.entries.map((e) => e.guid))).toEqual(before.map((p) => p.entries.map((e) => e.guid)));
     expect(after.map((p) => p.entries[0]!.content)).toEqual(FORMATS.map(() => "<p>Edited: a completely different body.</p>"));
@@ -409,7 +409,7 @@ describe("a 1,200-post thread", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "crosswire-syndication-big-"));
-    writeBigThread(path.join(dir, "forum.db"), 1200, 7);
+    await writeBigThread(path.join(dir, "forum.db"), 1200, 7);
     gw = await startTestGateway({ forum: { seedDemo: false }, news: { demoFeeds: false }, syndication: { publicUrl: PUBLIC } }, { dataDir: dir });
   });
   afterAll(async () => {
@@ -459,7 +459,7 @@ describe("hostile content", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "crosswire-syndication-hostile-"));
-    writeHostileThread(path.join(dir, "forum.db"), title, hostile);
+    await writeHostileThread(path.join(dir, "forum.db"), title, hostile);
     server = await startFixtureServer();
     server.serveFile("/hostile.xml", fixture("hostile-source.rss.xml"), { "content-type": "application/rss+xml" });
     gw = await startTestGateway(
@@ -568,21 +568,18 @@ describe("configuration of syndication", () => {
 });
 
 /** One board, one thread with the hostile title, one hostile author, the hostile bodies as posts. */
-function writeHostileThread(file: string, title: string, hostile: { author: string; board: string; bodies: string[] }): void {
-  const source = createLocalForumSource({ file, seedDemo: false });
-  const db = source.database;
+function writeHostileThread(file: string, title: string, hostile: { author: string; board: string; bodies: string[] }): Promise<void> {
   const start = Date.parse("2026-11-22T08:00:00Z");
-  db.transaction(() => {
-    db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (1, 'mallory', ?, '', ?)", [hostile.author, "2025-01-01T00:00:00.000Z"]);
-    db.run("INSERT INTO forums (id, slug, name, description, created_at) VALUES (1, 'hostile', ?, ?, ?)", [hostile.board, hostile.board, new Date(start).toISOString()]);
-    db.run("INSERT INTO threads (id, forum_id, author_id, title, created_at, last_posted_at, post_count) VALUES (1, 1, 1, ?, ?, ?, ?)", [
+  return writeForum(file, async (db) => {
+    await db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (1, 'mallory', ?, '', ?)", [hostile.author, "2025-01-01T00:00:00.000Z"]);
+    await db.run("INSERT INTO forums (id, slug, name, description, created_at) VALUES (1, 'hostile', ?, ?, ?)", [hostile.board, hostile.board, new Date(start).toISOString()]);
+    await db.run("INSERT INTO threads (id, forum_id, author_id, title, created_at, last_posted_at, post_count) VALUES (1, 1, 1, ?, ?, ?, ?)", [
       title, new Date(start).toISOString(), new Date(start + hostile.bodies.length * 60_000).toISOString(), hostile.bodies.length,
     ]);
-    hostile.bodies.forEach((body, i) => {
-      db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (?, 1, 1, ?, ?, ?)", [
+    for (const [i, body] of hostile.bodies.entries()) {
+      await db.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (?, 1, 1, ?, ?, ?)", [
         i + 1, i + 1, body, new Date(start + (i + 1) * 60_000).toISOString(),
       ]);
-    });
+    }
   });
-  void source.close();
 }

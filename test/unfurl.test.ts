@@ -48,7 +48,7 @@ beforeAll(async () => {
   });
   for (let i = 1; i <= 50; i++) web.route(`/story/${i}`, html(page(`Story ${i}`)));
   dir = mkdtempSync(path.join(tmpdir(), "crosswire-unfurl-"));
-  writeThreadWithBodies(
+  await writeThreadWithBodies(
     path.join(dir, "forum.db"),
     Array.from({ length: 50 }, (_, i) => `<p>Read <a href="http://public.test:${port}/story/${i + 1}">story ${i + 1}</a></p>`),
   );
@@ -251,7 +251,7 @@ describe("unfurling cited links", () => {
       `<p><a href="${at("/story/1")}">ok</a> <a href="http://127.0.0.1:${victimPort}/">internal</a> <a href="${at("/gone")}">gone</a></p>`,
     ];
     const d = mkdtempSync(path.join(tmpdir(), "crosswire-unfurl-mixed-"));
-    writeThreadWithBodies(path.join(d, "forum.db"), bodies);
+    await writeThreadWithBodies(path.join(d, "forum.db"), bodies);
     const other = await startTestGateway(
       { forum: { seedDemo: false }, news: { demoFeeds: false, poll: false }, net: { allowAddresses: ["127.0.0.2"] }, unfurl: { waitMs: 5000 } },
       { dataDir: d, lookup: dns },
@@ -276,7 +276,7 @@ describe("merging a page into a feed's article", () => {
   it("a page declaring a feed article's canonical URL fills only the gaps, with provenance per field", async () => {
     const feedServer = await startFixtureServer({ host: "127.0.0.2" });
     const d = mkdtempSync(path.join(tmpdir(), "crosswire-unfurl-merge-"));
-    writeThreadWithBodies(path.join(d, "forum.db"), ["<p>no links</p>"]);
+    await writeThreadWithBodies(path.join(d, "forum.db"), ["<p>no links</p>"]);
     const port = feedServer.host.split(":")[1];
     feedServer.serveFile("/rss.xml", path.resolve("test/fixtures/rss/rss2-basic.xml"), { "content-type": "application/rss+xml" });
     feedServer.route("/amp/harbour-crane", {

@@ -1,5 +1,9 @@
 import path from "node:path";
-import { placeholders, SqliteDatabase } from "../../src/db/sqlite.js";
+import { migrate } from "../../src/db/migrate.js";
+import type { Dialect, SqlDatabase, SqlQueries, SqlValue } from "../../src/db/sql.js";
+import { placeholders } from "../../src/db/sqlite.js";
+import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
+import { ServiceUnavailableError } from "../../src/errors.js";
 import { extractLinks } from "../../src/urls/index.js";
 import type { ForumPostRow, ForumThreadRow, SearchableForum } from "../../src/search/index.js";
 import type {
@@ -12,22 +16,29 @@ import type {
   PostRecord,
   ThreadRecord,
 } from "../forum.js";
+import { FORUM_STORE, openForumDatabase, type ForumDatabaseOptions } from "./database.js";
 import { MIGRATIONS } from "./migrations.js";
-import { loadPages, type ListSpec } from "./paging.js";
+import { loadPagesAsync as loadPages, type ListSpec } from "./paging.js";
 import { seedDemoForum, type SeedSummary } from "./seed.js";
+
+export { FORUM_STORE, openForumDatabase, type ForumDatabaseOptions };
 
 export interface LocalForumOptions {
   /** Source id, part of every global ID this source hands out. */
   id?: string;
-  /** SQLite file; `:memory:` for tests that need no file. */
-  file: string;
+  /** A SQLite file (`:memory:` for tests that need no file), or `database`. */
+  file?: string;
+  /** An open database (see openForumDatabase); the source owns it from now on and closes it. */
+  database?: SqlDatabase;
   /** Seed the bundled demo forum when the store is empty. */
   seedDemo?: boolean;
 }
 
 export interface LocalForumSource extends ForumSource, SearchableForum {
-  readonly database: SqliteDatabase;
+  readonly database: SqlDatabase;
   readonly seeded: SeedSummary | null;
+  /** One trivial round trip to the store (readiness); rejects when it does not answer. */
+  ping(): Promise<void>;
 }
 
 interface ForumRow { id: number; slug: string; name: string; description: string; created_at: string }
@@ -58,70 +69,116 @@ const toPost = (r: PostRow): PostRecord => ({
     : {}),
 });
 
-// Pages of posts carry each post's citations (one subquery per page row), so a thread page with its
-// citations is one statement, not two.
-const WITH_CITATIONS = `(SELECT json_group_array(json_array(url, canonical_url)) FROM
-  (SELECT url, canonical_url FROM post_citations c WHERE c.post_id = ranked.id ORDER BY ordinal)) AS _citations`;
+/** The SQL that differs between the engines: JSON aggregation (both answer JSON text, `[]` for no rows). */
+const JSON_SQL: Record<Dialect, { citationsOf(postId: string): string; canonicalUrlsOf(postId: string): string }> = {
+  sqlite: {
+    citationsOf: (postId) => `(SELECT json_group_array(json_array(url, canonical_url)) FROM
+  (SELECT url, canonical_url FROM post_citations c WHERE c.post_id = ${postId} ORDER BY ordinal))`,
+    canonicalUrlsOf: (postId) => `(SELECT json_group_array(canonical_url) FROM post_citations c WHERE c.post_id = ${postId})`,
+  },
+  postgres: {
+    citationsOf: (postId) => `(SELECT COALESCE(json_agg(json_build_array(url, canonical_url) ORDER BY ordinal)::text, '[]')
+  FROM post_citations c WHERE c.post_id = ${postId})`,
+    // In primary-key order, as SQLite reads them (the indexer treats them as a set).
+    canonicalUrlsOf: (postId) => `(SELECT COALESCE(json_agg(canonical_url ORDER BY canonical_url)::text, '[]') FROM post_citations c WHERE c.post_id = ${postId})`,
+  },
+};
 const toAuthor = (r: AuthorRow): AuthorRecord => ({
   id: String(r.id), username: r.username, name: r.name, bio: r.bio, joinedAt: new Date(r.joined_at),
 });
 
-const THREADS_BY_FORUM: ListSpec<ThreadRow, ThreadRecord> = {
-  table: "threads", parentColumn: "forum_id", orderBy: ["last_posted_at", "id"], direction: "DESC",
-  toRecord: toThread, cursorOf: (r) => [r.last_posted_at, r.id],
-};
-const POSTS_BY_THREAD: ListSpec<PostRow, PostRecord> = {
-  table: "posts", parentColumn: "thread_id", orderBy: ["position"], direction: "ASC",
-  extraSelect: WITH_CITATIONS,
-  toRecord: toPost, cursorOf: (r) => [r.position],
-};
-// Citation pages list posts, so they read posts joined to the citation index (SQLite flattens the subquery).
-const POSTS_CITING_URL: ListSpec<PostRow, PostRecord> = {
-  table: "(SELECT p.*, c.canonical_url FROM posts p JOIN post_citations c ON c.post_id = p.id)",
-  parentColumn: "canonical_url", orderBy: ["created_at", "id"], direction: "DESC",
-  extraSelect: WITH_CITATIONS,
-  toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
-};
-const RECENT_POSTS: ListSpec<PostRow, PostRecord> = {
-  table: "(SELECT p.*, '*' AS everything FROM posts p)",
-  parentColumn: "everything", orderBy: ["created_at", "id"], direction: "DESC",
-  extraSelect: WITH_CITATIONS,
-  toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
-};
-const POSTS_BY_AUTHOR: ListSpec<PostRow, PostRecord> = {
-  table: "posts", parentColumn: "author_id", orderBy: ["created_at", "id"], direction: "DESC",
-  extraSelect: WITH_CITATIONS,
-  toRecord: toPost, cursorOf: (r) => [r.created_at, r.id],
-};
+/** The lists forum-local pages through (keyset pagination, ./paging.ts), for one engine's SQL. */
+function listSpecs(dialect: Dialect) {
+  // Pages of posts carry each post's citations (one subquery per page row), so a thread page with its
+  // citations is one statement, not two.
+  const withCitations = `${JSON_SQL[dialect].citationsOf("ranked.id")} AS _citations`;
+  const byTime = { orderBy: ["created_at", "id"], keyTypes: ["string", "number"], direction: "DESC" } as const;
+  const posts = { extraSelect: withCitations, toRecord: toPost, cursorOf: (r: PostRow) => [r.created_at, r.id] };
+  return {
+    threadsByForum: {
+      table: "threads", parentColumn: "forum_id", orderBy: ["last_posted_at", "id"], keyTypes: ["string", "number"], direction: "DESC",
+      toRecord: toThread, cursorOf: (r) => [r.last_posted_at, r.id],
+    } satisfies ListSpec<ThreadRow, ThreadRecord>,
+    postsByThread: {
+      table: "posts", parentColumn: "thread_id", orderBy: ["position"], keyTypes: ["number"], direction: "ASC",
+      extraSelect: withCitations, toRecord: toPost, cursorOf: (r) => [r.position],
+    } satisfies ListSpec<PostRow, PostRecord>,
+    // Citation pages list posts, so they read posts joined to the citation index (SQLite flattens the subquery).
+    postsCitingUrl: {
+      table: "(SELECT p.*, c.canonical_url FROM posts p JOIN post_citations c ON c.post_id = p.id)",
+      parentColumn: "canonical_url", ...byTime, ...posts,
+    } satisfies ListSpec<PostRow, PostRecord>,
+    recentPosts: {
+      table: "(SELECT p.*, '*' AS everything FROM posts p)", parentColumn: "everything", ...byTime, ...posts,
+    } satisfies ListSpec<PostRow, PostRecord>,
+    postsByAuthor: { table: "posts", parentColumn: "author_id", ...byTime, ...posts } satisfies ListSpec<PostRow, PostRecord>,
+  };
+}
 
-/** Threads, posts and authors in an embedded SQLite file: the default forum and the demo. */
-export function createLocalForumSource(options: LocalForumOptions): LocalForumSource {
+/** The advisory lock several gateways on one PostgreSQL database take around migrations and the demo seed. */
+const SETUP_LOCK = "crosswire:forum-local:setup";
+
+/** A store that stopped answering fails every key of the batch with the same error, as the ForumSource contract asks. */
+async function perKey<T>(count: number, load: () => Promise<T[]>): Promise<Array<T | Error>> {
+  try {
+    return await load();
+  } catch (err) {
+    if (err instanceof ServiceUnavailableError) return Array.from({ length: count }, () => err);
+    throw err;
+  }
+}
+
+/**
+ * Threads, posts and authors in SQLite (the embedded default, `<dataDir>/forum.db`) or PostgreSQL (several
+ * gateways on one database): one implementation over the async SqlDatabase interface. Opening runs the
+ * migrations, the demo seed (into an empty store) and the citation index, under a lock every process respects.
+ */
+export async function createLocalForumSource(options: LocalForumOptions): Promise<LocalForumSource> {
   const id = options.id ?? "local";
-  const database = new SqliteDatabase(options.file, MIGRATIONS);
-  const seeded = options.seedDemo ? seedDemoForum(database) : null;
-  indexCitations(database);
+  const opened = options.database ?? (options.file !== undefined ? new SqliteSqlDatabase(options.file) : undefined);
+  if (!opened) throw new Error("createLocalForumSource needs a file or a database");
+  const database: SqlDatabase = opened;
+  let seeded: SeedSummary | null = null;
+  try {
+    seeded = await database.exclusive(SETUP_LOCK, async (db) => {
+      await migrate(db, MIGRATIONS);
+      const summary = options.seedDemo ? await seedDemoForum(db) : null;
+      await indexCitations(db);
+      return summary;
+    });
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+  const specs = listSpecs(database.dialect);
+  const jsonSql = JSON_SQL[database.dialect];
 
   /** One `WHERE id IN (…)` per batch; answers in key order, null where the row does not exist. */
-  function byIds<Row extends { id: number }, T>(table: string, ids: readonly string[], map: (r: Row) => T): BatchResult<T> {
-    const numeric = ids.map((k) => (/^\d{1,15}$/.test(k) ? Number(k) : null));
-    const wanted = [...new Set(numeric.filter((n): n is number => n !== null))];
-    const rows = wanted.length
-      ? database.all<Row>(`SELECT * FROM ${table} WHERE id IN (${placeholders(wanted.length)})`, wanted)
-      : [];
-    const byId = new Map(rows.map((r) => [r.id, map(r)]));
-    return numeric.map((n) => (n === null ? null : byId.get(n) ?? null));
+  function byIds<Row extends { id: number }, T>(table: string, ids: readonly string[], map: (r: Row) => T): Promise<BatchResult<T>> {
+    return perKey(ids.length, async () => {
+      const numeric = ids.map((k) => (/^\d{1,15}$/.test(k) ? Number(k) : null));
+      const wanted = [...new Set(numeric.filter((n): n is number => n !== null))];
+      const rows = wanted.length
+        ? await database.all<Row>(`SELECT * FROM ${table} WHERE id IN (${placeholders(wanted.length)})`, wanted)
+        : [];
+      const byId = new Map(rows.map((r) => [r.id, map(r)]));
+      return numeric.map((n) => (n === null ? null : byId.get(n) ?? null));
+    });
   }
 
   const numericParents = (requests: readonly PageRequest[]) =>
     requests.map((r) => ({ ...r, parentId: /^\d{1,15}$/.test(r.parentId) ? String(Number(r.parentId)) : "-1" }));
+  const pages = <Row extends object, T>(spec: ListSpec<Row, T>, requests: readonly PageRequest[]) =>
+    perKey(requests.length, () => loadPages(database, spec, requests));
 
   return {
     id,
     kind: "local",
     database,
     seeded,
+    ping: () => database.ping(),
     async listForums() {
-      return database.all<ForumRow>("SELECT * FROM forums ORDER BY id").map(toForum);
+      return (await database.all<ForumRow>("SELECT * FROM forums ORDER BY id")).map(toForum);
     },
     async forumsByIds(ids) {
       return byIds<ForumRow, ForumRecord>("forums", ids, toForum);
@@ -136,79 +193,87 @@ export function createLocalForumSource(options: LocalForumOptions): LocalForumSo
       return byIds<AuthorRow, AuthorRecord>("authors", ids, toAuthor);
     },
     async threadPagesByForum(requests) {
-      return loadPages(database, THREADS_BY_FORUM, numericParents(requests));
+      return pages(specs.threadsByForum, numericParents(requests));
     },
     async postPagesByThread(requests) {
-      return loadPages(database, POSTS_BY_THREAD, numericParents(requests));
+      return pages(specs.postsByThread, numericParents(requests));
     },
     async postPagesByAuthor(requests) {
-      return loadPages(database, POSTS_BY_AUTHOR, numericParents(requests));
+      return pages(specs.postsByAuthor, numericParents(requests));
     },
     async citationsByPosts(postIds) {
-      const numeric = postIds.map((k) => (/^\d{1,15}$/.test(k) ? Number(k) : -1));
-      const wanted = [...new Set(numeric)];
-      const rows = database.all<{ post_id: number; url: string; canonical_url: string }>(
-        `SELECT post_id, url, canonical_url FROM post_citations WHERE post_id IN (${placeholders(wanted.length)}) ORDER BY post_id, ordinal`,
-        wanted,
-      );
-      const byPost = new Map<number, CitationRecord[]>();
-      for (const r of rows) {
-        const list = byPost.get(r.post_id) ?? [];
-        list.push({ url: r.url, canonicalUrl: r.canonical_url });
-        byPost.set(r.post_id, list);
-      }
-      return numeric.map((n) => byPost.get(n) ?? []);
+      return perKey(postIds.length, async () => {
+        const numeric = postIds.map((k) => (/^\d{1,15}$/.test(k) ? Number(k) : -1));
+        const wanted = [...new Set(numeric)];
+        const rows = await database.all<{ post_id: number; url: string; canonical_url: string }>(
+          `SELECT post_id, url, canonical_url FROM post_citations WHERE post_id IN (${placeholders(wanted.length)}) ORDER BY post_id, ordinal`,
+          wanted,
+        );
+        const byPost = new Map<number, CitationRecord[]>();
+        for (const r of rows) {
+          const list = byPost.get(r.post_id) ?? [];
+          list.push({ url: r.url, canonicalUrl: r.canonical_url });
+          byPost.set(r.post_id, list);
+        }
+        return numeric.map((n) => byPost.get(n) ?? []);
+      });
     },
     async citingPostPages(requests) {
-      return loadPages(database, POSTS_CITING_URL, requests);
+      return pages(specs.postsCitingUrl, requests);
     },
     async citedUrlsByThread(requests) {
-      const parents = numericParents(requests);
-      const limit = Math.max(...parents.map((r) => r.first ?? 20));
-      const ids = [...new Set(parents.map((r) => r.parentId))];
-      const rows = database.all<{ thread_id: number; canonical_url: string; n: number; rn: number }>(
-        `SELECT * FROM (
-           SELECT thread_id, canonical_url, COUNT(*) AS n,
-             ROW_NUMBER() OVER (PARTITION BY thread_id ORDER BY COUNT(*) DESC, MIN(post_id)) AS rn
-           FROM post_citations WHERE thread_id IN (${placeholders(ids.length)}) GROUP BY thread_id, canonical_url
-         ) WHERE rn <= ? ORDER BY thread_id, rn`,
-        [...ids, limit],
-      );
-      return parents.map((r) =>
-        rows
-          .filter((row) => String(row.thread_id) === r.parentId && row.rn <= (r.first ?? 20))
-          .map((row) => ({ canonicalUrl: row.canonical_url, postCount: row.n })),
-      );
+      return perKey(requests.length, async () => {
+        const parents = numericParents(requests);
+        const limit = Math.max(...parents.map((r) => r.first ?? 20));
+        const ids = [...new Set(parents.map((r) => r.parentId))];
+        // Ties (as many citing posts, same first citing post) go by URL, so both engines list them alike.
+        const rows = await database.all<{ thread_id: number; canonical_url: string; n: number; rn: number }>(
+          `SELECT * FROM (
+             SELECT thread_id, canonical_url, COUNT(*) AS n,
+               ROW_NUMBER() OVER (PARTITION BY thread_id ORDER BY COUNT(*) DESC, MIN(post_id), canonical_url) AS rn
+             FROM post_citations WHERE thread_id IN (${placeholders(ids.length)}) GROUP BY thread_id, canonical_url
+           ) AS cited WHERE rn <= ? ORDER BY thread_id, rn`,
+          [...ids, limit],
+        );
+        return parents.map((r) =>
+          rows
+            .filter((row) => String(row.thread_id) === r.parentId && row.rn <= (r.first ?? 20))
+            .map((row) => ({ canonicalUrl: row.canonical_url, postCount: row.n })),
+        );
+      });
     },
     async recentPostPages(requests) {
-      return loadPages(database, RECENT_POSTS, requests.map((r) => ({ ...r, parentId: "*" })));
+      return pages(specs.recentPosts, requests.map((r) => ({ ...r, parentId: "*" })));
     },
     // The search indexer's readers (src/search): rows past a high-water mark, with what a search document needs.
     async threadsForSearch(afterId, limit) {
       return database.all<ForumThreadRow>(
-        `SELECT t.id, t.title, t.created_at AS createdAt, f.slug AS forumSlug, f.name AS forumName, a.name AS authorName
+        `SELECT t.id, t.title, t.created_at AS "createdAt", f.slug AS "forumSlug", f.name AS "forumName", a.name AS "authorName"
          FROM threads t JOIN forums f ON f.id = t.forum_id JOIN authors a ON a.id = t.author_id
          WHERE t.id > ? ORDER BY t.id LIMIT ?`,
         [afterId, limit],
       );
     },
     async postsForSearch(afterId, limit) {
-      return searchPosts(database, "p.id > ? ORDER BY p.id", [afterId], limit);
+      return searchPosts(database, jsonSql.canonicalUrlsOf("p.id"), "p.id > ? ORDER BY p.id", [afterId], limit);
     },
     async postsEditedForSearch(after, limit) {
-      return searchPosts(database, "p.edited_at IS NOT NULL AND (p.edited_at, p.id) > (?, ?) ORDER BY p.edited_at, p.id", [after.editedAt, after.id], limit);
+      return searchPosts(
+        database, jsonSql.canonicalUrlsOf("p.id"),
+        "p.edited_at IS NOT NULL AND (p.edited_at, p.id) > (?, ?) ORDER BY p.edited_at, p.id", [after.editedAt, after.id], limit,
+      );
     },
     async close() {
-      database.close();
+      await database.close();
     },
   };
 }
 
-function searchPosts(database: SqliteDatabase, where: string, params: Array<string | number>, limit: number): ForumPostRow[] {
-  const rows = database.all<Omit<ForumPostRow, "citations"> & { cites: string }>(
-    `SELECT p.id, p.thread_id AS threadId, t.title AS threadTitle, f.slug AS forumSlug, a.name AS authorName,
-       a.username AS authorUsername, p.body_html AS bodyHtml, p.created_at AS createdAt, p.edited_at AS editedAt,
-       (SELECT json_group_array(canonical_url) FROM post_citations c WHERE c.post_id = p.id) AS cites
+async function searchPosts(database: SqlQueries, cites: string, where: string, params: SqlValue[], limit: number): Promise<ForumPostRow[]> {
+  const rows = await database.all<Omit<ForumPostRow, "citations"> & { cites: string }>(
+    `SELECT p.id, p.thread_id AS "threadId", t.title AS "threadTitle", f.slug AS "forumSlug", a.name AS "authorName",
+       a.username AS "authorUsername", p.body_html AS "bodyHtml", p.created_at AS "createdAt", p.edited_at AS "editedAt",
+       ${cites} AS cites
      FROM posts p JOIN threads t ON t.id = p.thread_id JOIN forums f ON f.id = t.forum_id JOIN authors a ON a.id = p.author_id
      WHERE ${where} LIMIT ?`,
     [...params, limit],
@@ -224,21 +289,21 @@ export function localForumFile(dataDir: string): string {
  * Fills the citation index for posts not indexed yet (new posts, or every post after the migration that
  * added the index). Links are extracted once, at write time, so reads never parse HTML.
  */
-export function indexCitations(database: SqliteDatabase): number {
-  const pending = database.all<{ id: number; thread_id: number; body_html: string }>(
+export async function indexCitations(database: SqlDatabase): Promise<number> {
+  const pending = await database.all<{ id: number; thread_id: number; body_html: string }>(
     "SELECT id, thread_id, body_html FROM posts WHERE links_indexed = 0",
   );
   if (pending.length === 0) return 0;
-  database.transaction(() => {
+  await database.transaction(async (tx) => {
     for (const post of pending) {
-      database.run("DELETE FROM post_citations WHERE post_id = ?", [post.id]);
-      extractLinks(post.body_html).forEach((link, ordinal) => {
-        database.run(
+      await tx.run("DELETE FROM post_citations WHERE post_id = ?", [post.id]);
+      for (const [ordinal, link] of extractLinks(post.body_html).entries()) {
+        await tx.run(
           "INSERT INTO post_citations (post_id, thread_id, ordinal, url, canonical_url) VALUES (?, ?, ?, ?, ?)",
           [post.id, post.thread_id, ordinal, link.url, link.canonicalUrl],
         );
-      });
-      database.run("UPDATE posts SET links_indexed = 1 WHERE id = ?", [post.id]);
+      }
+      await tx.run("UPDATE posts SET links_indexed = 1 WHERE id = ?", [post.id]);
     }
   });
   return pending.length;

@@ -4,7 +4,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import type { GraphQLFormattedError } from "graphql";
 import type { ForumSource } from "../../sources/forum.js";
-import { createLocalForumSource, localForumFile } from "../../sources/forum-local/index.js";
+import { createLocalForumSource, FORUM_STORE, localForumFile, openForumDatabase } from "../../sources/forum-local/index.js";
 import { buildCrosswireSchema } from "../../schema/build.js";
 import { createCache, type SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
@@ -57,7 +57,16 @@ export interface GatewayOptions {
 }
 
 export async function createGateway({ config, logger, loaderOptions, extraSources = [], lookup }: GatewayOptions): Promise<Gateway> {
-  const local = createLocalForumSource({ file: localForumFile(config.dataDir), seedDemo: config.forum.seedDemo });
+  const local = await createLocalForumSource({
+    database: openForumDatabase({
+      store: config.forum.store,
+      file: localForumFile(config.dataDir),
+      ...(config.forum.postgresUrl ? { postgresUrl: config.forum.postgresUrl } : {}),
+      timeoutMs: config.cache.timeoutMs,
+      onIdleError: (err) => logger.warn({ err }, "forum store: an idle PostgreSQL connection failed; the pool reconnects"),
+    }),
+    seedDemo: config.forum.seedDemo,
+  });
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
   const forums = new Map<string, ForumSource>([[local.id, local]]);
   const cache = createCache(config.dataDir);
@@ -210,7 +219,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     }
     if (await syndication.handle(req, res)) return;
     if (pathname === "/readyz") {
-      const problems = storesReady();
+      const problems = await storesReady();
       const body = JSON.stringify(problems.length ? { status: "unavailable", problems } : { status: "ready" });
       res.writeHead(problems.length ? 503 : 200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
       res.end(req.method === "HEAD" ? undefined : body);
@@ -253,11 +262,16 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   }
 
   /** Each store answers a trivial query; the list says which did not. */
-  function storesReady(): string[] {
+  async function storesReady(): Promise<string[]> {
     const problems: string[] = [];
-    for (const [name, db] of [["forum store", local.database], ["cache store", cache.store.database], ["search index", searchIndex.database]] as const) {
+    const probes: Array<[string, () => unknown]> = [
+      [FORUM_STORE, () => local.ping()],
+      ["cache store", () => cache.store.database.get("SELECT 1")],
+      ["search index", () => searchIndex.database.get("SELECT 1")],
+    ];
+    for (const [name, check] of probes) {
       try {
-        db.get("SELECT 1");
+        await check();
       } catch (err) {
         problems.push(`${name}: ${(err as Error).message}`);
       }

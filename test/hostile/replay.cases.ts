@@ -164,7 +164,7 @@ export async function startReplayWorld(): Promise<void> {
 
   // a forum thread whose posts cite every page, good and hostile, and the victim directly
   const dir = mkdtempSync(path.join(tmpdir(), "crosswire-hostile-replay-"));
-  writeThreadWithBodies(path.join(dir, "forum.db"), [
+  await writeThreadWithBodies(path.join(dir, "forum.db"), [
     ...PAGES.map((p) => `<p>See <a href="${at(`/pages/${p}`)}">${p}</a></p>`),
     ...HOSTILE_PAGES.map((p) => `<p>Hostile <a href="${at(`/pages/${p}`)}">${p}</a> ${at(`/pages/${p}?utm_source=x`)}</p>`),
     `<p><a href="http://127.0.0.1:${victimPort}/">internal</a> <a href="http://rebind.test:${victimPort}/">rebind</a> <a href="javascript:alert(1)">js</a></p>`,

@@ -135,12 +135,11 @@ const sha = (value: unknown) => createHash("sha256").update(JSON.stringify(value
  */
 export async function snapshot(gw: TestGateway): Promise<Record<string, unknown>> {
   const forum = forumDb(gw);
-  const tables = forum.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-  const counts = Object.fromEntries(
-    tables.map((t) => [t.name, forum.get<{ n: number }>(`SELECT count(*) AS n FROM "${t.name}"`)!.n]),
-  );
-  const posts = sha(forum.all("SELECT * FROM posts ORDER BY id"));
-  const threads = sha(forum.all("SELECT * FROM threads ORDER BY id"));
+  const tables = await forum.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  const counts: Record<string, number> = {};
+  for (const t of tables) counts[t.name] = (await forum.get<{ n: number }>(`SELECT count(*) AS n FROM "${t.name}"`))!.n;
+  const posts = sha(await forum.all("SELECT * FROM posts ORDER BY id"));
+  const threads = sha(await forum.all("SELECT * FROM threads ORDER BY id"));
   const keyv = gw.gateway.cacheStore.database.all<{ key: string; value: string; expires_at: number | null }>(
     "SELECT key, value, expires_at FROM keyv ORDER BY key",
   );
