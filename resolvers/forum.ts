@@ -5,6 +5,7 @@ import { htmlToText, sanitizeHtml } from "../src/html/index.js";
 import { decodeIdArgument } from "../src/ids/index.js";
 import type { ForumLoaders } from "../src/loaders/index.js";
 import { toAuthor, toForum, toPost, toThread } from "./mappers.js";
+import { DateTime } from "../schema/scalars.js";
 import { ConnectionArgs, loadPage, toConnection, toPageRequest } from "./pagination.js";
 
 function loaders(ctx: Context, sourceId: string): ForumLoaders {
@@ -118,6 +119,11 @@ export class PostResolver {
   }
 }
 
+/** An author known from post data only (forum-discourse): bio and join date need their profile. */
+function profile(ctx: Context, author: Author) {
+  return required(loaders(ctx, author.sourceId).authorProfile.load(author.key), `profile of author ${author.id}`);
+}
+
 @Resolver(() => Author)
 export class AuthorResolver {
   @Query(() => Author, { nullable: true })
@@ -125,6 +131,16 @@ export class AuthorResolver {
     const gid = decodeIdArgument("id", id, "Author");
     const record = await ctx.loaders.forSource(gid.sourceId)?.author.load(gid.key);
     return record ? toAuthor(gid.sourceId, record) : null;
+  }
+
+  @FieldResolver(() => String)
+  async bio(@Root() author: Author, @Ctx() ctx: Context): Promise<string> {
+    return author.partial ? (await profile(ctx, author)).bio : author.bio;
+  }
+
+  @FieldResolver(() => DateTime)
+  async joinedAt(@Root() author: Author, @Ctx() ctx: Context): Promise<Date> {
+    return author.partial ? (await profile(ctx, author)).joinedAt : author.joinedAt;
   }
 
   @FieldResolver(() => PostConnection, { description: "Posts by this author, newest first." })
