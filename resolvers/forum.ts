@@ -50,7 +50,10 @@ export class ForumResolver {
     return record ? toForum(gid.sourceId, record) : null;
   }
 
-  @FieldResolver(() => ThreadConnection, { description: "Threads, most recently active first." })
+  @FieldResolver(() => ThreadConnection, {
+    nullable: true,
+    description: "Threads, most recently active first; null when the forum's backend cannot answer (the error names the source; see `source.health`).",
+  })
   async threads(@Root() forum: Forum, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(forum.key, args, ctx.config);
     const result = await loadPage(loaders(ctx, forum.sourceId).threadPagesByForum.load(request));

@@ -91,21 +91,21 @@ export function createDiscourseClient(options: DiscourseClientOptions): Discours
 
   return {
     async get<S extends z.ZodType>(path: string, schema: S, ttlMs = options.ttlMs) {
-      const key = `forum:${sourceId}:http:${path}`;
-      const cached = await keyv.get<{ data: unknown } | { missing: true }>(key);
-      if (cached) return "missing" in cached ? null : { data: cached.data as z.infer<S>, fetched: false };
+      // The in-flight entry is taken before the cache is read, so callers arriving in any order share one fetch.
       let task = inFlight.get(path);
       if (!task) {
-        task = load(path, schema)
-          .then(async (data) => {
-            await keyv.set(key, data === NOT_FOUND ? { missing: true } : { data }, ttlMs);
-            return data;
-          })
-          .finally(() => inFlight.delete(path));
+        task = (async () => {
+          const key = `forum:${sourceId}:http:${path}`;
+          const cached = await keyv.get<{ data: unknown } | { missing: true }>(key);
+          if (cached) return { value: "missing" in cached ? NOT_FOUND : cached.data, fetched: false };
+          const data = await load(path, schema);
+          await keyv.set(key, data === NOT_FOUND ? { missing: true } : { data }, ttlMs);
+          return { value: data, fetched: true };
+        })().finally(() => inFlight.delete(path));
         inFlight.set(path, task);
       }
-      const data = await task;
-      return data === NOT_FOUND ? null : { data: data as z.infer<S>, fetched: true };
+      const { value, fetched } = (await task) as { value: unknown; fetched: boolean };
+      return value === NOT_FOUND ? null : { data: value as z.infer<S>, fetched };
     },
   };
 }

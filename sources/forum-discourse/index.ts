@@ -43,6 +43,9 @@ export interface DiscourseSourceDeps {
   now?: () => Date;
 }
 
+/** Thread.citedArticles reads at most this many posts of a Discourse thread (README "forum-discourse"). */
+const CITED_SCAN = 200;
+
 interface Category {
   record: ForumRecord;
   topicCount: number | null;
@@ -267,7 +270,24 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     postPagesByAuthor: (requests) => index.authorPages(requests.map((r) => ({ ...r, parentId: r.parentId.toLowerCase() }))),
     citationsByPosts: (postIds) => index.citations(postIds),
     citingPostPages: (requests) => index.citingPages(requests),
-    citedUrlsByThread: (requests) => index.citedUrlsByThread(requests),
+    async citedUrlsByThread(requests) {
+      // A thread's cited stories are counted over its posts, so they are read first (the same batches, and
+      // the same in-flight requests, as a page of the thread), up to the first CITED_SCAN posts.
+      const read = await Promise.all(
+        [...new Set(requests.map((r) => r.parentId))].map(async (topicId) => {
+          try {
+            const t = await topic(topicId);
+            if (t) await topicPosts(topicId, t.post_stream.stream, t.post_stream.stream.slice(0, CITED_SCAN).map(String));
+            return [topicId, null] as const;
+          } catch (err) {
+            return [topicId, err as Error] as const;
+          }
+        }),
+      );
+      const failed = new Map(read);
+      const counted = await index.citedUrlsByThread(requests);
+      return requests.map((r, i) => failed.get(r.parentId) ?? counted[i]!);
+    },
     recentPostPages: (requests) => index.recentPages(requests),
     async close() {},
   };
