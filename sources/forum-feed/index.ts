@@ -90,9 +90,16 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     const touched = new Set<string>();
     const bodies = new Map<string, ParsedItem>();
     let added = 0;
+    const normalize = (title: string) => title.toLowerCase().replace(/\s+/g, " ");
+    // Titles of threads whose entries carry an id come first, so an entry without one (a phpBB reply linked
+    // by post only) joins its thread whatever the order of the feed.
+    for (const item of feed.items) {
+      const linked = threadKeyFromLink(item.link);
+      if (linked) board.titles[normalize(threadTitle(item.title))] ??= linked;
+    }
     for (const item of feed.items) {
       const title = threadTitle(item.title);
-      const normalized = title.toLowerCase().replace(/\s+/g, " ");
+      const normalized = normalize(title);
       const threadId = threadKeyFromLink(item.link) ?? board.titles[normalized] ?? titleKey(title);
       board.titles[normalized] ??= threadId;
       const thread = (board.threads[threadId] ??= { id: threadId, title, posts: [] });
