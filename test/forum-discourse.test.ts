@@ -112,6 +112,9 @@ describe("forum-discourse: a Discourse site through its JSON API", () => {
     const atom = await res.text();
     expect(atom).toContain("Northmark coalition talks");
     expect(atom).toContain("Reply 120");
+    const board = await fetch(`${gw.url}/feeds/forums/${toGlobalId("Forum", "harbour-talk", 7)}.rss`);
+    expect(board.status).toBe(200);
+    expect(await board.text()).toContain("Northmark coalition talks");
   });
 
   it("fetches an author's profile only when bio or joinedAt is asked, and sanitizes the bio", async () => {
