@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FeedForumSource } from "../sources/forum-feed/index.js";
+import { ConfigError, loadConfig } from "../src/config/index.js";
 import { parseGlobalId, toGlobalId } from "../src/ids/index.js";
+import { createFetcher } from "../src/net/index.js";
 import { fromRoot } from "../src/paths.js";
 import { canonicalUrl } from "../src/urls/index.js";
 import { CITED, startDiscourseFixture, TOPIC_ID, type DiscourseFixture } from "./helpers/discourse-fixture.js";
@@ -180,5 +182,41 @@ describe("forum-discourse: a Discourse site through its JSON API", () => {
     expect(body.data.post).toBeNull();
     expect(body.errors[0].extensions).toMatchObject({ code: "SOURCE_UNAVAILABLE", sourceId: "harbour-talk" });
     expect(body.errors[0].message).toMatch(/HTTP 429.*asked to wait 120 s/);
+  });
+});
+
+describe("forum configuration and credentials", () => {
+  const forum = (id: string) => ({ kind: "discourse" as const, id, name: id, url: "https://forum.example" });
+
+  it("refuses duplicate forum ids, the reserved id local, and unknown keys, naming each", () => {
+    const problems = (forums: unknown[]) => {
+      try {
+        loadConfig({}, { forums } as never);
+        return "";
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+    };
+    expect(problems([forum("a"), forum("a")])).toMatch(/forums\.1\.id: duplicate forum id "a"/);
+    expect(problems([forum("local")])).toMatch(/forums\.0\.id: the id "local" belongs to the built-in forum store/);
+    expect(problems([{ ...forum("b"), pollIntervalSeconds: 60 }])).toMatch(/forums\.0/);
+    expect(problems([{ kind: "feed", id: "c", name: "C", url: "https://forum.example/feed.php" }])).toBe("");
+    expect(loadConfig({}, { forums: [forum("d")] }).forums[0]).toMatchObject({ postBatchSize: 20, cacheTtlSeconds: 60, maxRetryWaitSeconds: 5 });
+  });
+
+  it("sends the API key to the forum's origin only, never across a redirect to another one", async () => {
+    const [forumHost, elsewhere] = await Promise.all([startFixtureServer(), startFixtureServer()]);
+    try {
+      forumHost.route("/latest.json", { status: 302, headers: { location: elsewhere.url("/latest.json") } });
+      elsewhere.route("/latest.json", { status: 200, headers: { "content-type": "application/json" }, body: "{}" });
+      const fetcher = createFetcher({ allowPrivateNetworks: true });
+      await fetcher.fetch({ url: forumHost.url("/latest.json"), headers: { "Api-Key": "secret", "Api-Username": "system" } });
+      expect(forumHost.requests[0]!.headers["api-key"]).toBe("secret");
+      expect(elsewhere.requests[0]!.headers["api-key"]).toBeUndefined();
+      expect(elsewhere.requests[0]!.headers["api-username"]).toBeUndefined();
+    } finally {
+      await Promise.all([forumHost.close(), elsewhere.close()]);
+    }
   });
 });

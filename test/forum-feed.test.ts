@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FeedForumSource } from "../sources/forum-feed/index.js";
 import { parseGlobalId, toGlobalId } from "../src/ids/index.js";
@@ -100,6 +101,23 @@ describe("forum-feed: forums read from their RSS/Atom feeds", () => {
     const { body: node } = await gw.graphql(`query ($id: ID!) { node(id: $id) { ... on Post { bodyText thread { title } } } }`, { id: toGlobalId("Post", "harbour-board", "95") });
     expect(node.data.node).toMatchObject({ thread: { title: "Strike talks, day three" } });
     expect(node.data.node.bodyText).toContain("back at the table");
+  });
+
+  it("polls with conditional GET: a 304 stores nothing and keeps the forum", async () => {
+    let conditional = 0;
+    server.route(XENFORO_PATH, (req, res) => {
+      if (req.headers["if-none-match"] === '"v1"') {
+        conditional += 1;
+        res.writeHead(304).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/rss+xml", etag: '"v1"' }).end(readFileSync(fixture("xenforo-thread.rss.xml")));
+    });
+    expect(await poll("politics-thread")).toMatchObject({ kind: "stored", added: 0 });
+    expect(await poll("politics-thread")).toEqual({ kind: "not-modified" });
+    expect(conditional).toBe(1);
+    const { body } = await gw.graphql(BOARD_QUERY, { id: toGlobalId("Forum", "politics-thread", "board") });
+    expect(body.data.forum.threads.nodes[0].posts.totalCount).toBe(3);
   });
 
   it("shows a failing feed in health and keeps serving what it stored", async () => {
