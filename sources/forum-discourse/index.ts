@@ -245,10 +245,12 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     },
     async authorsByIds(ids) {
       const summaries = await keyv.getMany<AuthorRecord & { joinedAt: string }>(ids.map((k) => key(`author:${k.toLowerCase()}`)));
-      return perKey(ids, async (k) => {
-        const summary = summaries[ids.indexOf(k)];
-        return summary ? { ...summary, joinedAt: new Date(summary.joinedAt) } : profile(k.toLowerCase());
-      });
+      return Promise.all(
+        ids.map((k, i) => {
+          const summary = summaries[i];
+          return summary ? { ...summary, joinedAt: new Date(summary.joinedAt) } : profile(k.toLowerCase()).catch((err: unknown) => err as Error);
+        }),
+      );
     },
     async authorProfilesByIds(ids) {
       return perKey(ids, (k) => profile(k.toLowerCase()));

@@ -19,7 +19,8 @@ export const PostWire = z.object({
   post_number: z.number().int().positive(),
   username: z.string().min(1),
   name: z.string().nullish(),
-  cooked: z.string(),
+  /** Null for a deleted post's body on some versions: an empty post, not a broken topic. */
+  cooked: z.string().nullish().transform((v) => v ?? ""),
   created_at: time,
   updated_at: time.nullish(),
   /** 1 for a post never edited. */
