@@ -5,6 +5,7 @@ import { htmlToText, sanitizeHtml } from "../src/html/index.js";
 import { decodeIdArgument } from "../src/ids/index.js";
 import type { ForumLoaders } from "../src/loaders/index.js";
 import { toAuthor, toForum, toPost, toThread } from "./mappers.js";
+import { DateTime } from "../schema/scalars.js";
 import { ConnectionArgs, loadPage, toConnection, toPageRequest } from "./pagination.js";
 
 function loaders(ctx: Context, sourceId: string): ForumLoaders {
@@ -49,7 +50,10 @@ export class ForumResolver {
     return record ? toForum(gid.sourceId, record) : null;
   }
 
-  @FieldResolver(() => ThreadConnection, { description: "Threads, most recently active first." })
+  @FieldResolver(() => ThreadConnection, {
+    nullable: true,
+    description: "Threads, most recently active first; null when the forum's backend cannot answer (the error names the source; see `source.health`).",
+  })
   async threads(@Root() forum: Forum, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(forum.key, args, ctx.config);
     const result = await loadPage(loaders(ctx, forum.sourceId).threadPagesByForum.load(request));
@@ -118,6 +122,11 @@ export class PostResolver {
   }
 }
 
+/** An author known from post data only (forum-discourse): bio and join date need their profile. */
+function profile(ctx: Context, author: Author) {
+  return required(loaders(ctx, author.sourceId).authorProfile.load(author.key), `profile of author ${author.id}`);
+}
+
 @Resolver(() => Author)
 export class AuthorResolver {
   @Query(() => Author, { nullable: true })
@@ -125,6 +134,16 @@ export class AuthorResolver {
     const gid = decodeIdArgument("id", id, "Author");
     const record = await ctx.loaders.forSource(gid.sourceId)?.author.load(gid.key);
     return record ? toAuthor(gid.sourceId, record) : null;
+  }
+
+  @FieldResolver(() => String)
+  async bio(@Root() author: Author, @Ctx() ctx: Context): Promise<string> {
+    return author.partial ? (await profile(ctx, author)).bio : author.bio;
+  }
+
+  @FieldResolver(() => DateTime)
+  async joinedAt(@Root() author: Author, @Ctx() ctx: Context): Promise<Date> {
+    return author.partial ? (await profile(ctx, author)).joinedAt : author.joinedAt;
   }
 
   @FieldResolver(() => PostConnection, { description: "Posts by this author, newest first." })

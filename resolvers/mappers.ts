@@ -31,7 +31,7 @@ export function toPost(sourceId: string, r: PostRecord): Post {
 
 export function toAuthor(sourceId: string, r: AuthorRecord): Author {
   return Object.assign(new Author(), {
-    id: toGlobalId("Author", sourceId, r.id), sourceId, key: r.id,
+    id: toGlobalId("Author", sourceId, r.id), sourceId, key: r.id, partial: r.partial ?? false,
     username: r.username, name: r.name, bio: r.bio, joinedAt: r.joinedAt,
   });
 }

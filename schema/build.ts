@@ -6,6 +6,7 @@ import {
 import { buildSchema } from "type-graphql";
 import { AuthorResolver, ForumResolver, PostResolver, ThreadResolver } from "../resolvers/forum.js";
 import { NodeResolver } from "../resolvers/node.js";
+import { ForumSourceFieldResolver, ForumSourceResolver } from "../resolvers/forum-source.js";
 import { ForumFeedsResolver, SourceFeedsResolver, ThreadFeedsResolver } from "../resolvers/feeds.js";
 import { ArticleResolver } from "../resolvers/articles.js";
 import { CitationResolver, CitedStoryResolver, PostCitationsResolver, ThreadCitationsResolver } from "../resolvers/citations.js";
@@ -40,6 +41,7 @@ export function buildCrosswireSchema(): Promise<GraphQLSchema> {
       ThreadCitationsResolver, RiverResolver,
       ThreadFeedsResolver, ForumFeedsResolver, SourceFeedsResolver,
       SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
+      ForumSourceFieldResolver, ForumSourceResolver,
     ],
     validate: false,
     // Giving type-graphql a directives list replaces graphql's own, so @include/@skip/@deprecated must be listed.

@@ -74,6 +74,8 @@ export class Author extends Node {
   readonly __typename = "Author" as const;
   sourceId!: string;
   key!: string;
+  /** bio and joinedAt are not known yet (a summary from post data): resolvers/forum.ts loads the profile. */
+  partial!: boolean;
 
   @Field(() => String)
   username!: string;

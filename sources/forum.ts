@@ -1,5 +1,5 @@
 /**
- * The contract every forum adapter (forum-local, and later forum-discourse, forum-feed) implements.
+ * The contract every forum adapter (forum-local, forum-discourse, forum-feed) implements.
  *
  * It is DataLoader's contract, per lookup: a batch method takes an array of keys and resolves to an array
  * of the same length in the same order, holding the record, `null` for a key that does not exist, or an
@@ -45,6 +45,11 @@ export interface AuthorRecord {
   name: string;
   bio: string;
   joinedAt: Date;
+  /**
+   * True for a summary taken from post data (a Discourse post names its author but not their bio or join
+   * date): `bio` and `joinedAt` are then placeholders, and `authorProfilesByIds` gives the full record.
+   */
+  partial?: boolean;
 }
 
 /** A position in an ordered list, as the adapter's sort key values (opaque to everyone else). */
@@ -81,9 +86,33 @@ export interface CitedUrlRecord {
   postCount: number;
 }
 
+export type ForumSourceKind = "local" | "discourse" | "feed";
+
+/** How a forum backend is doing (Forum.source.health); the same fields as a news source's health. */
+export interface ForumHealthRecord {
+  status: "OK" | "PENDING" | "DEGRADED" | "FAILING" | "DISABLED";
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  /** A sentence a forum admin understands. */
+  lastError: string | null;
+  consecutiveFailures: number;
+  /** Posts the gateway keeps for this source (forum-feed); 0 where the backend keeps them itself. */
+  itemCount: number;
+}
+
 export interface ForumSource {
   readonly id: string;
-  readonly kind: "local";
+  readonly kind: ForumSourceKind;
+  /** Display name and address of the backend; src/forums supplies defaults for sources without them. */
+  readonly name?: string;
+  readonly url?: string | null;
+  /** How the backend is doing; a source without this method is reported OK (src/forums). */
+  health?(): Promise<ForumHealthRecord>;
+  /**
+   * Full author records, for sources whose `authorsByIds` may answer with summaries (`partial`); without
+   * this method `authorsByIds` is used.
+   */
+  authorProfilesByIds?(ids: readonly string[]): Promise<BatchResult<AuthorRecord>>;
   listForums(): Promise<ForumRecord[]>;
   forumsByIds(ids: readonly string[]): Promise<BatchResult<ForumRecord>>;
   threadsByIds(ids: readonly string[]): Promise<BatchResult<ThreadRecord>>;

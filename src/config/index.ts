@@ -24,6 +24,44 @@ const SourceSchema = z
   })
   .strict();
 
+/** A remote forum backend (README "Sources"); the built-in local store is `forum` and has the id "local". */
+const forumId = z
+  .string()
+  .regex(SOURCE_ID, "expected lower-case letters, digits, '-' or '_' (at most 64), starting with a letter or digit")
+  .refine((v) => v !== "local", { message: 'the id "local" belongs to the built-in forum store' });
+
+const ForumSourceSchema = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("discourse"),
+      id: forumId,
+      name: z.string().min(1).max(200),
+      /** Site root, e.g. https://meta.discourse.org */
+      url: httpUrl,
+      /** Sent as Api-Key / Api-Username (only to this site's origin); without them the public API is read. */
+      apiKey: z.string().min(1).max(200).optional(),
+      apiUsername: z.string().min(1).max(60).optional(),
+      /** Post ids per /t/{id}/posts.json request; 20 is Discourse's own chunk size (TopicView.chunk_size). */
+      postBatchSize: z.number().int().min(1).max(100).default(20),
+      cacheTtlSeconds: z.number().int().min(1).max(24 * 3600).default(60),
+      /** A 429/503 with a Retry-After up to this long is waited out and retried once; longer ones fail the field. */
+      maxRetryWaitSeconds: z.number().int().min(0).max(60).default(5),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("feed"),
+      id: forumId,
+      name: z.string().min(1).max(200),
+      /** A board or thread feed (RSS or Atom), e.g. phpBB's feed.php?f=2 or XenForo's /threads/x.123/index.rss */
+      url: httpUrl,
+      pollIntervalSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(600),
+      enabled: z.boolean().default(true),
+    })
+    .strict(),
+]);
+export type ForumSourceConfig = z.infer<typeof ForumSourceSchema>;
+
 /**
  * Real public world-news feeds, the kind of outlets forum threads quote. Offline they simply show as
  * unreachable in `Source.health`; start-up never waits for them.
@@ -111,6 +149,8 @@ const ConfigSchema = z
       .strict()
       .prefault({})
       .refine((c) => c.store !== "redis" || c.redisUrl !== undefined, { message: 'store "redis" needs redisUrl', path: ["redisUrl"] }),
+    /** Remote forums served beside the local store (Discourse sites, forum feeds). */
+    forums: z.array(ForumSourceSchema).max(100).default([]),
     /** News feed sources; replaces DEFAULT_SOURCES when given. */
     sources: z.array(SourceSchema).max(1000).prefault(DEFAULT_SOURCES),
     /** An OPML file whose subscriptions are added to `sources` at start. */
@@ -232,6 +272,13 @@ const ConfigSchema = z
         ctx.addIssue({ code: "custom", path: ["sources", index, "id"], message: `duplicate source id "${source.id}"` });
       }
       seen.add(source.id);
+    });
+    const forumIds = new Set<string>();
+    config.forums.forEach((forum, index) => {
+      if (forumIds.has(forum.id)) {
+        ctx.addIssue({ code: "custom", path: ["forums", index, "id"], message: `duplicate forum id "${forum.id}"` });
+      }
+      forumIds.add(forum.id);
     });
   });
 

@@ -23,6 +23,8 @@ export interface ForumLoaders {
   thread: DataLoader<string, ThreadRecord | null>;
   post: DataLoader<string, PostRecord | null>;
   author: DataLoader<string, AuthorRecord | null>;
+  /** Full author records, for sources whose `author` may answer with summaries. */
+  authorProfile: DataLoader<string, AuthorRecord | null>;
   threadPagesByForum: DataLoader<PageRequest, Page<ThreadRecord>, string>;
   postPagesByThread: DataLoader<PageRequest, Page<PostRecord>, string>;
   postPagesByAuthor: DataLoader<PageRequest, Page<PostRecord>, string>;
@@ -194,6 +196,7 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
     thread,
     post,
     author: byId("author", (ids) => source.authorsByIds(ids)),
+    authorProfile: byId("authorProfile", (ids) => (source.authorProfilesByIds ?? source.authorsByIds).call(source, ids)),
     threadPagesByForum: pages((r) => source.threadPagesByForum(r), thread),
     postPagesByThread: pages((r) => source.postPagesByThread(r), post),
     postPagesByAuthor: pages((r) => source.postPagesByAuthor(r), post),

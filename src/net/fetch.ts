@@ -43,12 +43,15 @@ async function followRedirects(
   const headers = requestHeaders(options, request);
   const seen = new Set<string>();
   let target = checkUrl(request.url);
+  const origin = target.origin;
   for (let redirects = 0; ; redirects++) {
     visit(target);
     seen.add(target.href);
     // allowHosts is decided on the name before connecting; every other host is checked by address after DNS.
     const agents = context.allowHosts.has(bareHostname(target)) ? context.unfiltered : context.filtering;
-    const res = await openResponse(target, { agents, headers, signal, connectTimeoutMs: options.connectTimeoutMs, lookup: context.lookup });
+    // Caller headers (a forum API key) go to the origin they were meant for, never to a redirect elsewhere.
+    const sent = request.headers && target.origin === origin ? { ...request.headers, ...headers } : headers;
+    const res = await openResponse(target, { agents, headers: sent, signal, connectTimeoutMs: options.connectTimeoutMs, lookup: context.lookup });
     const location = res.headers.location;
     if (!REDIRECTS.has(res.statusCode ?? 0) || location === undefined) {
       return finish(context, target, res, request, signal);

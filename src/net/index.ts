@@ -51,6 +51,8 @@ export interface FetchRequest {
   lastModified?: string | null;
   /** A lower cap on the decoded body for this request (pages to unfurl need far less than feeds). */
   maxBytes?: number;
+  /** Extra request headers (e.g. an API key), sent only to the requested URL's origin, not across redirects. */
+  headers?: Record<string, string>;
   /** Whether to read the body for a response of this media type; when false the body is skipped unread. */
   wantBody?: (contentType: string | null) => boolean;
 }

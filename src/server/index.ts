@@ -10,6 +10,7 @@ import { createCache, type SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
 import { ErrorCode } from "../errors.js";
+import { createForumSources } from "../forums/index.js";
 import { createLoaders, type LoaderOptions } from "../loaders/index.js";
 import { createNews, type News } from "../news/index.js";
 import { createSearchService, type SearchService } from "../search/service.js";
@@ -68,7 +69,6 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     seedDemo: config.forum.seedDemo,
   });
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
-  const forums = new Map<string, ForumSource>([[local.id, local]]);
   const cache = createCache(config.dataDir);
   const metrics = createMetrics(async () => {
     const ids = [...news.sources.keys()];
@@ -96,6 +96,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       cache: (name, result) => metrics.cache.inc({ cache: name, result }),
     },
   });
+  const forumSources = createForumSources(config, { local, fetcher: news.fetcher, parser: news.parser, keyv: cache.keyv, logger });
+  const forums = forumSources.sources;
   await news.ingestDemoFeeds();
   // Before listening, so no request shares the stores with these reads: posts and articles the index lacks
   // (first start, a deleted search.db). Articles are then indexed and grouped in the background.
@@ -292,6 +294,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         httpServer.listen({ port: config.port, host: config.host }, () => {
           httpServer.off("error", reject);
           news.start();
+          forumSources.start();
           search.start();
           resolve(httpServer.address() as AddressInfo);
         });
@@ -303,6 +306,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         // (up to http.shutdownTimeoutMs), then cut what is left. Stores close only after that.
         await apollo.stop();
         if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+        await forumSources.stop();
         await news.stop();
         metrics.registry.clear();
         await search.stop();

@@ -1,0 +1,124 @@
+import type Keyv from "keyv";
+import type { z } from "zod";
+import { SourceUnavailableError } from "../../src/errors.js";
+import type { ForumHealth } from "../../src/forums/health.js";
+import type { Logger } from "../../src/logger.js";
+import { decodeText, FetchError, type Fetcher } from "../../src/net/index.js";
+
+/**
+ * GETs of one Discourse site's JSON API: through the gateway's guarded fetcher (shared per-host budget,
+ * backoff and breaker), cached in keyv for a short TTL, one request per path at a time in this process,
+ * every answer validated against its schema. Failures reject with SourceUnavailableError naming the source;
+ * a 404 resolves to null (the object does not exist). Each upstream answer is reported to the health.
+ */
+export interface DiscourseClient {
+  /** `fetched` is true when the answer came from upstream just now (not from the cache). */
+  get<S extends z.ZodType>(path: string, schema: S, ttlMs?: number): Promise<{ data: z.infer<S>; fetched: boolean } | null>;
+}
+
+export interface DiscourseClientOptions {
+  sourceId: string;
+  /** Site root without a trailing slash, e.g. https://meta.discourse.org */
+  baseUrl: string;
+  apiKey?: string | undefined;
+  apiUsername?: string | undefined;
+  ttlMs: number;
+  /** A 429/503 whose Retry-After is at most this long is waited out and retried once; a longer one fails. */
+  maxRetryWaitMs: number;
+  fetcher: Fetcher;
+  keyv: Keyv;
+  health: ForumHealth;
+  logger: Logger;
+}
+
+const NOT_FOUND = Symbol("not found");
+
+export function createDiscourseClient(options: DiscourseClientOptions): DiscourseClient {
+  const { sourceId, fetcher, keyv, health } = options;
+  const inFlight = new Map<string, Promise<unknown>>();
+  const headers: Record<string, string> = {};
+  if (options.apiKey) headers["Api-Key"] = options.apiKey;
+  if (options.apiUsername) headers["Api-Username"] = options.apiUsername;
+  const unavailable = (message: string) => new SourceUnavailableError(sourceId, message);
+
+  async function fetchOnce(url: string) {
+    const request = { url, accept: "application/json", ...(Object.keys(headers).length ? { headers } : {}) };
+    try {
+      return await fetcher.fetch(request);
+    } catch (err) {
+      // A 429 (or the host backoff it set for the requests queued behind it) with a short Retry-After is
+      // waited out once; anything longer fails now, since a GraphQL request cannot wait minutes.
+      const waitMs = err instanceof FetchError && retryable(err) ? err.retryAfterMs : undefined;
+      if (waitMs === undefined || waitMs > options.maxRetryWaitMs) throw err;
+      await new Promise((resolve) => setTimeout(resolve, waitMs + 50));
+      return fetcher.fetch(request);
+    }
+  }
+
+  async function load(path: string, schema: z.ZodType): Promise<unknown> {
+    const url = `${options.baseUrl}${path}`;
+    let response;
+    try {
+      response = await fetchOnce(url);
+    } catch (err) {
+      if (err instanceof FetchError && err.code === "HTTP_STATUS" && (err.status === 404 || err.status === 410)) {
+        await health.success();
+        return NOT_FOUND;
+      }
+      const reason = err instanceof FetchError ? describe(err, options.maxRetryWaitMs) : `fetching ${url} failed`;
+      if (!(err instanceof FetchError)) options.logger.error({ err, source: sourceId, url }, "unexpected error from the fetcher");
+      await health.failure(reason);
+      throw unavailable(reason);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(decodeText(response.bytes, response.charset, "json"));
+    } catch {
+      const reason = `${url} did not answer with JSON (got ${response.contentType ?? "no content type"})`;
+      await health.failure(reason);
+      throw unavailable(reason);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const reason = `${url} answered JSON of an unexpected shape (${issue ? `${issue.path.join(".") || "root"}: ${issue.message}` : "invalid"})`;
+      await health.failure(reason);
+      throw unavailable(reason);
+    }
+    await health.success();
+    return parsed.data;
+  }
+
+  return {
+    async get<S extends z.ZodType>(path: string, schema: S, ttlMs = options.ttlMs) {
+      // The in-flight entry is taken before the cache is read, so callers arriving in any order share one fetch.
+      let task = inFlight.get(path);
+      if (!task) {
+        task = (async () => {
+          const key = `forum:${sourceId}:http:${path}`;
+          const cached = await keyv.get<{ data: unknown } | { missing: true }>(key);
+          if (cached) return { value: "missing" in cached ? NOT_FOUND : cached.data, fetched: false };
+          const data = await load(path, schema);
+          await keyv.set(key, data === NOT_FOUND ? { missing: true } : { data }, ttlMs);
+          return { value: data, fetched: true };
+        })().finally(() => inFlight.delete(path));
+        inFlight.set(path, task);
+      }
+      const { value, fetched } = (await task) as { value: unknown; fetched: boolean };
+      return value === NOT_FOUND ? null : { data: value as z.infer<S>, fetched };
+    },
+  };
+}
+
+function retryable(err: FetchError): boolean {
+  if (err.code === "HOST_BACKOFF") return true;
+  return err.code === "HTTP_STATUS" && (err.status === 429 || err.status === 503);
+}
+
+function describe(err: FetchError, maxRetryWaitMs: number): string {
+  if (err.retryAfterMs !== undefined && err.retryAfterMs > maxRetryWaitMs && retryable(err)) {
+    const seconds = Math.ceil(err.retryAfterMs / 1000);
+    return `${err.message}; the forum asked to wait ${seconds} s, longer than the ${Math.round(maxRetryWaitMs / 1000)} s a request waits (maxRetryWaitSeconds)`;
+  }
+  return err.message;
+}

@@ -1,0 +1,89 @@
+import { z } from "zod";
+
+/*
+ * The parts of Discourse's JSON API the adapter reads (docs.discourse.org), validated on the way in: an answer
+ * of another shape is a SOURCE_UNAVAILABLE for the fields that needed it, never a crash or a half record.
+ * Unknown keys are dropped.
+ */
+
+const id = z.number().int().nonnegative();
+const time = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: "expected an ISO 8601 time" });
+
+export const BasicUser = z.object({ id: z.number().int(), username: z.string().min(1), name: z.string().nullish() });
+export type BasicUser = z.infer<typeof BasicUser>;
+
+/** A post as /t/{id}.json, /t/{id}/posts.json and /posts/{id}.json serialize it. */
+export const PostWire = z.object({
+  id,
+  topic_id: id,
+  post_number: z.number().int().positive(),
+  username: z.string().min(1),
+  name: z.string().nullish(),
+  /** Null for a deleted post's body on some versions: an empty post, not a broken topic. */
+  cooked: z.string().nullish().transform((v) => v ?? ""),
+  created_at: time,
+  updated_at: time.nullish(),
+  /** 1 for a post never edited. */
+  version: z.number().int().optional(),
+});
+export type PostWire = z.infer<typeof PostWire>;
+
+/** /t/{id}.json: the topic, the first chunk of posts, and the ids of every post (`stream`). */
+export const TopicWire = z.object({
+  id,
+  title: z.string(),
+  posts_count: z.number().int().nonnegative(),
+  created_at: time,
+  last_posted_at: time.nullish(),
+  category_id: id.nullish(),
+  /** Posts per chunk the topic view uses (TopicView.chunk_size, 20). */
+  chunk_size: z.number().int().positive().optional(),
+  post_stream: z.object({ posts: z.array(PostWire), stream: z.array(id) }),
+  details: z.object({ created_by: BasicUser.nullish() }).partial().optional(),
+});
+export type TopicWire = z.infer<typeof TopicWire>;
+
+/** /t/{topic_id}/posts.json?post_ids[]=… */
+export const PostsWire = z.object({ post_stream: z.object({ posts: z.array(PostWire) }) });
+
+const CategoryBase = z.object({
+  id,
+  name: z.string(),
+  slug: z.string(),
+  description_text: z.string().nullish(),
+  topic_count: z.number().int().nonnegative().optional(),
+});
+const CategoryWire = CategoryBase.extend({ subcategory_list: z.array(CategoryBase).nullish() });
+export type CategoryWire = z.infer<typeof CategoryBase>;
+
+/** /categories.json?include_subcategories=true */
+export const CategoriesWire = z.object({ category_list: z.object({ categories: z.array(CategoryWire) }) });
+
+const TopicListItem = z.object({
+  id,
+  title: z.string(),
+  posts_count: z.number().int().nonnegative(),
+  created_at: time,
+  last_posted_at: time.nullish(),
+  category_id: id.nullish(),
+  /** First entry: the original poster. */
+  posters: z.array(z.object({ user_id: z.number().int() })).optional(),
+});
+export type TopicListItem = z.infer<typeof TopicListItem>;
+
+/** /c/{slug}/{id}.json and /latest.json */
+export const TopicListWire = z.object({
+  users: z.array(BasicUser).optional(),
+  topic_list: z.object({
+    per_page: z.number().int().positive().optional(),
+    more_topics_url: z.string().nullish(),
+    topics: z.array(TopicListItem),
+  }),
+});
+export type TopicListWire = z.infer<typeof TopicListWire>;
+
+/** /u/{username}.json */
+export const UserWire = z.object({
+  user: BasicUser.extend({ bio_cooked: z.string().nullish(), bio_raw: z.string().nullish(), created_at: time }),
+});
+export type UserWire = z.infer<typeof UserWire>;

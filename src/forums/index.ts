@@ -1,0 +1,72 @@
+import type Keyv from "keyv";
+import { createDiscourseSource } from "../../sources/forum-discourse/index.js";
+import { createFeedForumSource, type FeedForumSource } from "../../sources/forum-feed/index.js";
+import type { ForumHealthRecord, ForumSource, ForumSourceKind } from "../../sources/forum.js";
+import type { FeedParserPool } from "../../sources/rss/index.js";
+import type { Config } from "../config/index.js";
+import type { Logger } from "../logger.js";
+import type { Fetcher } from "../net/index.js";
+import { createPoller } from "../news/poller.js";
+
+/**
+ * Every forum the gateway serves: the built-in local store (id "local", always first) and the remote
+ * forums of `config.forums`. Remote sources share the news side's fetcher (one per-host budget and backoff
+ * for all outbound traffic) and parse worker pool, and keep what they learn in the gateway's keyv.
+ */
+export interface ForumSources {
+  /** By source id (the id in every global ID of its objects), in config order, local first. */
+  readonly sources: ReadonlyMap<string, ForumSource>;
+  /** Starts polling the forum feeds (with news.poll on). */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface ForumSourceDeps {
+  local: ForumSource;
+  fetcher: Fetcher;
+  parser: FeedParserPool;
+  keyv: Keyv;
+  logger: Logger;
+}
+
+export function createForumSources(config: Config, deps: ForumSourceDeps): ForumSources {
+  const sources = new Map<string, ForumSource>([[deps.local.id, deps.local]]);
+  const feeds: FeedForumSource[] = [];
+  for (const forum of config.forums) {
+    if (forum.kind === "discourse") {
+      sources.set(forum.id, createDiscourseSource(forum, deps));
+    } else {
+      const source = createFeedForumSource(forum, deps);
+      feeds.push(source);
+      sources.set(forum.id, source);
+    }
+  }
+  const poller = createPoller(feeds.map((f) => f.feed), { maxBackoffSeconds: config.news.maxBackoffSeconds, logger: deps.logger });
+  return {
+    sources,
+    start() {
+      if (config.news.poll) poller.start();
+    },
+    stop: () => poller.stop(),
+  };
+}
+
+/** What Forum.source says about a backend. */
+export interface ForumSourceInfo {
+  id: string;
+  kind: ForumSourceKind;
+  name: string;
+  url: string | null;
+}
+
+const LOCAL_NAME = "Local forum";
+
+export function describeForumSource(source: ForumSource): ForumSourceInfo {
+  return { id: source.id, kind: source.kind, name: source.name ?? LOCAL_NAME, url: source.url ?? null };
+}
+
+/** A source without a health method (the embedded store) answers or throws on each call: it is reported OK. */
+export async function forumSourceHealth(source: ForumSource): Promise<ForumHealthRecord> {
+  if (source.health) return source.health();
+  return { status: "OK", lastAttemptAt: null, lastSuccessAt: null, lastError: null, consecutiveFailures: 0, itemCount: 0 };
+}
