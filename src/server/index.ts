@@ -6,7 +6,7 @@ import type { GraphQLFormattedError } from "graphql";
 import type { ForumSource } from "../../sources/forum.js";
 import { createLocalForumSource, localForumFile } from "../../sources/forum-local/index.js";
 import { buildCrosswireSchema } from "../../schema/build.js";
-import { createCache, type SqliteKeyvStore } from "../cache/index.js";
+import { openCache, type SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
 import { ErrorCode } from "../errors.js";
@@ -26,6 +26,7 @@ import { rateLimitPlugin } from "./rate-limit.js";
 import { preloadSafelist, readSafelist, safelistPlugin } from "./safelist.js";
 import { costPlugin, limitRules, restoreLimitCode } from "./limits.js";
 import { createMetrics } from "./metrics.js";
+import { checkReadiness, sqliteProbe, type ReadinessProbe } from "./readiness.js";
 import { metricsPlugin, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
 import { PLAYGROUND_PATH, playgroundLandingPage, readPlaygroundAsset, renderPlayground } from "./playground.js";
 
@@ -35,8 +36,10 @@ export interface Gateway {
   readonly httpServer: http.Server;
   readonly forums: ReadonlyMap<string, ForumSource>;
   readonly news: News;
-  /** The embedded keyv store (tests count its statements). */
+  /** The embedded keyv store (tests count its statements); throws with cache.store "redis". */
   readonly cacheStore: SqliteKeyvStore;
+  /** What /readyz checks: one probe per store (another store adds its probe here). */
+  readonly readiness: ReadinessProbe[];
   /** Search index and its background indexer (tests wait on `search.whenIdle()`). */
   readonly search: SearchService;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
@@ -60,7 +63,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   const local = createLocalForumSource({ file: localForumFile(config.dataDir), seedDemo: config.forum.seedDemo });
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
   const forums = new Map<string, ForumSource>([[local.id, local]]);
-  const cache = createCache(config.dataDir);
+  const cache = await openCache(config, logger);
   const metrics = createMetrics(async () => {
     const ids = [...news.sources.keys()];
     const health = await news.store.health(ids);
@@ -80,6 +83,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   });
   const news = createNews(config, cache.keyv, logger, {
     extraSources,
+    exclusive: cache.exclusive,
+    cluster: cache.cluster,
     onArticlesChanged: (records) => search.articlesChanged(records),
     ...(lookup ? { lookup } : {}),
     observer: {
@@ -210,7 +215,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     }
     if (await syndication.handle(req, res)) return;
     if (pathname === "/readyz") {
-      const problems = storesReady();
+      const problems = await checkReadiness(readiness, config.cache.timeoutMs);
       const body = JSON.stringify(problems.length ? { status: "unavailable", problems } : { status: "ready" });
       res.writeHead(problems.length ? 503 : 200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
       res.end(req.method === "HEAD" ? undefined : body);
@@ -252,25 +257,18 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     sendText(res, 404, `Not found: ${pathname}\nGraphQL is at ${GRAPHQL_PATH}, the Playground at ${PLAYGROUND_PATH}.\n`);
   }
 
-  /** Each store answers a trivial query; the list says which did not. */
-  function storesReady(): string[] {
-    const problems: string[] = [];
-    for (const [name, db] of [["forum store", local.database], ["cache store", cache.store.database], ["search index", searchIndex.database]] as const) {
-      try {
-        db.get("SELECT 1");
-      } catch (err) {
-        problems.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-    return problems;
-  }
+  const readiness: ReadinessProbe[] = [sqliteProbe("forum store", local.database), cache.probe, sqliteProbe("search index", searchIndex.database)];
 
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
     forums,
     news,
-    cacheStore: cache.store,
+    get cacheStore() {
+      if (!cache.sqlite) throw new Error('cacheStore is the SQLite store; cache.store is "redis"');
+      return cache.sqlite;
+    },
+    readiness,
     search,
     listen() {
       return new Promise((resolve, reject) => {
@@ -278,7 +276,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         httpServer.listen({ port: config.port, host: config.host }, () => {
           httpServer.off("error", reject);
           news.start();
-          search.start();
+          // Shared store: other processes ingest feeds this one never polls; the index catches up from the store.
+          search.start(cache.shared ? news.store : undefined);
           resolve(httpServer.address() as AddressInfo);
         });
       });
@@ -293,7 +292,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         metrics.registry.clear();
         await search.stop();
         for (const source of forums.values()) await source.close();
-        await cache.keyv.disconnect();
+        await cache.close();
       })();
       return stopping;
     },
