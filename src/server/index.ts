@@ -66,7 +66,9 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   const cache = await openCache(config, logger);
   const metrics = createMetrics(async () => {
     const ids = [...news.sources.keys()];
-    const health = await news.store.health(ids);
+    // A shared store that is down must not fail the whole scrape: the source gauges are then just absent.
+    const health = await news.store.health(ids).catch(() => null);
+    if (!health) return [];
     return ids.map((source, i) => ({ source, status: health[i]?.status ?? "PENDING", consecutiveFailures: health[i]?.consecutiveFailures ?? 0 }));
   });
   const searchIndex = createSqliteSearchIndex({
