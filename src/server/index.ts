@@ -9,7 +9,7 @@ import { buildCrosswireSchema } from "../../schema/build.js";
 import { openCache, type SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
-import { ErrorCode } from "../errors.js";
+import { ErrorCode, ServiceUnavailableError } from "../errors.js";
 import { createLoaders, type LoaderOptions } from "../loaders/index.js";
 import { createNews, type News } from "../news/index.js";
 import { createSearchService, type SearchService } from "../search/service.js";
@@ -94,11 +94,17 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       cache: (name, result) => metrics.cache.inc({ cache: name, result }),
     },
   });
-  await news.ingestDemoFeeds();
+  // A shared store that drops while this process starts must not stop it: /readyz reports it, and the
+  // search index catches up from the shared store on its timer (demo feeds are ingested at the next start).
+  const tolerant = (what: string) => (err: unknown) => {
+    if (!(cache.shared && err instanceof ServiceUnavailableError)) throw err;
+    logger.warn({ err: err.message }, `${what} skipped at start: the shared store did not answer`);
+  };
+  await news.ingestDemoFeeds().catch(tolerant("ingesting the demo feeds"));
   // Before listening, so no request shares the stores with these reads: posts and articles the index lacks
   // (first start, a deleted search.db). Articles are then indexed and grouped in the background.
   await search.syncForums();
-  await search.catchUp(news.store);
+  await search.catchUp(news.store).catch(tolerant("search catch-up"));
 
   const httpServer = http.createServer();
   const schema = await buildCrosswireSchema();

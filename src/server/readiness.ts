@@ -1,4 +1,4 @@
-import { withStoreTimeout } from "../cache/timeout.js";
+import { withTimeout } from "../cache/timeout.js";
 
 /**
  * /readyz: the gateway is ready when every store it needs answers. Each store contributes one probe; a
@@ -12,7 +12,12 @@ export interface ReadinessProbe {
 /** Runs every probe at once; the list says which did not answer and why (empty: ready). */
 export async function checkReadiness(probes: readonly ReadinessProbe[], timeoutMs: number): Promise<string[]> {
   const results = await Promise.all(
-    probes.map((probe) => withStoreTimeout(probe.name, timeoutMs, () => probe.check()).then(() => null, (err: Error) => err.message)),
+    probes.map((probe) =>
+      withTimeout(timeoutMs, () => probe.check()).then(
+        () => null,
+        (err: unknown) => `${probe.name}: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+    ),
   );
   return results.filter((r): r is string => r !== null);
 }
