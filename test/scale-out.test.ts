@@ -183,6 +183,9 @@ describe("three gateways on one Redis", () => {
       // Still up: health and the other processes too.
       for (const other of alive) expect((await fetch(`${other.url}/healthz`)).status).toBe(200);
       expect((await fetch(`${g.url}/metrics`)).status).toBe(200); // the scrape survives; only the source gauges are missing
+      const feed = await fetch(`${g.url}/feeds/sources/${FEEDS[0]}.rss`);
+      expect(feed.status).toBe(503); // a feed reader is told to come back, not given a 500
+      expect(feed.headers.get("retry-after")).toBe("5");
       await sleep(2_000);
     } finally {
       await redis.start();

@@ -206,6 +206,11 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         res.once("finish", () => socket?.destroySoon());
         return;
       }
+      if (err instanceof ServiceUnavailableError && !res.headersSent) {
+        // A feed or route that needs a shared store that is down: the client may retry shortly.
+        sendText(res, 503, `${err.message}\n`, { "retry-after": "5", "cache-control": "no-store" });
+        return;
+      }
       logger.error({ err, url: req.url }, "request failed");
       if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
       else res.destroy();
