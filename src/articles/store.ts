@@ -3,6 +3,7 @@ import type Keyv from "keyv";
 import type { ArticleRecord, ParsedItem, SourceHealthRecord } from "../../sources/news.js";
 import { canonicalUrl } from "../urls/index.js";
 import { escapeHtml } from "../html/index.js";
+import { localExclusive, type Exclusive } from "../cluster/lock.js";
 
 /**
  * Articles, their per-source indexes and source health, kept in keyv (the embedded SQLite file by
@@ -29,12 +30,20 @@ export interface UpsertResult {
 export const ALL_SOURCES = "*";
 
 export class ArticleStore {
-  /** `onArticlesChanged` is told every article record written (added or changed), after the write (the search index). */
-  constructor(private readonly keyv: Keyv, readonly onArticlesChanged?: (records: ArticleRecord[]) => void) {}
+  /**
+   * `onArticlesChanged` is told every article record written (added or changed), after the write (the search index).
+   * `exclusive` runs each write (a read-modify-write of articles and indexes) alone: in-process by default, a Redis
+   * lease when several gateways share the store (src/cache).
+   */
+  constructor(
+    private readonly keyv: Keyv,
+    readonly onArticlesChanged?: (records: ArticleRecord[]) => void,
+    private readonly exclusive: Exclusive = localExclusive(),
+  ) {}
 
   /** The url adapter's writer: see mergePageInto. */
   mergePage(key: string, page: PageFields, now: Date): Promise<void> {
-    return mergePageInto(this, this.keyv, key, page, now);
+    return this.exclusive(() => mergePageInto(this, this.keyv, key, page, now));
   }
 
   async getMany(keys: readonly string[]): Promise<Array<ArticleRecord | null>> {
@@ -68,7 +77,11 @@ export class ArticleStore {
    * duplicated), unchanged ones left alone. Identity: the guid already seen from this source, else the
    * canonical link, else the guid, else a hash of title and summary.
    */
-  async upsert(sourceId: string, items: readonly ParsedItem[], now = new Date()): Promise<UpsertResult> {
+  upsert(sourceId: string, items: readonly ParsedItem[], now = new Date()): Promise<UpsertResult> {
+    return this.exclusive(() => this.upsertAlone(sourceId, items, now));
+  }
+
+  private async upsertAlone(sourceId: string, items: readonly ParsedItem[], now: Date): Promise<UpsertResult> {
     const guidKeys = items.map((item) => (item.guid ? `g:${sourceId}:${item.guid}` : null));
     const known = await this.keyv.getMany<string>(guidKeys.filter((k): k is string => k !== null));
     const knownByGuidKey = new Map<string, string>();

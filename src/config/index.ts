@@ -19,7 +19,8 @@ const SourceSchema = z
     kind: z.enum(["RSS", "ATOM", "JSON_FEED"]).optional(),
     url: httpUrl,
     homepage: httpUrl.optional(),
-    pollIntervalSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(900),
+    /** Default 900 s is polite to public feeds; below 60 s is meant for feeds you run yourself (and the tests). */
+    pollIntervalSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(900),
     enabled: z.boolean().default(true),
   })
   .strict();
@@ -145,6 +146,8 @@ const ConfigSchema = z
         keyPrefix: z.string().max(100).default("crosswire:"),
         /** A store call (Redis, PostgreSQL) that has not answered after this long fails with SERVICE_UNAVAILABLE. */
         timeoutMs: z.number().int().min(50).max(60_000).default(2_000),
+        /** Redis: feed-poll leases and the article write lock expire this long after their holder stops renewing them (dies). */
+        leaseTtlMs: z.number().int().min(500).max(600_000).default(30_000),
       })
       .strict()
       .prefault({})

@@ -7,7 +7,8 @@ import type { Config } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import { createFetcher, type Fetcher } from "../net/index.js";
 import { createWorkerPool, type WorkerPool } from "../workers/pool.js";
-import { createPoller, type Poller } from "./poller.js";
+import { createPoller, type Lease, type Poller } from "./poller.js";
+import type { Exclusive } from "../cluster/lock.js";
 import { createUrlSource, type UrlSource } from "../../sources/url/index.js";
 
 /** The bundled demo feeds: the outlets the demo forum cites, ingested on first start through the rss adapter. */
@@ -46,11 +47,15 @@ export interface NewsOptions {
   lookup?: LookupFunction;
   /** Told every article the store writes (the search index, src/search). */
   onArticlesChanged?: (records: ArticleRecord[]) => void;
+  /** Serializes article writes (src/cache: in-process, or a Redis lease when the store is shared). */
+  exclusive?: Exclusive;
+  /** Set when several gateways share the store: feed polls are coordinated through these leases. */
+  cluster?: { lease: Lease; leaseTtlMs: number } | null;
 }
 
 export function createNews(config: Config, keyv: Keyv, logger: Logger, options: NewsOptions = {}): News {
   const extraSources = options.extraSources ?? [];
-  const store = new ArticleStore(keyv, options.onArticlesChanged);
+  const store = new ArticleStore(keyv, options.onArticlesChanged, options.exclusive);
   const fetcher = createFetcher({
     userAgent: config.net.userAgent,
     timeoutMs: config.net.timeoutMs,
@@ -90,7 +95,14 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, options: 
       })
     : null;
   const polled = [...sources.values()].filter((s) => !s.config.bundledFile);
-  const poller: Poller = createPoller(polled, { maxBackoffSeconds: config.news.maxBackoffSeconds, logger });
+  const cluster = options.cluster
+    ? {
+        lease: options.cluster.lease,
+        busyRetryMs: options.cluster.leaseTtlMs,
+        health: async (id: string) => (await store.health([id]))[0] ?? null,
+      }
+    : undefined;
+  const poller: Poller = createPoller(polled, { maxBackoffSeconds: config.news.maxBackoffSeconds, logger, ...(cluster ? { cluster } : {}) });
 
   return {
     store,

@@ -19,8 +19,8 @@ export interface SearchService {
   catchUp(store: ArticleStore): Promise<number>;
   /** Indexes forum threads and posts stored or edited since the last sync. */
   syncForums(): Promise<number>;
-  /** Starts the periodic forum sync. */
-  start(): void;
+  /** Starts the periodic forum sync; with `shared` (a store other processes write too) also a periodic catchUp from it. */
+  start(shared?: ArticleStore): void;
   /** Resolves when nothing is queued or running (tests and benchmarks wait on it). */
   whenIdle(): Promise<void>;
   /** Stops timers, lets the running batch finish, closes the index. Queued work is found again by catchUp. */
@@ -198,9 +198,12 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
         });
       return syncing;
     },
-    start() {
+    start(shared) {
       if (options.postSyncSeconds > 0 && !syncTimer) {
-        syncTimer = setInterval(() => void service.syncForums(), options.postSyncSeconds * 1000);
+        syncTimer = setInterval(() => {
+          void service.syncForums();
+          if (shared) service.catchUp(shared).catch((err: unknown) => logger.warn({ err }, "search: catching up from the shared store failed; retried at the next sync"));
+        }, options.postSyncSeconds * 1000);
         syncTimer.unref();
       }
     },

@@ -6,10 +6,10 @@ import type { GraphQLFormattedError } from "graphql";
 import type { ForumSource } from "../../sources/forum.js";
 import { createLocalForumSource, FORUM_STORE, localForumFile, openForumDatabase } from "../../sources/forum-local/index.js";
 import { buildCrosswireSchema } from "../../schema/build.js";
-import { createCache, type SqliteKeyvStore } from "../cache/index.js";
+import { openCache, type SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
-import { ErrorCode } from "../errors.js";
+import { ErrorCode, ServiceUnavailableError } from "../errors.js";
 import { createForumSources } from "../forums/index.js";
 import { createLoaders, type LoaderOptions } from "../loaders/index.js";
 import { createNews, type News } from "../news/index.js";
@@ -27,6 +27,7 @@ import { rateLimitPlugin } from "./rate-limit.js";
 import { preloadSafelist, readSafelist, safelistPlugin } from "./safelist.js";
 import { costPlugin, limitRules, restoreLimitCode } from "./limits.js";
 import { createMetrics } from "./metrics.js";
+import { checkReadiness, sqliteProbe, type ReadinessProbe } from "./readiness.js";
 import { metricsPlugin, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
 import { PLAYGROUND_PATH, playgroundLandingPage, readPlaygroundAsset, renderPlayground } from "./playground.js";
 
@@ -36,8 +37,10 @@ export interface Gateway {
   readonly httpServer: http.Server;
   readonly forums: ReadonlyMap<string, ForumSource>;
   readonly news: News;
-  /** The embedded keyv store (tests count its statements). */
+  /** The embedded keyv store (tests count its statements); throws with cache.store "redis". */
   readonly cacheStore: SqliteKeyvStore;
+  /** What /readyz checks: one probe per store (another store adds its probe here). */
+  readonly readiness: ReadinessProbe[];
   /** Search index and its background indexer (tests wait on `search.whenIdle()`). */
   readonly search: SearchService;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
@@ -69,10 +72,12 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     seedDemo: config.forum.seedDemo,
   });
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
-  const cache = createCache(config.dataDir);
+  const cache = await openCache(config, logger);
   const metrics = createMetrics(async () => {
     const ids = [...news.sources.keys()];
-    const health = await news.store.health(ids);
+    // A shared store that is down must not fail the whole scrape: the source gauges are then just absent.
+    const health = await news.store.health(ids).catch(() => null);
+    if (!health) return [];
     return ids.map((source, i) => ({ source, status: health[i]?.status ?? "PENDING", consecutiveFailures: health[i]?.consecutiveFailures ?? 0 }));
   });
   const searchIndex = createSqliteSearchIndex({
@@ -89,6 +94,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   });
   const news = createNews(config, cache.keyv, logger, {
     extraSources,
+    exclusive: cache.exclusive,
+    cluster: cache.cluster,
     onArticlesChanged: (records) => search.articlesChanged(records),
     ...(lookup ? { lookup } : {}),
     observer: {
@@ -98,11 +105,17 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   });
   const forumSources = createForumSources(config, { local, fetcher: news.fetcher, parser: news.parser, keyv: cache.keyv, logger });
   const forums = forumSources.sources;
-  await news.ingestDemoFeeds();
+  // A shared store that drops while this process starts must not stop it: /readyz reports it, and the
+  // search index catches up from the shared store on its timer (demo feeds are ingested at the next start).
+  const tolerant = (what: string) => (err: unknown) => {
+    if (!(cache.shared && err instanceof ServiceUnavailableError)) throw err;
+    logger.warn({ err: err.message }, `${what} skipped at start: the shared store did not answer`);
+  };
+  await news.ingestDemoFeeds().catch(tolerant("ingesting the demo feeds"));
   // Before listening, so no request shares the stores with these reads: posts and articles the index lacks
   // (first start, a deleted search.db). Articles are then indexed and grouped in the background.
   await search.syncForums();
-  await search.catchUp(news.store);
+  await search.catchUp(news.store).catch(tolerant("search catch-up"));
 
   const httpServer = http.createServer();
   const schema = await buildCrosswireSchema();
@@ -204,6 +217,11 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         res.once("finish", () => socket?.destroySoon());
         return;
       }
+      if (err instanceof ServiceUnavailableError && !res.headersSent) {
+        // A feed or route that needs a shared store that is down: the client may retry shortly.
+        sendText(res, 503, `${err.message}\n`, { "retry-after": "5", "cache-control": "no-store" });
+        return;
+      }
       logger.error({ err, url: req.url }, "request failed");
       if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
       else res.destroy();
@@ -221,7 +239,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     }
     if (await syndication.handle(req, res)) return;
     if (pathname === "/readyz") {
-      const problems = await storesReady();
+      const problems = await checkReadiness(readiness, config.cache.timeoutMs);
       const body = JSON.stringify(problems.length ? { status: "unavailable", problems } : { status: "ready" });
       res.writeHead(problems.length ? 503 : 200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
       res.end(req.method === "HEAD" ? undefined : body);
@@ -263,30 +281,22 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     sendText(res, 404, `Not found: ${pathname}\nGraphQL is at ${GRAPHQL_PATH}, the Playground at ${PLAYGROUND_PATH}.\n`);
   }
 
-  /** Each store answers a trivial query; the list says which did not. */
-  async function storesReady(): Promise<string[]> {
-    const problems: string[] = [];
-    const probes: Array<[string, () => unknown]> = [
-      [FORUM_STORE, () => local.ping()],
-      ["cache store", () => cache.store.database.get("SELECT 1")],
-      ["search index", () => searchIndex.database.get("SELECT 1")],
-    ];
-    for (const [name, check] of probes) {
-      try {
-        await check();
-      } catch (err) {
-        problems.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-    return problems;
-  }
+  const readiness: ReadinessProbe[] = [
+    { name: FORUM_STORE, check: () => local.ping() },
+    cache.probe,
+    sqliteProbe("search index", searchIndex.database),
+  ];
 
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
     forums,
     news,
-    cacheStore: cache.store,
+    get cacheStore() {
+      if (!cache.sqlite) throw new Error('cacheStore is the SQLite store; cache.store is "redis"');
+      return cache.sqlite;
+    },
+    readiness,
     search,
     listen() {
       return new Promise((resolve, reject) => {
@@ -295,7 +305,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
           httpServer.off("error", reject);
           news.start();
           forumSources.start();
-          search.start();
+          // Shared store: other processes ingest feeds this one never polls; the index catches up from the store.
+          search.start(cache.shared ? news.store : undefined);
           resolve(httpServer.address() as AddressInfo);
         });
       });
@@ -311,7 +322,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         metrics.registry.clear();
         await search.stop();
         for (const source of forums.values()) await source.close();
-        await cache.keyv.disconnect();
+        await cache.close();
       })();
       return stopping;
     },

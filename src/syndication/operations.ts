@@ -22,6 +22,7 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import { ConfigError } from "../config/index.js";
+import { ServiceUnavailableError } from "../errors.js";
 import type { Context } from "../context.js";
 import { parseGlobalId } from "../ids/index.js";
 import type { ArticleRecord } from "../../sources/news.js";
@@ -172,7 +173,7 @@ export async function operationFeed(
   if (result.errors?.length) {
     // A resolver that threw something other than a GraphQLError hit a bug or a store failure: that is a 500 (logged
     // by the server), not the subscriber's fault.
-    const internal = result.errors.find((e) => e.originalError && !(e.originalError instanceof GraphQLError));
+    const internal = result.errors.find((e) => e.originalError && (!(e.originalError instanceof GraphQLError) || e.originalError instanceof ServiceUnavailableError));
     if (internal) throw internal.originalError;
     throw new FeedHttpError(400, `The operation "${operation.id}" failed: ${result.errors.map((e) => e.message).join("; ").slice(0, 500)}`);
   }

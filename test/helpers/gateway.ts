@@ -1,5 +1,6 @@
 import "reflect-metadata";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { LookupFunction } from "node:net";
 import path from "node:path";
@@ -7,6 +8,7 @@ import pino from "pino";
 import { loadConfig, type ConfigInput } from "../../src/config/index.js";
 import { createGateway, type Gateway } from "../../src/server/index.js";
 import type { LoaderOptions } from "../../src/loaders/index.js";
+import { fromRoot } from "../../src/paths.js";
 
 export interface TestGateway {
   gateway: Gateway;
@@ -51,6 +53,67 @@ export async function startTestGateway(
     async close() {
       await gateway.stop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A gateway in its own process (the built CLI, `serve`), configured by a JSON file as in production. */
+export interface GatewayProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything the process logged (pino JSON lines). */
+  output(): string;
+  graphql(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  /** SIGTERM and wait for the exit (SIGKILL after 10 s). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `dist/src/cli.js serve` with `config` written to a temporary file (CROSSWIRE_CONFIG); resolves once it
+ * listens. Set `port` in config, or leave it 0 and the port is read from the "listening" log line.
+ */
+export async function startGatewayProcess(config: Record<string, unknown>): Promise<GatewayProcess> {
+  const dir = mkdtempSync(path.join(tmpdir(), "crosswire-proc-"));
+  const file = path.join(dir, "crosswire.json");
+  writeFileSync(file, JSON.stringify({ host: "127.0.0.1", port: 0, logLevel: "info", dataDir: path.join(dir, "data"), ...config }));
+  const child = spawn(process.execPath, [fromRoot("dist", "src", "cli.js"), "serve"], {
+    env: { PATH: process.env.PATH ?? "", CROSSWIRE_CONFIG: file },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = output.match(/"address":"[^"]*:(\d+)"/);
+      if (match) {
+        clearInterval(timer);
+        resolve(Number(match[1]));
+      }
+    }, 20);
+    void exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`gateway exited before listening:\n${output}`));
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    url,
+    output: () => output,
+    async graphql(query, variables) {
+      const res = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+      return { status: res.status, body: await res.json() };
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
