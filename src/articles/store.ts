@@ -28,9 +28,21 @@ export interface UpsertResult {
 
 export const ALL_SOURCES = "*";
 
+/** Told after the write (src/live publishes subscription events from these). */
+export interface ArticleStoreHooks {
+  /** Articles a feed brought that its source did not carry before: new stories, or ones known only from another source or the page. */
+  onArticlesAdded?: (sourceId: string, records: ArticleRecord[]) => void;
+  /** A health record written that differs from the stored one in status, failure count or error sentence. */
+  onHealthChanged?: (sourceId: string, health: SourceHealthRecord) => void;
+}
+
 export class ArticleStore {
   /** `onArticlesChanged` is told every article record written (added or changed), after the write (the search index). */
-  constructor(private readonly keyv: Keyv, readonly onArticlesChanged?: (records: ArticleRecord[]) => void) {}
+  constructor(
+    private readonly keyv: Keyv,
+    readonly onArticlesChanged?: (records: ArticleRecord[]) => void,
+    readonly hooks: ArticleStoreHooks = {},
+  ) {}
 
   /** The url adapter's writer: see mergePageInto. */
   mergePage(key: string, page: PageFields, now: Date): Promise<void> {
@@ -60,7 +72,12 @@ export class ArticleStore {
   }
 
   async setHealth(sourceId: string, health: SourceHealthRecord): Promise<void> {
+    const hook = this.hooks.onHealthChanged;
+    const before = hook ? (await this.health([sourceId]))[0] : null;
     await this.keyv.set(`h:${sourceId}`, health);
+    if (hook && (!before || before.status !== health.status || before.consecutiveFailures !== health.consecutiveFailures || before.lastError !== health.lastError)) {
+      hook(sourceId, health);
+    }
   }
 
   /**
@@ -92,6 +109,7 @@ export class ArticleStore {
     const result: UpsertResult = { added: 0, updated: 0, unchanged: 0, duplicates, itemCount: items.length };
     const touched: IndexEntry[] = [];
     const written: ArticleRecord[] = [];
+    const added: ArticleRecord[] = [];
     keys.forEach((key, i) => {
       const { item, canonical } = chosen.get(key)!;
       const before = existing[i] ?? null;
@@ -102,6 +120,7 @@ export class ArticleStore {
       } else {
         writes.push({ key: `a:${key}`, value: after });
         written.push(after);
+        if (!before || !before.sourceIds.includes(sourceId)) added.push(after);
         if (before) result.updated += 1;
         else result.added += 1;
       }
@@ -112,6 +131,7 @@ export class ArticleStore {
     writes.push({ key: `i:${ALL_SOURCES}`, value: mergeIndex(allIndex!, touched) });
     await this.keyv.setMany(writes);
     if (written.length) this.onArticlesChanged?.(written);
+    if (added.length) this.hooks.onArticlesAdded?.(sourceId, added);
     return result;
   }
 }

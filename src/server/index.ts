@@ -15,6 +15,7 @@ import { createNews, type News } from "../news/index.js";
 import { createSearchService, type SearchService } from "../search/service.js";
 import { createSqliteSearchIndex, searchFile } from "../search/sqlite/index.js";
 import { createSyndication } from "../syndication/index.js";
+import { createLive, type Live } from "../live/index.js";
 import { isAdminRequest } from "./auth.js";
 import type { FeedSourceConfig } from "../../sources/news.js";
 import type { Logger } from "../logger.js";
@@ -39,6 +40,8 @@ export interface Gateway {
   readonly cacheStore: SqliteKeyvStore;
   /** Search index and its background indexer (tests wait on `search.whenIdle()`). */
   readonly search: SearchService;
+  /** Subscriptions, their events and WebSub (src/live). */
+  readonly live: Live;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<AddressInfo>;
   /** Graceful stop: refuse new connections, finish in-flight requests, then close stores. */
@@ -61,6 +64,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
   const forums = new Map<string, ForumSource>([[local.id, local]]);
   const cache = createCache(config.dataDir);
+  const live = createLive({ config, logger, forums, news: () => news });
   const metrics = createMetrics(async () => {
     const ids = [...news.sources.keys()];
     const health = await news.store.health(ids);
@@ -77,10 +81,16 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     forums: [local],
     sourceName: (slug) => news.sources.get(slug)?.config.name,
     postSyncSeconds: config.search.postSyncSeconds,
+    onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
   });
   const news = createNews(config, cache.keyv, logger, {
     extraSources,
     onArticlesChanged: (records) => search.articlesChanged(records),
+    storeHooks: {
+      onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
+      onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
+    },
+    onFeedParsed: (sourceId, feed) => live.websub?.feedParsed(sourceId, feed),
     ...(lookup ? { lookup } : {}),
     observer: {
       upstream: (source, outcome) => metrics.upstream.inc({ source, outcome }),
@@ -134,6 +144,18 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     newContext: () => ({
       config, logger, forums, news, search, loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps, searchIndex), isAdmin: false, clientIp: "syndication",
     }),
+  });
+
+  live.attach({
+    httpServer, path: GRAPHQL_PATH, schema, news, keyv: cache.keyv,
+    safelist: safelist && config.persistedQueries.safelistOnly ? new Set(safelist.values()) : null,
+    formatError: (error) => formatPublicError(error.toJSON(), error, { debug: config.debug, introspection }),
+    contextFor(isAdmin, clientIp) {
+      const newLoaders = () => createLoaders(forums, news.store, loaderOptions, unfurlDeps, searchIndex);
+      const ctx: Context = { config, logger, forums, news, search, live: live.events, loaders: newLoaders(), isAdmin, clientIp };
+      ctx.renewLoaders = () => (ctx.loaders = newLoaders());
+      return ctx;
+    },
   });
 
   const contextFor = async (headers: HeaderMap, clientIp: string): Promise<Context> => ({
@@ -205,6 +227,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       if (applyCors(req, res, config.http.corsOrigins) === "preflight") return;
       return handleGraphQL(req, res);
     }
+    if (live.websub && (await live.websub.handle(req, res))) return;
     if (req.method !== "GET" && req.method !== "HEAD") {
       return sendText(res, 405, "Method not allowed\n", { allow: "GET, HEAD" });
     }
@@ -272,7 +295,9 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     news,
     cacheStore: cache.store,
     search,
-    listen() {
+    live,
+    async listen() {
+      await live.start();
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen({ port: config.port, host: config.host }, () => {
@@ -285,6 +310,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     },
     stop() {
       stopping ??= (async () => {
+        // WebSockets first (1001 "going away"): the drain below waits for HTTP requests, not upgraded sockets.
+        await live.close(Math.min(config.http.shutdownTimeoutMs, 2_000));
         // apollo.stop() runs the drain plugin: close the listener, let in-flight requests finish
         // (up to http.shutdownTimeoutMs), then cut what is left. Stores close only after that.
         await apollo.stop();
