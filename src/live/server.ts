@@ -29,6 +29,8 @@ export const GOING_AWAY_CLOSE_CODE = 1001;
 export interface SubscriptionServer {
   /** Open WebSocket connections. */
   connections(): number;
+  /** Subscriptions started and not yet completed, on every connection. */
+  active(): number;
   /** Closes every connection (1001) and stops accepting new ones; sockets still open after `graceMs` are cut. */
   close(graceMs: number): Promise<void>;
 }
@@ -63,6 +65,8 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   /** Streams created while checking a subscription in onSubscribe, handed to graphql-ws's subscribe call. */
   const prepared = new WeakMap<ExecutionArgs, unknown>();
   let closing = false;
+  let active = 0;
+  const started = new WeakMap<object, Set<string>>();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, handleProtocols });
 
@@ -129,10 +133,15 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
       const result = await subscribe(args);
       if (!(Symbol.asyncIterator in result)) return result.errors ?? refuse("INTERNAL_SERVER_ERROR", "the subscription produced no stream");
       prepared.set(args, result);
+      active += 1;
+      started.set(ctx, (started.get(ctx) ?? new Set()).add(id));
       log.debug({ id, clientIp: ctx.extra.clientIp }, "subscription started");
       return args;
     },
     subscribe: (args) => (prepared.get(args) as never) ?? subscribe(args),
+    onComplete(ctx, id) {
+      if (started.get(ctx)?.delete(id)) active -= 1;
+    },
     onNext(_ctx, _id, _payload, _args, result) {
       if (!result.errors?.length) return;
       return { ...result, errors: result.errors.map(format) };
@@ -246,6 +255,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
 
   return {
     connections: () => wss.clients.size,
+    active: () => active,
     async close(graceMs) {
       closing = true;
       const sockets = [...wss.clients];
