@@ -31,6 +31,8 @@ export interface SubscriptionServer {
   connections(): number;
   /** Subscriptions started and not yet completed, on every connection. */
   active(): number;
+  /** Connections closed as slow consumers since start. */
+  slowConsumersClosed(): number;
   /** Closes every connection (1001) and stops accepting new ones; sockets still open after `graceMs` are cut. */
   close(graceMs: number): Promise<void>;
 }
@@ -66,6 +68,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const prepared = new WeakMap<ExecutionArgs, unknown>();
   let closing = false;
   let active = 0;
+  let slowClosed = 0;
   const started = new WeakMap<object, Set<string>>();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, handleProtocols });
@@ -161,6 +164,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   function slowConsumer(socket: WebSocket, why: string): void {
     if (socket.readyState !== socket.OPEN) return;
     log.warn({ bufferedAmount: socket.bufferedAmount }, `closing a slow subscription client: ${why}`);
+    slowClosed += 1;
     // The close frame queues behind what is already buffered; ws cuts the socket if the client never reads it.
     socket.close(SLOW_CONSUMER_CLOSE_CODE, `Slow consumer: ${why}`);
   }
@@ -256,6 +260,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   return {
     connections: () => wss.clients.size,
     active: () => active,
+    slowConsumersClosed: () => slowClosed,
     async close(graceMs) {
       closing = true;
       const sockets = [...wss.clients];
