@@ -36,6 +36,8 @@ export interface WebSubState {
   expiresAt: number | null;
   requestedAt: number;
   lastError: string | null;
+  /** During a renewal, the callback and secret of the subscription still in force (pushes keep arriving there). */
+  previous?: { token: string; secret: string };
 }
 
 export interface WebSubSubscriber {
@@ -118,7 +120,7 @@ export function createWebSubSubscriber(deps: WebSubDeps): WebSubSubscriber {
       lastError: null,
     };
     // The previous secret stays valid for pushes until the hub verifies the new subscription.
-    if (fresh && before?.status === "subscribed") Object.assign(state, { previous: { token: before.token, secret: before.secret } });
+    if (fresh && before?.status === "subscribed") state.previous = { token: before.token, secret: before.secret };
     await save(sourceId, state);
     const form = new URLSearchParams({
       "hub.mode": mode,
@@ -160,8 +162,7 @@ export function createWebSubSubscriber(deps: WebSubDeps): WebSubSubscriber {
     if (!state) return null;
     const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
     if (same(state.token, token)) return { state, secret: state.secret };
-    const previous = (state as WebSubState & { previous?: { token: string; secret: string } }).previous;
-    if (previous && same(previous.token, token)) return { state, secret: previous.secret };
+    if (state.previous && same(state.previous.token, token)) return { state, secret: state.previous.secret };
     return null;
   }
 
@@ -184,8 +185,8 @@ export function createWebSubSubscriber(deps: WebSubDeps): WebSubSubscriber {
     } else {
       const granted = Number(url.searchParams.get("hub.lease_seconds"));
       const leaseSeconds = Number.isInteger(granted) && granted > 0 ? granted : config.websub.leaseSeconds;
-      const next: WebSubState = { ...state, status: "subscribed", pending: null, leaseSeconds, expiresAt: Date.now() + leaseSeconds * 1000, lastError: null };
-      delete (next as { previous?: unknown }).previous;
+      const { previous: _done, ...rest } = state;
+      const next: WebSubState = { ...rest, status: "subscribed", pending: null, leaseSeconds, expiresAt: Date.now() + leaseSeconds * 1000, lastError: null };
       await save(sourceId, next);
       scheduleRenewal(sourceId, next);
       log.info({ source: sourceId, leaseSeconds }, "websub: subscription verified");
@@ -219,7 +220,7 @@ export function createWebSubSubscriber(deps: WebSubDeps): WebSubSubscriber {
     async handle(req, res) {
       const url = new URL(req.url ?? "/", "http://localhost");
       if (!url.pathname.startsWith(CALLBACK_PREFIX)) return false;
-      const [sourceId, token, ...rest] = url.pathname.slice(CALLBACK_PREFIX.length).split("/").map(decodeURIComponent);
+      const [sourceId, token, ...rest] = url.pathname.slice(CALLBACK_PREFIX.length).split("/").map(safeDecode);
       if (!config.websub.enabled || !sourceId || !token || rest.length || !deps.sources.has(sourceId)) {
         sendText(res, 404, "Unknown subscription\n");
         return true;
@@ -245,6 +246,14 @@ export function createWebSubSubscriber(deps: WebSubDeps): WebSubSubscriber {
       for (const timer of timers.values()) clearTimeout(timer);
     },
   };
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return "";
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
