@@ -1,6 +1,8 @@
 import { createHmac } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseFeed } from "../sources/rss/parse.js";
+import { loadConfig } from "../src/config/index.js";
 import { toGlobalId } from "../src/ids/index.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
@@ -181,5 +183,28 @@ describe("WebSub", () => {
     await gw.graphql(`mutation { refreshSource(id: "${SOURCE}") { slug } }`, {}, { authorization: `Bearer ${ADMIN}` });
     await gw.gateway.live.publisher!.flush();
     expect(pings() - before).toBe(6); // the source's feed and the river, in three formats each
+  });
+});
+
+describe("WebSub discovery in feeds and its configuration", () => {
+  it("reads rel=hub and rel=self from Atom, RSS (atom:link) and JSON Feed (hubs, feed_url)", async () => {
+    const atom = await parseFeed(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+      <link rel="hub" href="https://hub.example/"/><link rel="self" href="https://a.example/feed.atom"/><link href="https://a.example/"/>
+      <entry><title>e</title><id>1</id><link href="https://a.example/1"/></entry></feed>`);
+    expect(atom).toMatchObject({ hubs: ["https://hub.example/"], selfUrl: "https://a.example/feed.atom", homepage: "https://a.example/" });
+    const rss = await parseFeed(rssFeed([{ guid: "1", title: "t", link: "https://r.example/1" }], { hub: "https://hub.example/r", self: "https://r.example/rss" }));
+    expect(rss).toMatchObject({ hubs: ["https://hub.example/r"], selfUrl: "https://r.example/rss", homepage: "https://liveblog.example/" });
+    const json = await parseFeed(JSON.stringify({
+      version: "https://jsonfeed.org/version/1.1", title: "J", feed_url: "https://j.example/feed.json",
+      hubs: [{ type: "WebSub", url: "https://hub.example/j" }, { type: "rssCloud", url: "https://cloud.example/" }], items: [],
+    }));
+    expect(json).toMatchObject({ hubs: ["https://hub.example/j"], selfUrl: "https://j.example/feed.json" });
+    const none = await parseFeed(rssFeed([{ guid: "1", title: "t", link: "https://r.example/1" }]));
+    expect(none).toMatchObject({ hubs: [], selfUrl: null });
+  });
+
+  it("refuses websub.enabled without syndication.publicUrl, naming both keys", () => {
+    expect(() => loadConfig({}, { websub: { enabled: true } })).toThrow(/websub\.enabled: needs syndication\.publicUrl/);
+    expect(loadConfig({}, { websub: { enabled: true }, syndication: { publicUrl: "https://crosswire.example" } }).websub.enabled).toBe(true);
   });
 });
