@@ -217,11 +217,14 @@ describe("GraphQL subscriptions over graphql-ws", () => {
     expect(await closed).toBe(4008);
   }, 60_000);
 
-  it("closes open sockets with 1001 when the gateway stops", async () => {
-    const other = await startTestGateway({ news: { demoFeeds: false, poll: false }, search: { postSyncSeconds: 0 } });
+  it("caps connections per address, and closes open sockets with 1001 when the gateway stops", async () => {
+    const other = await startTestGateway({ news: { demoFeeds: false, poll: false }, search: { postSyncSeconds: 0 }, subscriptions: { maxConnectionsPerIp: 1 } });
     const client = connect(other.url);
     subscribe(client, `subscription { articleAdded { title } }`);
     await until(() => other.gateway.live.subscriptions!.active() === 1, "the subscription to start");
+    const second = new WebSocket(wsUrl(other.url), "graphql-transport-ws");
+    const refused = await new Promise<number>((resolve) => second.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(refused).toBe(429);
     await other.close();
     expect((await client.closed).code).toBe(1001);
   });
@@ -297,4 +300,26 @@ describe("two gateway processes sharing Redis pub/sub", () => {
     await onOne.dispose();
     await onTwo.dispose();
   }, 60_000);
+
+  it("with Redis unreachable, a gateway still starts, delivers its own events, and stops", async () => {
+    await redis.stop();
+    fixture.route("/alone.xml", { headers: { "content-type": "application/rss+xml" }, body: rssFeed([{ guid: "a-1", title: "Alone", link: "https://liveblog.example/alone-1" }]) });
+    const alone = await startTestGateway({
+      adminToken: ADMIN, cache: { store: "redis", redisUrl: redis.url, timeoutMs: 200 },
+      news: { demoFeeds: false, poll: false }, net: { allowPrivateNetworks: true }, search: { postSyncSeconds: 0 },
+      sources: [{ id: "alone", name: "Alone", url: fixture.url("/alone.xml") }],
+    });
+    try {
+      const client = connect(alone.url);
+      const sub = subscribe(client, `subscription { articleAdded { title } }`);
+      await until(() => alone.gateway.live.subscriptions!.active() === 1, "the subscription to start");
+      await refresh(alone, "alone");
+      expect((await sub.next()).data.articleAdded).toEqual({ title: "Alone" });
+      await client.dispose();
+    } finally {
+      const started = Date.now();
+      await alone.close();
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+  }, 30_000);
 });

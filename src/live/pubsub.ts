@@ -79,6 +79,7 @@ export function createLivePubSub(options: LivePubSubOptions): LivePubSub {
     },
   };
   const pubSub = createPubSub({ eventTarget: target as never });
+  let closing = false;
   const connected = (async () => {
     await Promise.all([publisher.connect(), subscriber.connect()]);
     await subscriber.subscribe(channel, (message: string) => {
@@ -92,15 +93,21 @@ export function createLivePubSub(options: LivePubSubOptions): LivePubSub {
       dispatchLocal(wire.topic, wire.data);
     });
   })();
-  connected.catch((err: Error) => log.error({ err: err.message }, "Redis pub/sub did not connect; events stay on this process"));
+  connected.catch((err: Error) => {
+    if (!closing) log.error({ err: err.message }, "Redis pub/sub did not connect; events stay on this process");
+  });
   return {
     transport: "redis",
     publish: (topic, payload) => pubSub.publish(topic, payload as never),
     subscribe: (topic) => pubSub.subscribe(topic) as never,
     ready: () => connected,
     async close() {
-      await connected.catch(() => {});
-      await Promise.allSettled([subscriber.close(), publisher.close()]);
+      closing = true;
+      // A client still (re)connecting would never finish a graceful close: cut it.
+      for (const client of [subscriber, publisher]) {
+        if (client.isReady) await client.close().catch(() => client.destroy());
+        else if (client.isOpen) client.destroy();
+      }
     },
   };
 }
