@@ -184,6 +184,15 @@ describe("WebSub", () => {
     await gw.gateway.live.publisher!.flush();
     expect(pings() - before).toBe(6); // the source's feed and the river, in three formats each
   });
+
+  it("unsubscribes when the feed stops declaring a hub", async () => {
+    feedBody = rssFeed([{ guid: "p-3", title: "Polled change", link: "https://pushed.example/3" }]);
+    await gw.graphql(`mutation { refreshSource(id: "${SOURCE}") { slug } }`, {}, { authorization: `Bearer ${ADMIN}` });
+    const unsubscribe = () => hubRequests.find((r) => r.form.get("hub.mode") === "unsubscribe" && r.form.get("hub.topic") === feeds.url("/pushed.xml"));
+    await until(() => unsubscribe()?.verified !== undefined, "the hub to verify the unsubscription");
+    expect(unsubscribe()!.verified).toEqual({ status: 200, body: "echoed" });
+    expect(await gw.gateway.live.websub!.state("pushed")).toBeUndefined();
+  });
 });
 
 describe("WebSub discovery in feeds and its configuration", () => {
