@@ -1,4 +1,5 @@
 import { searchRows } from "./search.mjs";
+import { freshnessRows } from "./scenarios/freshness.mjs";
 /** The one table: a row per measure, with its target and whether the run met it. */
 
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
@@ -93,6 +94,8 @@ export function rows(results) {
     answered(name, Object.fromEntries(["crosswire", "floor"].flatMap((side) => g[side].points.map((p) => [`${side}@${p.posts}`, p]))));
   }
   if (results.scenarios?.search) searchRows(results.scenarios.search, add);
+  if (s.freshness?.error) failed("8 freshness", s.freshness.error);
+  else if (s.freshness) freshnessRows(s.freshness, add);
   return out;
 }
 

@@ -31,6 +31,7 @@ import { summarizeProfile } from "./profile.mjs";
 import { THREAD_PAGE, threadId } from "./queries.mjs";
 import { formatTable, rows } from "./report.mjs";
 import { coldCitations } from "./scenarios/cold-citations.mjs";
+import { freshness } from "./scenarios/freshness.mjs";
 import { ingestion, refreshAll, serveFeeds } from "./scenarios/ingestion.mjs";
 import { syndication } from "./scenarios/syndication.mjs";
 import { roundTrips, scaling, warmThreadPage } from "./scenarios/thread-page.mjs";
@@ -199,6 +200,7 @@ async function runScenarios(tmp) {
   if (wanted(3)) await scenario(results, "coldCitations", "3. cold citations", () => coldCitations(env));
   if (wanted(4)) await scenario(results, "ingestion", "4. feed ingestion", () => ingestion(env));
   if (wanted(7)) await scenario(results, "search", "7. search latency", () => searchLatency(env));
+  if (wanted(8)) await scenario(results, "freshness", "8. freshness (poll, WebSub push, subscriber)", () => freshness(env));
 
   results.meta.wallSeconds = (performance.now() - started) / 1000;
   results.meta.loadAverageAtEnd = os.loadavg().map((n) => Number(n.toFixed(2)));

@@ -15,6 +15,7 @@ import { SourceResolver } from "../resolvers/sources.js";
 import {
   ArticleStoryResolver, RelatedArticleResolver, SearchResolver, StoryResolver, ThreadRelatedResolver,
 } from "../resolvers/search.js";
+import { SubscriptionResolver, ThreadCitationResolver } from "../resolvers/subscriptions.js";
 import { fromRoot } from "../src/paths.js";
 
 export const SCHEMA_FILE = fromRoot("schema", "schema.graphql");
@@ -30,6 +31,20 @@ const cacheControlDirective = new GraphQLDirective({
   },
 });
 
+/**
+ * type-graphql wants a PubSub to build a schema with subscriptions, but the schema is built once per process
+ * and pub/sub is per gateway (in-process or Redis, src/live): every @Subscription here uses `subscribe`, which
+ * takes the gateway's pub/sub from the context, so this one is never used.
+ */
+const perGatewayPubSub = {
+  publish(): void {
+    throw new Error("publish through the gateway's live events (src/live), not the schema's pubSub");
+  },
+  subscribe(): never {
+    throw new Error("subscriptions listen on the gateway's pub/sub (context.live), not the schema's pubSub");
+  },
+};
+
 let built: Promise<GraphQLSchema> | undefined;
 
 /** The executable schema (built once per process; type-graphql's metadata is global anyway). */
@@ -42,7 +57,9 @@ export function buildCrosswireSchema(): Promise<GraphQLSchema> {
       ThreadFeedsResolver, ForumFeedsResolver, SourceFeedsResolver,
       SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
       ForumSourceFieldResolver, ForumSourceResolver,
+      SubscriptionResolver, ThreadCitationResolver,
     ],
+    pubSub: perGatewayPubSub,
     validate: false,
     // Giving type-graphql a directives list replaces graphql's own, so @include/@skip/@deprecated must be listed.
     directives: [...specifiedDirectives, cacheControlDirective],

@@ -34,6 +34,10 @@ export interface ParsedFeed {
   homepage: string | null;
   items: ParsedItem[];
   warnings: string[];
+  /** WebSub hubs the feed declares (`<link rel="hub">`, RSS `<atom:link rel="hub">`, JSON Feed `hubs`). */
+  hubs?: string[];
+  /** The feed's own URL as it states it (`rel="self"`, JSON Feed `feed_url`): the WebSub topic. */
+  selfUrl?: string | null;
 }
 
 export interface ArticleRecord extends StoryFields {

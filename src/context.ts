@@ -1,6 +1,7 @@
 import type { ForumSource } from "../sources/forum.js";
 import type { Config } from "./config/index.js";
 import type { Loaders } from "./loaders/index.js";
+import type { LiveEvents } from "./live/events.js";
 import type { Logger } from "./logger.js";
 import type { News } from "./news/index.js";
 import type { SearchService } from "./search/service.js";
@@ -19,4 +20,8 @@ export interface Context {
   isAdmin: boolean;
   /** The client's address (X-Forwarded-For's first entry only with http.trustProxy). */
   clientIp: string;
+  /** Subscription events (src/live); subscriptions listen on `live.pubSub`. */
+  live?: LiveEvents;
+  /** Subscriptions only: replaces `loaders` with fresh ones, called as each event starts resolving. */
+  renewLoaders?: () => void;
 }

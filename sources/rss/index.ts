@@ -42,6 +42,8 @@ export interface RssSourceDeps {
   parser: FeedParserPool;
   logger: Logger;
   now?: () => Date;
+  /** Told every feed parsed for this source, before its items are stored (WebSub hub discovery). */
+  onFeedParsed?: (sourceId: string, feed: ParsedFeed) => void;
 }
 
 export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): FeedSource {
@@ -53,7 +55,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     return stored ?? emptyHealth();
   }
 
-  async function store(bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators): Promise<PollOutcome> {
+  async function store(bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators, polled = true): Promise<PollOutcome> {
     const attemptAt = now();
     let feed: ParsedFeed;
     try {
@@ -62,6 +64,8 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     } catch (err) {
       return fail(attemptAt, `${(err as Error).message}`);
     }
+    // Only a polled document speaks for the feed's links: a pushed one may be partial (WebSub §7).
+    if (polled) deps.onFeedParsed?.(config.id, feed);
     const result = await deps.store.upsert(config.id, feed.items, attemptAt);
     const warnings = [...feed.warnings, ...feed.items.flatMap((i) => i.warnings)];
     if (result.duplicates) warnings.push(`${result.duplicates} items repeated an earlier item's id or link`);
@@ -102,8 +106,10 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     async poll() {
       return observed(await pollOnce());
     },
-    ingest(bytes, contentType, charset) {
-      return store(bytes, contentType, charset, { etag: null, lastModified: null }).then(observed);
+    async ingest(bytes, contentType, charset) {
+      // Bytes from elsewhere (a WebSub push) say nothing about the feed URL's validators: keep the poll's.
+      const { etag, lastModified } = await currentHealth();
+      return observed(await store(bytes, contentType, charset, { etag, lastModified }, false));
     },
   };
 

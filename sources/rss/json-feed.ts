@@ -21,6 +21,13 @@ export function parseJsonFeed(source: string): ParsedFeed {
     homepage: text(doc.home_page_url),
     items: doc.items.filter(isObject).map(jsonItem),
     warnings: [],
+    // JSON Feed 1.1 `hubs`: [{ type: "WebSub", url }] (type is matched case-insensitively, as the spec's examples vary).
+    hubs: (Array.isArray(doc.hubs) ? doc.hubs : [])
+      .filter((h): h is Record<string, unknown> => isObject(h) && /^websub$/i.test(text(h.type) ?? ""))
+      .map((h) => text(h.url))
+      .filter((u): u is string => u !== null && /^https?:\/\//i.test(u))
+      .slice(0, 5),
+    selfUrl: text(doc.feed_url),
   };
 }
 

@@ -38,6 +38,9 @@ declare module "rss-parser" {
 const newXmlParser = () =>
   new TolerantParser({
     customFields: {
+      // Every feed-level link with its rel: WebSub discovery (rel="hub", rel="self"; W3C WebSub §4), and the
+      // Atom alternate link, which rss-parser's own `link` misses when another link comes first.
+      feed: [["link", "crosswireLinks", { keepArray: true }], ["atom:link", "crosswireAtomLinks", { keepArray: true }]] as never,
       // dc:subject is RSS 1.0's category (repeatable, so every one is kept).
       item: ["dc:date", ["dc:subject", "dc:subject", { keepArray: true }], "media:content", "media:thumbnail", "updated", "content:encoded"],
     },
@@ -69,7 +72,27 @@ export async function parseFeed(source: string, contentType: string | null = nul
     throw new FeedParseError(describeXmlError((err as Error).message, format));
   }
   const items = (Array.isArray(output.items) ? output.items : []).map((raw) => xmlItem(raw as Record<string, unknown>, format));
-  return cap({ format: format ?? "RSS", title: text(output.title), homepage: text(output.link), items, warnings: [] });
+  const links = feedLinks([output.crosswireLinks, output.crosswireAtomLinks]);
+  const homepage = format === "ATOM" ? links.find((l) => l.rel === "alternate")?.href ?? null : text(output.link);
+  return cap({
+    format: format ?? "RSS", title: text(output.title), homepage, items, warnings: [],
+    hubs: links.filter((l) => l.rel === "hub").map((l) => l.href).slice(0, 5),
+    selfUrl: links.find((l) => l.rel === "self")?.href ?? null,
+  });
+}
+
+/** `<link rel href>` and `<atom:link rel href>` elements (xml2js shape) as {rel, href}; rel defaults to "alternate". */
+function feedLinks(groups: unknown[]): Array<{ rel: string; href: string }> {
+  const out: Array<{ rel: string; href: string }> = [];
+  for (const group of groups) {
+    if (!Array.isArray(group)) continue;
+    for (const link of group) {
+      const attrs = typeof link === "object" && link !== null ? (link as { $?: { rel?: unknown; href?: unknown } }).$ : undefined;
+      const href = text(attrs?.href);
+      if (href && /^https?:\/\//i.test(href)) out.push({ rel: (text(attrs?.rel) ?? "alternate").toLowerCase(), href });
+    }
+  }
+  return out;
 }
 
 function cap(feed: ParsedFeed): ParsedFeed {

@@ -29,16 +29,25 @@ export interface UpsertResult {
 
 export const ALL_SOURCES = "*";
 
+/** Told after the write (src/live publishes subscription events from these). */
+export interface ArticleStoreHooks {
+  /** Articles a feed brought that its source did not carry before: new stories, or ones known only from another source or the page. */
+  onArticlesAdded?: (sourceId: string, records: ArticleRecord[]) => void;
+  /** A health record written that differs from the stored one in status, failure count or error sentence. */
+  onHealthChanged?: (sourceId: string, health: SourceHealthRecord) => void;
+}
+
 export class ArticleStore {
   /**
    * `onArticlesChanged` is told every article record written (added or changed), after the write (the search index).
    * `exclusive` runs each write (a read-modify-write of articles and indexes) alone: in-process by default, a Redis
-   * lease when several gateways share the store (src/cache).
+   * lease when several gateways share the store (src/cache). `hooks` hear of new articles and health changes (src/live).
    */
   constructor(
     private readonly keyv: Keyv,
     readonly onArticlesChanged?: (records: ArticleRecord[]) => void,
     private readonly exclusive: Exclusive = localExclusive(),
+    readonly hooks: ArticleStoreHooks = {},
   ) {}
 
   /** The url adapter's writer: see mergePageInto. */
@@ -69,7 +78,12 @@ export class ArticleStore {
   }
 
   async setHealth(sourceId: string, health: SourceHealthRecord): Promise<void> {
+    const hook = this.hooks.onHealthChanged;
+    const before = hook ? (await this.health([sourceId]))[0] : null;
     await this.keyv.set(`h:${sourceId}`, health);
+    if (hook && (!before || before.status !== health.status || before.consecutiveFailures !== health.consecutiveFailures || before.lastError !== health.lastError)) {
+      hook(sourceId, health);
+    }
   }
 
   /**
@@ -105,6 +119,7 @@ export class ArticleStore {
     const result: UpsertResult = { added: 0, updated: 0, unchanged: 0, duplicates, itemCount: items.length };
     const touched: IndexEntry[] = [];
     const written: ArticleRecord[] = [];
+    const added: ArticleRecord[] = [];
     keys.forEach((key, i) => {
       const { item, canonical } = chosen.get(key)!;
       const before = existing[i] ?? null;
@@ -115,6 +130,7 @@ export class ArticleStore {
       } else {
         writes.push({ key: `a:${key}`, value: after });
         written.push(after);
+        if (!before || !before.sourceIds.includes(sourceId)) added.push(after);
         if (before) result.updated += 1;
         else result.added += 1;
       }
@@ -125,6 +141,7 @@ export class ArticleStore {
     writes.push({ key: `i:${ALL_SOURCES}`, value: mergeIndex(allIndex!, touched) });
     await this.keyv.setMany(writes);
     if (written.length) this.onArticlesChanged?.(written);
+    if (added.length) this.hooks.onArticlesAdded?.(sourceId, added);
     return result;
   }
 }

@@ -264,11 +264,47 @@ const ConfigSchema = z
       .strict()
       .refine((s) => s.defaultLimit <= s.maxLimit, { message: "defaultLimit must not exceed maxLimit" })
       .prefault({}),
+    /** GraphQL subscriptions over WebSocket at the GraphQL path (README "Live updates"). */
+    subscriptions: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Subscriptions one connection may hold at once; one more gets a TOO_MANY_SUBSCRIPTIONS error. */
+        maxPerConnection: z.number().int().min(1).max(1000).default(25),
+        /** Open WebSocket connections per client address; one more is refused with HTTP 429. */
+        maxConnectionsPerIp: z.number().int().min(1).max(100_000).default(50),
+        /** Bytes a connection may leave unread before it is closed as a slow consumer (close code 4008). */
+        maxBufferedBytes: z.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+        /** Events one subscription may have waiting to be executed; one more closes it as a slow consumer. */
+        maxQueuedEvents: z.number().int().min(10).max(1_000_000).default(10_000),
+        /** Ping interval; a client that has not answered the previous ping is disconnected. 0: no pings. */
+        keepAliveSeconds: z.number().int().min(0).max(3600).default(15),
+      })
+      .strict()
+      .prefault({}),
+    /** WebSub (W3C): subscribing to hubs that sources declare, and pinging a hub when our own feeds change. */
+    websub: z
+      .object({
+        /** Subscribe at the hub a source's feed declares (needs syndication.publicUrl for the callback URL). */
+        enabled: z.boolean().default(false),
+        /** Lease asked of hubs (the hub may grant another); renewed when 90 % of the granted lease has passed. */
+        leaseSeconds: z.number().int().min(300).max(365 * 86_400).default(7 * 86_400),
+        /** Largest content distribution (push) body accepted at the callback; a larger one is refused with 413. */
+        maxPushBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+        /** Hub our own syndication feeds announce (rel="hub") and ping when they change. */
+        hubUrl: httpUrl.optional(),
+        /** Changes within this long are one ping per feed. */
+        publishDebounceMs: z.number().int().min(0).max(600_000).default(2_000),
+      })
+      .strict()
+      .prefault({}),
     /** Bearer token for admin mutations (refreshSource, refreshAllSources); unset disables them. */
     adminToken: z.string().min(16, "must be at least 16 characters").optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.websub.enabled && !config.syndication.publicUrl) {
+      ctx.addIssue({ code: "custom", path: ["websub", "enabled"], message: "needs syndication.publicUrl (hubs call the gateway back at <publicUrl>/websub/callback/...)" });
+    }
     const seen = new Set<string>();
     config.sources.forEach((source, index) => {
       if (seen.has(source.id)) {
@@ -317,6 +353,8 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }
   { env: "CROSSWIRE_UNFURL", key: "unfurl.enabled", kind: "bool" },
   { env: "CROSSWIRE_INTROSPECTION", key: "introspection", kind: "bool" },
   { env: "CROSSWIRE_PUBLIC_URL", key: "syndication.publicUrl", kind: "string" },
+  { env: "CROSSWIRE_WEBSUB", key: "websub.enabled", kind: "bool" },
+  { env: "CROSSWIRE_WEBSUB_HUB_URL", key: "websub.hubUrl", kind: "string" },
 ];
 
 function parseEnvValue(name: string, raw: string, kind: EnvKind): unknown {

@@ -51,9 +51,12 @@ async function followRedirects(
     const agents = context.allowHosts.has(bareHostname(target)) ? context.unfiltered : context.filtering;
     // Caller headers (a forum API key) go to the origin they were meant for, never to a redirect elsewhere.
     const sent = request.headers && target.origin === origin ? { ...request.headers, ...headers } : headers;
-    const res = await openResponse(target, { agents, headers: sent, signal, connectTimeoutMs: options.connectTimeoutMs, lookup: context.lookup });
+    const res = await openResponse(target, {
+      agents, headers: sent, signal, connectTimeoutMs: options.connectTimeoutMs, lookup: context.lookup, body: request.post?.body,
+    });
     const location = res.headers.location;
-    if (!REDIRECTS.has(res.statusCode ?? 0) || location === undefined) {
+    // A POST is never replayed elsewhere: its 3xx is the answer (an HTTP_STATUS error).
+    if (!REDIRECTS.has(res.statusCode ?? 0) || location === undefined || request.post) {
       return finish(context, target, res, request, signal);
     }
     res.destroy(); // a redirect's body is never read
@@ -96,6 +99,10 @@ function requestHeaders(options: ResolvedOptions, request: FetchRequest): Record
     accept: request.accept ?? options.accept,
     "accept-encoding": "gzip, deflate, br",
   };
+  if (request.post) {
+    headers["content-type"] = request.post.contentType;
+    headers["content-length"] = String(Buffer.byteLength(request.post.body));
+  }
   // Sent on every hop: harmless on a different URL, and right when the redirect is permanent.
   if (request.etag) headers["if-none-match"] = request.etag;
   if (request.lastModified) headers["if-modified-since"] = request.lastModified;

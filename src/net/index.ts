@@ -55,6 +55,8 @@ export interface FetchRequest {
   headers?: Record<string, string>;
   /** Whether to read the body for a response of this media type; when false the body is skipped unread. */
   wantBody?: (contentType: string | null) => boolean;
+  /** Sends a POST with this body instead of a GET (WebSub hub requests). Redirects are not followed for a POST. */
+  post?: { contentType: string; body: string };
 }
 
 export interface FetchResult {

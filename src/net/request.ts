@@ -17,10 +17,12 @@ export interface HopOptions {
   lookup?: LookupFunction | undefined;
   /** Aborted by the fetch's total timeout; its reason is the error to reject with. */
   signal: AbortSignal;
+  /** A POST body (with its content type already in `headers`); GET without. */
+  body?: string | undefined;
 }
 
 /**
- * One GET, up to the response headers. Rejects with a FetchError; on any failure or abort the request and its
+ * One GET (or POST, with `body`), up to the response headers. Rejects with a FetchError; on any failure or abort the request and its
  * socket are destroyed, not left for the server to close.
  */
 export function openResponse(url: URL, options: HopOptions): Promise<IncomingMessage> {
@@ -42,7 +44,7 @@ export function openResponse(url: URL, options: HopOptions): Promise<IncomingMes
     const onAbort = () => fail(signal.reason);
 
     const req = transport.request(url, {
-      method: "GET",
+      method: options.body === undefined ? "GET" : "POST",
       agent,
       headers: options.headers,
       ...(options.lookup ? { lookup: options.lookup } : {}),
@@ -60,6 +62,6 @@ export function openResponse(url: URL, options: HopOptions): Promise<IncomingMes
       settle();
       resolve(res);
     });
-    req.end();
+    req.end(options.body);
   });
 }

@@ -2,7 +2,7 @@ import type { LookupFunction } from "node:net";
 import type Keyv from "keyv";
 import type { ArticleRecord, FeedSourceConfig, ParsedFeed } from "../../sources/news.js";
 import { createRssSource, PARSE_WORKER_FILE, type FeedParseInput, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
-import { ArticleStore } from "../articles/store.js";
+import { ArticleStore, type ArticleStoreHooks } from "../articles/store.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import { createFetcher, type Fetcher } from "../net/index.js";
@@ -51,11 +51,15 @@ export interface NewsOptions {
   exclusive?: Exclusive;
   /** Set when several gateways share the store: feed polls are coordinated through these leases. */
   cluster?: { lease: Lease; leaseTtlMs: number } | null;
+  /** New articles and health changes (subscription events, src/live). */
+  storeHooks?: ArticleStoreHooks;
+  /** Told every feed a source parsed, with the source id (WebSub hub discovery, src/live/websub). */
+  onFeedParsed?: (sourceId: string, feed: ParsedFeed) => void;
 }
 
 export function createNews(config: Config, keyv: Keyv, logger: Logger, options: NewsOptions = {}): News {
   const extraSources = options.extraSources ?? [];
-  const store = new ArticleStore(keyv, options.onArticlesChanged, options.exclusive);
+  const store = new ArticleStore(keyv, options.onArticlesChanged, options.exclusive, options.storeHooks);
   const fetcher = createFetcher({
     userAgent: config.net.userAgent,
     timeoutMs: config.net.timeoutMs,
@@ -83,7 +87,10 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, options: 
       logger.warn({ source: c.id }, "a source with this id is already configured; the later one is ignored");
       continue;
     }
-    sources.set(c.id, createRssSource(c, { fetcher, store, parser, logger, onPoll: (id, outcome) => options.observer?.upstream(id, outcome) }));
+    sources.set(c.id, createRssSource(c, {
+      fetcher, store, parser, logger, onPoll: (id, outcome) => options.observer?.upstream(id, outcome),
+      ...(options.onFeedParsed ? { onFeedParsed: options.onFeedParsed } : {}),
+    }));
   }
   const unfurler = config.unfurl.enabled
     ? createUrlSource({

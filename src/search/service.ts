@@ -35,6 +35,8 @@ export interface SearchServiceOptions {
   sourceName(slug: string): string | undefined;
   /** 0: forum posts are only synced at start. */
   postSyncSeconds: number;
+  /** Told the posts each sync found past the high-water mark, after indexing them (subscription events, src/live). */
+  onPostsAdded?: (sourceId: string, posts: readonly ForumPostRow[]) => void;
 }
 
 /** A burst of feed polls is waited out this long (but never longer than MAX_WAIT_MS) before indexing starts. */
@@ -146,6 +148,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       await index.indexPosts(rows.map((p) => toPostDoc(forum.id, p)));
       postMark = rows[rows.length - 1]!.id;
       await index.setState(`posts:${forum.id}`, String(postMark));
+      options.onPostsAdded?.(forum.id, rows);
       count += rows.length;
       if (rows.length < FORUM_BATCH) break;
       await yieldToRequests();

@@ -1,23 +1,28 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export class PayloadTooLargeError extends Error {
-  constructor(readonly limit: number) {
-    super(`request body exceeds ${limit} bytes (http.bodyLimitBytes)`);
+  constructor(readonly limit: number, setting = "http.bodyLimitBytes") {
+    super(`request body exceeds ${limit} bytes (${setting})`);
   }
 }
 
 /** Reads a request body, refusing (without buffering the rest) once it passes `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readBodyBytes(req, limit)).toString("utf8");
+}
+
+/** readBody's bytes, undecoded (a WebSub push is signed over its bytes, in whatever charset it is). */
+export async function readBodyBytes(req: IncomingMessage, limit: number, setting?: string): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit);
+  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit, setting);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new PayloadTooLargeError(limit);
+    if (size > limit) throw new PayloadTooLargeError(limit, setting);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 /** A GraphQL-shaped error response for failures that happen before GraphQL runs (size, JSON syntax). */

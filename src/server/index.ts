@@ -16,6 +16,7 @@ import { createNews, type News } from "../news/index.js";
 import { createSearchService, type SearchService } from "../search/service.js";
 import { createSqliteSearchIndex, searchFile } from "../search/sqlite/index.js";
 import { createSyndication } from "../syndication/index.js";
+import { createLive, type Live } from "../live/index.js";
 import { isAdminRequest } from "./auth.js";
 import type { FeedSourceConfig } from "../../sources/news.js";
 import type { Logger } from "../logger.js";
@@ -43,6 +44,8 @@ export interface Gateway {
   readonly readiness: ReadinessProbe[];
   /** Search index and its background indexer (tests wait on `search.whenIdle()`). */
   readonly search: SearchService;
+  /** Subscriptions, their events and WebSub (src/live). */
+  readonly live: Live;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<AddressInfo>;
   /** Graceful stop: refuse new connections, finish in-flight requests, then close stores. */
@@ -73,6 +76,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
   });
   if (local.seeded) logger.info({ seeded: local.seeded }, "seeded the demo forum into an empty store");
   const cache = await openCache(config, logger);
+  const live = createLive({ config, logger, forums: () => forums, news: () => news });
   const metrics = createMetrics(async () => {
     const ids = [...news.sources.keys()];
     // A shared store that is down must not fail the whole scrape: the source gauges are then just absent.
@@ -91,12 +95,18 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     forums: [local],
     sourceName: (slug) => news.sources.get(slug)?.config.name,
     postSyncSeconds: config.search.postSyncSeconds,
+    onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
   });
   const news = createNews(config, cache.keyv, logger, {
     extraSources,
     exclusive: cache.exclusive,
     cluster: cache.cluster,
     onArticlesChanged: (records) => search.articlesChanged(records),
+    storeHooks: {
+      onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
+      onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
+    },
+    onFeedParsed: (sourceId, feed) => live.websub?.feedParsed(sourceId, feed),
     ...(lookup ? { lookup } : {}),
     observer: {
       upstream: (source, outcome) => metrics.upstream.inc({ source, outcome }),
@@ -158,6 +168,18 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     newContext: () => ({
       config, logger, forums, news, search, loaders: createLoaders(forums, news.store, loaderOptions, unfurlDeps, searchIndex), isAdmin: false, clientIp: "syndication",
     }),
+  });
+
+  live.attach({
+    httpServer, path: GRAPHQL_PATH, schema, news, keyv: cache.keyv,
+    safelist: safelist && config.persistedQueries.safelistOnly ? new Set(safelist.values()) : null,
+    formatError: (error) => formatPublicError(error.toJSON(), error, { debug: config.debug, introspection }),
+    contextFor(isAdmin, clientIp) {
+      const newLoaders = () => createLoaders(forums, news.store, loaderOptions, unfurlDeps, searchIndex);
+      const ctx: Context = { config, logger, forums, news, search, live: live.events, loaders: newLoaders(), isAdmin, clientIp };
+      ctx.renewLoaders = () => (ctx.loaders = newLoaders());
+      return ctx;
+    },
   });
 
   const contextFor = async (headers: HeaderMap, clientIp: string): Promise<Context> => ({
@@ -234,6 +256,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       if (applyCors(req, res, config.http.corsOrigins) === "preflight") return;
       return handleGraphQL(req, res);
     }
+    if (live.websub && (await live.websub.handle(req, res))) return;
     if (req.method !== "GET" && req.method !== "HEAD") {
       return sendText(res, 405, "Method not allowed\n", { allow: "GET, HEAD" });
     }
@@ -298,7 +321,9 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     },
     readiness,
     search,
-    listen() {
+    live,
+    async listen() {
+      await live.start();
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen({ port: config.port, host: config.host }, () => {
@@ -313,6 +338,8 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
     },
     stop() {
       stopping ??= (async () => {
+        // WebSockets first (1001 "going away"): the drain below waits for HTTP requests, not upgraded sockets.
+        await live.close(Math.min(config.http.shutdownTimeoutMs, 2_000));
         // apollo.stop() runs the drain plugin: close the listener, let in-flight requests finish
         // (up to http.shutdownTimeoutMs), then cut what is left. Stores close only after that.
         await apollo.stop();

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { createRequire } from "node:module";
 import {
   GraphQLError, Kind, getNamedType, isListType, getNullableType,
-  type GraphQLSchema, type ValidationContext, type ValidationRule, type FragmentDefinitionNode, type SelectionSetNode,
+  type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule, type FragmentDefinitionNode, type SelectionSetNode,
 } from "graphql";
 import type { ComplexityEstimator } from "graphql-query-complexity";
 import type * as ArmorDepth from "@escape.tech/graphql-armor-max-depth";
@@ -108,27 +108,41 @@ function estimator(defaultFirst: number, listFallback: number): ComplexityEstima
   };
 }
 
+/**
+ * The operation's cost, or null when its variables do not fit their types (execution refuses them next, with
+ * BAD_USER_INPUT); `error` is set when it exceeds `limits.maxCost`. HTTP (costPlugin) and WebSocket
+ * subscriptions (src/live/server.ts) both check it.
+ */
+export function operationCost(
+  schema: GraphQLSchema, limits: Limits, defaultFirst: number,
+  operation: { document: DocumentNode; variables?: Record<string, unknown> | null | undefined; operationName?: string | null | undefined },
+): { cost: number; error: GraphQLError | null } | null {
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema, query: operation.document, variables: operation.variables ?? {}, estimators: [estimator(defaultFirst, 5)],
+      ...(operation.operationName ? { operationName: operation.operationName } : {}),
+    });
+  } catch {
+    return null;
+  }
+  if (cost <= limits.maxCost) return { cost, error: null };
+  const error = limitError("QUERY_TOO_COMPLEX", `query cost ${cost} exceeds the limit of ${limits.maxCost} (lists count by their page size: ask for fewer items)`, limits.maxCost, cost);
+  error.extensions.code = "QUERY_TOO_COMPLEX";
+  return { cost, error };
+}
+
 export function costPlugin(schema: GraphQLSchema, limits: Limits, defaultFirst: number): ApolloServerPlugin {
-  const estimators = [estimator(defaultFirst, 5)];
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(requestContext) {
           const { request, document } = requestContext;
-          let cost: number;
-          try {
-            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, estimators, operationName: request.operationName });
-          } catch {
-            // Variables that do not fit their types: execution refuses them next, with BAD_USER_INPUT and a 400.
-            return;
-          }
+          const checked = operationCost(schema, limits, defaultFirst, { document, variables: request.variables, operationName: request.operationName });
+          if (!checked) return;
           // The rate limiter (rate-limit.ts) charges the same cost.
-          (requestContext as unknown as { queryCost: number }).queryCost = cost;
-          if (cost > limits.maxCost) {
-            const error = limitError("QUERY_TOO_COMPLEX", `query cost ${cost} exceeds the limit of ${limits.maxCost} (lists count by their page size: ask for fewer items)`, limits.maxCost, cost);
-            error.extensions.code = "QUERY_TOO_COMPLEX";
-            throw error;
-          }
+          (requestContext as unknown as { queryCost: number }).queryCost = checked.cost;
+          if (checked.error) throw checked.error;
         },
       };
     },

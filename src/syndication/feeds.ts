@@ -74,6 +74,7 @@ export function feedDocument(config: Config, parts: DocumentParts): FeedDocument
     author: plainText(parts.author),
     entries: parts.entries,
     next: parts.nextCursor ? feedLinks(config, path, canonicalQuery(parts.params, parts.nextCursor)) : null,
+    hub: config.websub.hubUrl ?? null,
   };
 }
 

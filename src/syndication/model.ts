@@ -51,6 +51,8 @@ export interface FeedDocument {
   entries: FeedEntry[];
   /** The next (older) page in each format (RFC 5005 `next`), or null on the last page. */
   next: FeedLinks | null;
+  /** The WebSub hub the feed announces (`websub.hubUrl`), or null. */
+  hub: string | null;
 }
 
 /** A request the routes refuse: the status and a short plain-text sentence for the client. */

@@ -37,6 +37,8 @@ export function renderFeed(doc: FeedDocument, format: FeedFormat, options: Rende
     generator: "crosswire",
     feedLinks: { [format]: doc.self[format] },
     author: { name: doc.author },
+    // WebSub discovery (W3C WebSub §4): Atom <link rel="hub">, RSS <atom:link rel="hub">; JSON Feed `hubs` below.
+    ...(doc.hub ? { hub: doc.hub } : {}),
     ...(options.ttlMinutes > 0 ? { ttl: options.ttlMinutes } : {}),
   });
   for (const entry of doc.entries) feed.addItem(toItem(entry, format));
@@ -49,6 +51,7 @@ export function renderFeed(doc: FeedDocument, format: FeedFormat, options: Rende
           objects: [
             { _attributes: { href: xmlAttributeUrl(doc.self.rss), rel: "self", type: "application/rss+xml" } },
             { _attributes: { href: xmlAttributeUrl(doc.next.rss), rel: "next", type: "application/rss+xml" } },
+            ...(doc.hub ? [{ _attributes: { href: xmlAttributeUrl(doc.hub), rel: "hub" } }] : []),
           ] as unknown as Record<string, unknown>,
         });
       }
@@ -108,6 +111,7 @@ function toJsonFeed11(text: string, doc: FeedDocument): string {
     delete feed.author;
   }
   if (doc.next) feed.next_url = doc.next.json;
+  if (doc.hub) feed.hubs = [{ type: "WebSub", url: doc.hub }];
   feed.items = feed.items.map((item, i) => {
     const entry = doc.entries[i]!;
     const out: JsonFeedItem = { ...item, summary: entry.summaryText };
