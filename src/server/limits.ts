@@ -138,6 +138,14 @@ export function costPlugin(schema: GraphQLSchema, limits: Limits, defaultFirst: 
       return {
         async didResolveOperation(requestContext) {
           const { request, document } = requestContext;
+          // Apollo calls this hook even when `operationName` names no operation in the document, and registers
+          // an APQ hash right after it: refuse here, so a request that cannot run stores nothing.
+          if (!requestContext.operation) {
+            throw new GraphQLError(
+              request.operationName ? `Unknown operation named "${request.operationName.slice(0, 100)}".` : "The document holds several operations: say which one with operationName.",
+              { extensions: { code: "OPERATION_RESOLUTION_FAILURE", http: { status: 400 } } },
+            );
+          }
           const checked = operationCost(schema, limits, defaultFirst, { document, variables: request.variables, operationName: request.operationName });
           if (!checked) return;
           // The rate limiter (rate-limit.ts) charges the same cost.

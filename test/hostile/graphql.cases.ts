@@ -407,10 +407,10 @@ export function graphqlCases(): void {
       world.strict.gateway.cacheStore.database.run("DELETE FROM keyv WHERE key LIKE '%apq:%'");
     });
 
-    // MISBEHAVIOUR: with an operationName the document does not contain, Apollo runs didResolveOperation with no
-    // operation, costPlugin (src/server/limits.ts) lets it through, and Apollo registers the APQ hash before
-    // execution fails: a refused request stores its query text (up to the body limit, 7 days) in cache.db.
-    it.fails("KNOWN BUG: APQ registration with an unknown operationName is refused AND stores no hash", async () => {
+    // WAS: with an operationName the document does not contain, Apollo runs didResolveOperation with no
+    // operation, costPlugin (src/server/limits.ts) let it through, and Apollo registered the APQ hash before
+    // execution failed: a refused request stored its query text (up to the body limit, 7 days) in cache.db.
+    it("FIXED: APQ registration with an unknown operationName is refused AND stores no hash", async () => {
       const q = "query A { forums { name } }";
       const answer = await unchanged(world.strict, async () => {
         const a = await post(world.strict, { query: q, operationName: "Zzz", extensions: { persistedQuery: { version: 1, sha256Hash: sha256(q) } } });
@@ -420,7 +420,7 @@ export function graphqlCases(): void {
       expectRefused(answer, 400, "OPERATION_RESOLUTION_FAILURE");
     });
 
-    it("(cleanup after the known APQ bug, so later snapshots start clean)", () => {
+    it("(cleanup after the APQ case, so later snapshots start clean)", () => {
       world.strict.gateway.cacheStore.database.run("DELETE FROM keyv WHERE key LIKE '%apq:%'");
       expect(apqCount()).toBe(0);
     });
