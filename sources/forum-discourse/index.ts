@@ -144,8 +144,9 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
       const known = new Set(before);
       const added = stream.filter((postId) => !known.has(postId)).slice(-NEW_POSTS_CAP).map(String);
       if (added.length === 0) return;
-      const posts = await topicPosts(topicId, stream, added);
-      const records = added.flatMap((postId) => posts.get(postId) ?? []);
+      await topicPosts(topicId, stream, added);
+      // Read back from the index, which holds each post with its citations (a post deleted meanwhile is skipped).
+      const records = (await index.posts(added)).filter((p): p is PostRecord => p !== null);
       if (records.length) report(id, records);
     })().catch((err: unknown) => deps.logger.warn({ err, forumSource: id, topicId }, "reading a topic's new posts failed; they are not reported"));
     pending.add(work);
