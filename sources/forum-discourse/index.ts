@@ -3,7 +3,7 @@ import { BadUserInputError } from "../../src/errors.js";
 import { CursorMismatchError } from "../forum-local/paging.js";
 import { ForumHealth } from "../../src/forums/health.js";
 import { pageOf } from "../../src/forums/paging.js";
-import { PostIndex } from "../../src/forums/post-index.js";
+import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
 import type { Logger } from "../../src/logger.js";
 import type { Fetcher } from "../../src/net/index.js";
 import type { AuthorRecord, BatchResult, ForumRecord, ForumSource, Page, PageRequest, PostRecord, ThreadRecord } from "../forum.js";
@@ -41,10 +41,16 @@ export interface DiscourseSourceDeps {
   keyv: Keyv;
   logger: Logger;
   now?: () => Date;
+  /** Told the posts a topic gained since the gateway last read it (see `noticeGrowth`). */
+  onPostsAdded?: PostsAddedHook | undefined;
 }
 
 /** Thread.citedArticles reads at most this many posts of a Discourse thread (README "forum-discourse"). */
 const CITED_SCAN = 200;
+/** New posts of one topic reported per re-read (the newest; README "Live updates"). */
+const NEW_POSTS_CAP = 100;
+/** A topic's post ids are remembered this long after its last read; a topic unread longer starts afresh. */
+const STREAM_TTL_MS = 7 * 24 * 3600_000;
 
 interface Category {
   record: ForumRecord;
@@ -110,8 +116,41 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     if (!/^\d{1,15}$/.test(topicId)) return null;
     const answer = await client.get(`/t/${topicId}.json`, TopicWire);
     if (!answer) return null;
-    if (answer.fetched) await indexPosts(answer.data.post_stream.posts, answer.data.post_stream.stream);
+    if (answer.fetched) {
+      await indexPosts(answer.data.post_stream.posts, answer.data.post_stream.stream);
+      noticeGrowth(topicId, answer.data);
+    }
     return answer.data;
+  }
+
+  /*
+   * New posts. Discourse pushes nothing to the gateway and topics are read on demand, so "new" means: a topic
+   * read from upstream again (a query asked for it after cacheTtlSeconds) lists post ids its previous read
+   * did not. Those posts (the newest NEW_POSTS_CAP) are fetched in the background, indexed, and reported.
+   * The first read of a topic only records its ids. Callers sharing one fetch share its answer object,
+   * which is noticed once.
+   */
+  const noticed = new WeakSet<TopicWire>();
+  const pending = new Set<Promise<void>>();
+  function noticeGrowth(topicId: string, data: TopicWire): void {
+    if (!deps.onPostsAdded || noticed.has(data)) return;
+    noticed.add(data);
+    const report = deps.onPostsAdded;
+    const work = (async () => {
+      const stream = data.post_stream.stream;
+      const before = await keyv.get<number[]>(key(`stream:${topicId}`));
+      await keyv.set(key(`stream:${topicId}`), stream, STREAM_TTL_MS);
+      if (!before) return;
+      const known = new Set(before);
+      const added = stream.filter((postId) => !known.has(postId)).slice(-NEW_POSTS_CAP).map(String);
+      if (added.length === 0) return;
+      await topicPosts(topicId, stream, added);
+      // Read back from the index, which holds each post with its citations (a post deleted meanwhile is skipped).
+      const records = (await index.posts(added)).filter((p): p is PostRecord => p !== null);
+      if (records.length) report(id, records);
+    })().catch((err: unknown) => deps.logger.warn({ err, forumSource: id, topicId }, "reading a topic's new posts failed; they are not reported"));
+    pending.add(work);
+    void work.finally(() => pending.delete(work));
   }
 
   /** Posts of one topic by id: fresh ones from the index, the rest `postBatchSize` per request. */
@@ -291,6 +330,8 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
       return requests.map((r, i) => failed.get(r.parentId) ?? counted[i]!);
     },
     recentPostPages: (requests) => index.recentPages(requests),
-    async close() {},
+    async close() {
+      while (pending.size) await Promise.all(pending);
+    },
   };
 }

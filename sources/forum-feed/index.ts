@@ -1,7 +1,7 @@
 import type Keyv from "keyv";
 import { ForumHealth } from "../../src/forums/health.js";
 import { pageOf } from "../../src/forums/paging.js";
-import { PostIndex } from "../../src/forums/post-index.js";
+import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
 import type { Logger } from "../../src/logger.js";
 import { FetchError, type Fetcher } from "../../src/net/index.js";
 import type { AuthorRecord, ForumRecord, ForumSource, PostRecord, ThreadRecord } from "../forum.js";
@@ -36,6 +36,8 @@ export interface FeedForumDeps {
   keyv: Keyv;
   logger: Logger;
   now?: () => Date;
+  /** Told the posts a poll (or push) stored for the first time, once the forum answers with them. */
+  onPostsAdded?: PostsAddedHook | undefined;
 }
 
 export interface FeedForumSource extends ForumSource {
@@ -135,9 +137,10 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
         });
       });
     }
-    await index.put(records);
+    const fresh = await index.put(records);
     await deps.keyv.set(boardKey, board);
     await health.success();
+    if (fresh.length) deps.onPostsAdded?.(id, fresh);
     log.info({ added, entries: feed.items.length }, "forum feed stored");
     return { kind: "stored", added, updated: feed.items.length - added, unchanged: 0, warnings: feed.warnings };
   }

@@ -7,6 +7,7 @@ import type { Config } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import type { Fetcher } from "../net/index.js";
 import { createPoller } from "../news/poller.js";
+import type { PostsAddedHook } from "./post-index.js";
 
 /**
  * Every forum the gateway serves: the built-in local store (id "local", always first) and the remote
@@ -27,6 +28,8 @@ export interface ForumSourceDeps {
   parser: FeedParserPool;
   keyv: Keyv;
   logger: Logger;
+  /** Told the posts a remote forum learned of that are new to the gateway (README "Live updates"). */
+  onPostsAdded?: PostsAddedHook;
 }
 
 export function createForumSources(config: Config, deps: ForumSourceDeps): ForumSources {

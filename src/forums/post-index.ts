@@ -25,6 +25,12 @@ interface StoredPost {
   seenAt: string;
 }
 
+/**
+ * How a remote forum source reports posts it learned of that are new to the gateway (the composition root
+ * passes live.events.postsAdded). Each post carries its thread id and citations.
+ */
+export type PostsAddedHook = (sourceId: string, posts: readonly PostRecord[]) => void;
+
 /** [createdAt ISO, post id], newest first. */
 type Entry = [string, string];
 
@@ -51,9 +57,12 @@ export class PostIndex {
     return run;
   }
 
-  /** Stores posts (citations are extracted here when the record has none) and updates every list they are in. */
-  put(posts: readonly PostRecord[]): Promise<void> {
-    if (posts.length === 0) return Promise.resolve();
+  /**
+   * Stores posts (citations are extracted here when the record has none) and updates every list they are in.
+   * Resolves with the posts this index had never held (with their citations): what forum-feed reports as new.
+   */
+  put(posts: readonly PostRecord[]): Promise<PostRecord[]> {
+    if (posts.length === 0) return Promise.resolve([]);
     const seenAt = this.now().toISOString();
     const stored: StoredPost[] = posts.map((p) => ({
       id: p.id, threadId: p.threadId, authorId: p.authorId, position: p.position, bodyHtml: p.bodyHtml,
@@ -63,10 +72,11 @@ export class PostIndex {
     return this.serial(async () => {
       const before = await this.keyv.getMany<StoredPost>(stored.map((p) => this.key(`post:${p.id}`)));
       await this.keyv.setMany(stored.map((p) => ({ key: this.key(`post:${p.id}`), value: p })));
+      const fresh = stored.filter((_, i) => !before[i]).map(toRecord);
       const changed = stored
         .map((post, i) => ({ post, old: before[i] ?? null }))
         .filter(({ post, old }) => !old || old.createdAt !== post.createdAt || old.threadId !== post.threadId || old.authorId !== post.authorId || !sameCitations(old.citations, post.citations));
-      if (changed.length === 0) return;
+      if (changed.length === 0) return fresh;
 
       const lists = new Map<string, Entry[]>();
       const list = async (name: string) => {
@@ -92,6 +102,7 @@ export class PostIndex {
         ...[...lists].map(([name, entries]) => ({ key: this.key(name), value: entries.slice(0, LIST_CAP) })),
         ...[...threadCites].map(([threadId, byPost]) => ({ key: this.key(`thread-cites:${threadId}`), value: byPost })),
       ]);
+      return fresh;
     });
   }
 

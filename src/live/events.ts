@@ -10,7 +10,8 @@ import type { LivePubSub } from "./pubsub.js";
  * article record itself, since another process's article store may not hold it yet.
  *
  * Producers: the article store (new articles), the rss adapter's health writes, the search service's forum
- * sync (new posts in forum-local), and any forum adapter that learns of new posts (`postsAdded`).
+ * sync (new posts in forum-local), forum-feed's polls and forum-discourse's topic re-reads (`postsAdded`,
+ * through createForumSources' `onPostsAdded`).
  */
 export const Topic = {
   articleAdded: "articleAdded",
@@ -75,7 +76,7 @@ export interface LiveEvents {
   articlesAdded(sourceId: string, records: readonly ArticleRecord[]): void;
   /** A source's health changed (status, failure count or error sentence). */
   healthChanged(sourceId: string, health: SourceHealthRecord): void;
-  /** A forum adapter stored new posts (forum-local through the search sync; Discourse / forum-feed after merge). */
+  /** A forum adapter stored new posts (forum-local through the search sync; forum-feed and forum-discourse directly). */
   postsAdded(sourceId: string, posts: readonly NewPost[]): void;
   /** Events are published only once the gateway listens (start-up ingestion and sync publish nothing). */
   enable(): void;
@@ -122,8 +123,13 @@ export function createLiveEvents(deps: {
   async function citingThreads(records: readonly ArticleRecord[], at: number): Promise<void> {
     const cited = records.filter((r) => r.canonicalUrl);
     if (cited.length === 0) return;
+    // Remote forums answer from the posts the gateway holds (forum-feed: all it polled; forum-discourse: the
+    // posts it has fetched), so no upstream request is made here. One forum failing does not skip the others.
     for (const forum of deps.forums().values()) {
-      const pages = await forum.citingPostPages(cited.map((r) => ({ parentId: r.canonicalUrl!, first: CITING_POSTS_LIMIT })));
+      const pages = await forum.citingPostPages(cited.map((r) => ({ parentId: r.canonicalUrl!, first: CITING_POSTS_LIMIT }))).catch((err: unknown) => {
+        logger.warn({ err, forumSource: forum.id }, "live: finding the posts citing new articles failed for this forum");
+        return [];
+      });
       const items: Array<ThreadCitedItem & { threadKey: string }> = [];
       pages.forEach((page, i) => {
         if (page instanceof Error) return;

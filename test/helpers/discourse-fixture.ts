@@ -34,6 +34,8 @@ export interface DiscourseFixture {
   setDown(down: boolean): void;
   /** The topic's first post answers with HTML instead of JSON (a login wall, a proxy error page). */
   setHtmlAnswers(on: boolean): void;
+  /** A new post at the end of the topic (a reply written on the site); resolves to its id. */
+  addPost(cooked: string): number;
   /** Requests whose path starts with the prefix. */
   count(pathPrefix: string): number;
   close(): Promise<void>;
@@ -106,7 +108,8 @@ export async function startDiscourseFixture(postCount = 120): Promise<DiscourseF
         res.end("<!doctype html><title>Log in</title><p>Please log in.</p>");
         return;
       }
-      return json(res, { ...topic, post_stream: { posts: posts.slice(0, 20), stream: posts.map((p) => p.id) } });
+      const grown = { posts_count: posts.length, last_posted_at: iso(posts.length - 1) };
+      return json(res, { ...topic, ...grown, post_stream: { posts: posts.slice(0, 20), stream: posts.map((p) => p.id) } });
     }
     if (path === `/t/${TOPIC_ID}/posts.json`) {
       const wanted = new Set(url.searchParams.getAll("post_ids[]").map(Number));
@@ -136,6 +139,12 @@ export async function startDiscourseFixture(postCount = 120): Promise<DiscourseF
     throttleOnce: (prefix, seconds) => void throttles.set(prefix, seconds),
     setDown: (value) => void (down = value),
     setHtmlAnswers: (value) => void (html = value),
+    addPost(cooked) {
+      const added = { ...post(posts.length), cooked };
+      posts.push(added);
+      server.route(`/posts/${added.id}.json`, handler);
+      return added.id;
+    },
     count: (prefix) => server.requests.filter((r) => r.path.startsWith(prefix)).length,
     close: () => server.close(),
   };
