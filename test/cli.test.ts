@@ -105,7 +105,7 @@ describe("crosswire import-opml", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query: "{ sources { slug url health { status } } }" }),
     });
-    const slugs = (await res.json()).data.sources.map((s: any) => s.slug);
+    const slugs = ((await res.json()) as any).data.sources.map((s: any) => s.slug);
     expect(slugs).toHaveLength(9);
     expect(slugs.slice(0, 4)).toEqual(["aljazeera", "bbc-world", "guardian-world", "npr-world"]);
     cli.child.kill("SIGTERM");

@@ -33,7 +33,7 @@ describe("GraphQL over HTTP on the demo forum", () => {
       headers: { accept: "application/graphql-response+json, application/json", "apollo-require-preflight": "true" },
     });
     expect(res.status).toBe(200);
-    expect((await res.json()).data.forums[0].slug).toBe("world-politics");
+    expect(((await res.json()) as any).data.forums[0].slug).toBe("world-politics");
     // A GET with only simple headers is what a cross-site <img> or <form> sends: Apollo's CSRF guard refuses it.
     const csrf = await fetch(`${gw.url}/graphql?query=${query}`, { headers: { accept: "application/json" } });
     expect(csrf.status).toBe(400);
@@ -170,10 +170,10 @@ describe("GraphQL over HTTP on the demo forum", () => {
       body: JSON.stringify({ query: `{ forums { name } }`, pad: "x".repeat(2 * 1024 * 1024) }),
     });
     expect(big.status).toBe(413);
-    expect((await big.json()).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(((await big.json()) as any).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
     const broken = await fetch(`${gw.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{ nope" });
     expect(broken.status).toBe(400);
-    expect((await broken.json()).errors[0].extensions.code).toBe("BAD_REQUEST");
+    expect(((await broken.json()) as any).errors[0].extensions.code).toBe("BAD_REQUEST");
     const parse = await gw.graphql("{ forums { ");
     expect(parse.status).toBe(400);
     expect(parse.body.errors[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");

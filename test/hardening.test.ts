@@ -35,11 +35,11 @@ describe("HTTP caching, persisted queries, metrics and readiness", () => {
     const url = (withQuery: boolean) =>
       `${gw.url}/graphql?extensions=${encodeURIComponent(JSON.stringify(extensions))}${withQuery ? `&query=${encodeURIComponent(query)}` : ""}`;
     const headers = { "apollo-require-preflight": "true" };
-    const unknown = await (await fetch(url(false), { headers })).json();
+    const unknown = await (await fetch(url(false), { headers })).json() as any;
     expect(unknown.errors[0].extensions.code).toBe("PERSISTED_QUERY_NOT_FOUND");
     const register = await fetch(url(true), { headers });
     expect(register.status).toBe(200);
-    const hashOnly = await (await fetch(url(false), { headers })).json();
+    const hashOnly = await (await fetch(url(false), { headers })).json() as any;
     expect(hashOnly.data.forums[0].slug).toBe("world-politics");
   });
 
@@ -60,7 +60,7 @@ describe("HTTP caching, persisted queries, metrics and readiness", () => {
       body: JSON.stringify({ query: '{ thread(id: "nope") { title } }' }),
     });
     expect(res.headers.get("x-request-id")).toBe("trace-123");
-    expect((await res.json()).errors[0].extensions.requestId).toBe("trace-123");
+    expect(((await res.json()) as any).errors[0].extensions.requestId).toBe("trace-123");
   });
 
   it("CORS headers only for allowlisted origins, and preflight answered", async () => {
@@ -80,7 +80,7 @@ describe("HTTP caching, persisted queries, metrics and readiness", () => {
       (broken.gateway.forums.get("local") as LocalForumSource).database.close();
       const res = await fetch(`${broken.url}/readyz`);
       expect(res.status).toBe(503);
-      expect((await res.json()).problems[0]).toMatch(/^forum store:/);
+      expect(((await res.json()) as any).problems[0]).toMatch(/^forum store:/);
       expect((await fetch(`${broken.url}/healthz`)).status).toBe(200); // alive, just not ready
     } finally {
       await broken.close().catch(() => {});
@@ -102,7 +102,7 @@ describe("limits that depend on configuration", () => {
       }
       expect(limited).toBeDefined();
       expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
-      expect((await limited!.json()).errors[0].extensions.code).toBe("RATE_LIMITED");
+      expect(((await limited!.json()) as any).errors[0].extensions.code).toBe("RATE_LIMITED");
     } finally {
       await gw.close();
     }
@@ -122,7 +122,7 @@ describe("limits that depend on configuration", () => {
         method: "POST", headers: { "content-type": "application/json" },
         body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(listed) } } }),
       });
-      expect((await byHash.json()).data.forums).toHaveLength(3);
+      expect(((await byHash.json()) as any).data.forums).toHaveLength(3);
     } finally {
       await gw.close();
     }

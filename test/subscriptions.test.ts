@@ -40,7 +40,7 @@ describe("GraphQL subscriptions over graphql-ws", () => {
     }
     dataDir = mkdtempSync(path.join(tmpdir(), "crosswire-live-"));
     // One thread whose first post cites a live blog no feed carries yet.
-    writeThreadWithBodies(localForumFile(dataDir), [
+    await writeThreadWithBodies(localForumFile(dataDir), [
       `<p>Follow <a href="${CITED}">the live blog</a>.</p>`,
       `<p>Nothing cited here.</p>`,
     ]);
@@ -113,11 +113,11 @@ describe("GraphQL subscriptions over graphql-ws", () => {
     const cited = subscribe(client, `subscription($t: ID!) { threadCited(threadId: $t) { reason post { position } article { canonicalUrl } } }`, { t: THREAD });
     await until(() => gw.gateway.live.subscriptions!.active() === 2, "both subscriptions to start");
     // The forum software writes the database; forum-local's citation index is filled as it does.
-    const forum = createLocalForumSource({ file: localForumFile(dataDir), seedDemo: false });
-    forum.database.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (3, 1, 2, 3, ?, ?)", [
+    const forum = await createLocalForumSource({ file: localForumFile(dataDir), seedDemo: false });
+    await forum.database.run("INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (3, 1, 2, 3, ?, ?)", [
       `<p>Background: <a href="${KNOWN}">yesterday's piece</a></p>`, new Date().toISOString(),
     ]);
-    indexCitations(forum.database);
+    await indexCitations(forum.database);
     await forum.close();
     await gw.gateway.search.syncForums();
     const post = await posts.next();
@@ -291,7 +291,7 @@ describe("two gateway processes sharing Redis pub/sub", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` },
       body: JSON.stringify({ query: `mutation { refreshSource(id: "${toGlobalId("Source", "fixture", "fixture")}") { health { status } } }` }),
     });
-    expect((await res.json()).data.refreshSource.health.status).toBe("OK");
+    expect(((await res.json()) as any).data.refreshSource.health.status).toBe("OK");
     expect((await subOne.next(5000)).data.articleAdded).toEqual({ title: "Shared story", canonicalUrl: "https://liveblog.example/shared-1" });
     expect((await subTwo.next(5000)).data.articleAdded).toEqual({ title: "Shared story" });
     await new Promise((r) => setTimeout(r, 300));

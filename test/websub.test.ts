@@ -173,7 +173,7 @@ describe("WebSub", () => {
     expect(atom).toContain(`<link rel="self" href="${gw.url}/feeds/sources/${id}.atom"/>`);
     const rss = await (await fetch(`${gw.url}/feeds/sources/${id}.rss`)).text();
     expect(rss).toMatch(new RegExp(`<atom:link href="${hub.url("/publish").replace(/[.]/g, "\\.")}" rel="hub"/>`));
-    const json = await (await fetch(`${gw.url}/feeds/sources/${id}.json`)).json();
+    const json = await (await fetch(`${gw.url}/feeds/sources/${id}.json`)).json() as any;
     expect(json.hubs).toEqual([{ type: "WebSub", url: hub.url("/publish") }]);
 
     const pings = () => hub.requests.filter((r) => r.path === "/publish").length;
