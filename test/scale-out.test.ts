@@ -1,20 +1,27 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toGlobalId } from "../src/ids/index.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startGatewayProcess, type GatewayProcess } from "./helpers/gateway.js";
-import { startRedis, type TestRedis } from "./helpers/servers.js";
+import { startPostgres, startRedis, type TestPostgres, type TestRedis } from "./helpers/servers.js";
 
 /**
- * Three gateway processes (the built CLI) sharing one redis-server, polling fixture feeds on 127.0.0.1.
- * The tests run in order on the same cluster: polls once per interval, identical answers, SIGKILL during a
- * poll, then Redis stopped and started again.
+ * Three gateway processes (the built CLI) sharing one redis-server (articles, health, leases) and one PostgreSQL
+ * database (forum-local, seeded with the demo forum by whichever process gets there first), polling fixture
+ * feeds on 127.0.0.1; the bundled demo feeds give the demo forum's citations their articles. The tests run in
+ * order on the same cluster: polls once per interval, identical answers, SIGKILL during a poll, PostgreSQL
+ * stopped and started again, then Redis stopped and started again.
  */
 const INTERVAL_S = 2;
 const LEASE_TTL_MS = 1500;
 const FEEDS = ["alpha", "beta", "gamma"];
 const SLOW = "gamma";
+const DEMO_THREAD = toGlobalId("Thread", "local", 1);
 
 let redis: TestRedis;
+let postgres: TestPostgres;
+let forumUrl: string;
 let web: FixtureServer;
 const gateways: GatewayProcess[] = [];
 /** Fetches per feed: arrival time and the fetching process (each process has its own User-Agent). */
@@ -23,10 +30,10 @@ let itemsPerFeed = 3;
 /** When set, the next request for the slow feed hangs (a poll stays in flight until its process dies). */
 let hangNextSlowFetch = false;
 
-/** The shared stores of the cluster: the one place to switch the forum store to PostgreSQL. */
+/** The shared stores of the cluster. */
 const stores = () => ({
-  forum: { store: "sqlite" },
-  cache: { store: "redis", redisUrl: redis.url, keyPrefix: "scale:", timeoutMs: 500, leaseTtlMs: LEASE_TTL_MS },
+  forum: { store: "postgres", postgresUrl: forumUrl },
+  cache: { store: "redis", redisUrl: redis.url, keyPrefix: "scale:", timeoutMs: 1000, leaseTtlMs: LEASE_TTL_MS },
 });
 
 function rss(feed: string): string {
@@ -61,13 +68,44 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
+/** One statement on the shared forum database, from outside the gateways. */
+async function sql<T>(text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: forumUrl });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+const countRows = async (table: string) => Number((await sql<{ n: string }>(`SELECT COUNT(*) AS n FROM ${table}`))[0]!.n);
+
+const alive = () => gateways.filter((g) => g.child.exitCode === null && g.child.signalCode === null);
+
 const SNAPSHOT = `{
   sources { id slug name health { status itemCount consecutiveFailures lastError } }
   articles(first: 100) { totalCount nodes { url title sources { slug } } }
 }`;
 
+/** The README's first query (a thread, its posts, the articles they cite and who else cites them) plus every board. */
+const FORUM = `{
+  forums { slug threads(first: 20) { totalCount edges { node { title posts(first: 1) { totalCount } } } } }
+  thread(id: "${DEMO_THREAD}") { title citedArticles(first: 3) { citationCount article { title } }
+    posts(first: 6) { edges { node { author { name } citations { url article { title publishedAt sources { name }
+      citedBy(first: 3) { totalCount edges { node { author { name } thread { title } } } } } } } } } }
+}`;
+
+/** Posts as the gateways see them: the sum over every board's threads. */
+function postsSeen(forums: Array<{ threads: { edges: Array<{ node: { posts: { totalCount: number } } }> } }>): number {
+  return forums.flatMap((f) => f.threads.edges).reduce((n, e) => n + e.node.posts.totalCount, 0);
+}
+
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  await admin.query("CREATE DATABASE scale_out").finally(() => admin.end());
+  forumUrl = postgres.url.replace(/\/postgres$/, "/scale_out");
   web = await startFixtureServer();
   for (const feed of FEEDS) web.route(`/${feed}.xml`, feedHandler(feed));
   const started = await Promise.all(
@@ -75,7 +113,7 @@ beforeAll(async () => {
       startGatewayProcess({
         ...stores(),
         sources: FEEDS.map((f) => ({ id: f, name: `Feed ${f}`, url: web.url(`/${f}.xml`), pollIntervalSeconds: INTERVAL_S })),
-        news: { demoFeeds: false, poll: true },
+        news: { demoFeeds: true, poll: true },
         net: { allowPrivateNetworks: true, userAgent: `crosswire-test/${n}`, timeoutMs: 30_000 },
         unfurl: { enabled: false },
         search: { postSyncSeconds: 1 },
@@ -83,15 +121,16 @@ beforeAll(async () => {
     ),
   );
   gateways.push(...started);
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all(gateways.map((g) => g.stop()));
   await web?.close();
   await redis?.stop();
+  await postgres?.destroy();
 });
 
-describe("three gateways on one Redis", () => {
+describe("three gateways on one Redis and one PostgreSQL", () => {
   it("polls each feed exactly once per interval across the cluster", async () => {
     await until("a first poll of every feed", () => FEEDS.every((f) => fetches.get(f)!.length > 0), 15_000);
     const from = Date.now();
@@ -111,26 +150,53 @@ describe("three gateways on one Redis", () => {
     expect(agents.size).toBeGreaterThan(1);
   }, 30_000);
 
-  it("answers the same query identically on every process", async () => {
+  it("answers the same news and forum queries identically on every process, with one copy of the demo forum", async () => {
     const answers = await Promise.all(gateways.map((g) => g.graphql(SNAPSHOT)));
     for (const answer of answers) {
       expect(answer.body.errors).toBeUndefined();
-      expect(answer.body.data.articles.totalCount).toBe(FEEDS.length * itemsPerFeed);
-      expect(answer.body.data.sources.map((s: any) => s.health.status)).toEqual(["OK", "OK", "OK"]);
+      const urls: string[] = answer.body.data.articles.nodes.map((n: any) => n.url);
+      expect(urls.filter((u) => u.startsWith("http://news.example/"))).toHaveLength(FEEDS.length * itemsPerFeed);
+      expect(urls.length).toBeGreaterThan(FEEDS.length * itemsPerFeed); // and the demo feeds' articles
+      expect(new Set(answer.body.data.sources.map((s: any) => s.health.status))).toEqual(new Set(["OK"]));
     }
     expect(answers[1]!.body).toEqual(answers[0]!.body);
     expect(answers[2]!.body).toEqual(answers[0]!.body);
-    // Search: each process indexes articles others ingested too (catch-up from the shared store).
-    const search = `{ search(query: "${SLOW} story", types: [ARTICLE], first: 20) { totalCount } }`;
-    for (const g of gateways) {
-      await until(`search on ${g.url} finding ${SLOW}`, async () => (await g.graphql(search)).body.data?.search.totalCount === itemsPerFeed, 10_000);
-    }
+
+    // Forum data from PostgreSQL, its citations resolved to articles from Redis: the same on every process.
+    const forum = await Promise.all(gateways.map((g) => g.graphql(FORUM)));
+    for (const answer of forum) expect(answer.body.errors).toBeUndefined();
+    expect(forum[1]!.body).toEqual(forum[0]!.body);
+    expect(forum[2]!.body).toEqual(forum[0]!.body);
+    const { forums, thread } = forum[0]!.body.data;
+    expect(thread.title).toBe("Sarn truce: phase-two talks live thread");
+    expect(thread.citedArticles.length).toBeGreaterThan(0);
+    for (const cited of thread.citedArticles) expect(cited.article.title).toEqual(expect.any(String));
+    const citations = thread.posts.edges.flatMap((e: any) => e.node.citations);
+    const resolved = citations.filter((c: any) => c.article !== null);
+    expect(resolved.length).toBeGreaterThan(0);
+    expect(resolved.some((c: any) => c.article.citedBy.totalCount > 1)).toBe(true);
+    // Seeded once: one process logged the seed, and the database holds one copy (as many posts as the gateways show).
+    expect(gateways.filter((g) => g.output().includes("seeded the demo forum")).length).toBe(1);
+    expect(await countRows("forums")).toBe(forums.length);
+    expect(await countRows("posts")).toBe(postsSeen(forums));
+
+    // Search: each process indexes articles others ingested too (catch-up from the shared store), and the shared forum.
+    const search = `{ articles: search(query: "${SLOW} story", types: [ARTICLE], first: 20) { totalCount }
+      posts: search(query: "phase-two", types: [POST], first: 50) { totalCount } }`;
+    const counts = await Promise.all(gateways.map((g) => until(`search on ${g.url} finding ${SLOW} and the forum`, async () => {
+      const data = (await g.graphql(search)).body.data;
+      return data?.articles.totalCount === itemsPerFeed && data.posts.totalCount > 0 && data.posts.totalCount;
+    }, 10_000)));
+    expect(new Set(counts).size).toBe(1);
   }, 30_000);
 
-  it("a process killed (SIGKILL) mid-poll loses its lease; another polls the feed; no article is lost", async () => {
+  it("a process killed (SIGKILL) mid-poll loses its lease; another polls the feed; no article or post is lost", async () => {
     const probe = gateways[0]!;
     const before = (await probe.graphql(SNAPSHOT)).body.data.articles.nodes.map((n: any) => n.url);
-    expect(before).toHaveLength(FEEDS.length * itemsPerFeed);
+    expect(before.filter((u: string) => u.startsWith("http://news.example/"))).toHaveLength(FEEDS.length * itemsPerFeed);
+    const forumBefore = (await probe.graphql(FORUM)).body.data;
+    const postsBefore = await countRows("posts");
+    expect(postsSeen(forumBefore.forums)).toBe(postsBefore);
     itemsPerFeed = 5; // the next successful poll brings two more stories per feed
     const seen = fetches.get(SLOW)!.length;
     hangNextSlowFetch = true;
@@ -154,34 +220,96 @@ describe("three gateways on one Redis", () => {
       }, 10_000);
       for (const url of before) expect(urls).toContain(url);
       expect(urls.length).toBeGreaterThan(before.length);
+      const forumAfter = await g.graphql(FORUM);
+      expect(forumAfter.body.errors).toBeUndefined();
+      expect(forumAfter.body.data).toEqual(forumBefore);
+    }
+    expect(await countRows("posts")).toBe(postsBefore);
+  }, 40_000);
+
+  const NEWS_AND_FORUM = `query ($id: ID!) {
+    thread(id: "${DEMO_THREAD}") { title posts(first: 2) { totalCount } }
+    source(id: $id) { slug health { status } }
+    article(url: "http://news.example/alpha/1") { title }
+  }`;
+  const sourceId = async (g: GatewayProcess) => (await g.graphql(`{ sources { id slug } }`)).body.data.sources.find((s: any) => s.slug === FEEDS[0]).id as string;
+
+  it("survives PostgreSQL going away: not ready, news still served, forum fields SERVICE_UNAVAILABLE; recovers by itself", async () => {
+    const running = alive();
+    expect(running.length).toBeGreaterThanOrEqual(2);
+    const id = await sourceId(running[0]!);
+    const ok = await running[0]!.graphql(NEWS_AND_FORUM, { id });
+    expect(ok.body.errors).toBeUndefined();
+    const title = ok.body.data.thread.title;
+    for (const g of running) expect((await fetch(`${g.url}/readyz`)).status).toBe(200);
+
+    await postgres.stop();
+    const stoppedAt = Date.now();
+    try {
+      for (const g of running) {
+        const readyz = await fetch(`${g.url}/readyz`);
+        expect(readyz.status).toBe(503);
+        const problems = JSON.stringify(await readyz.json());
+        expect(problems).toMatch(/forum store/);
+        expect(problems).not.toMatch(/Redis/);
+        const started = Date.now();
+        const down = await g.graphql(NEWS_AND_FORUM, { id });
+        expect(Date.now() - started).toBeLessThan(5_000); // bounded by cache.timeoutMs, not a hang
+        expect(down.body.data.thread).toBeNull();
+        expect(down.body.data.source).toEqual({ slug: FEEDS[0], health: { status: "OK" } });
+        expect(down.body.data.article).toEqual({ title: "alpha story 1" });
+        expect(down.body.errors.length).toBeGreaterThan(0);
+        for (const error of down.body.errors) {
+          expect(error.extensions.code).toBe("SERVICE_UNAVAILABLE");
+          expect(error.path[0]).toBe("thread");
+        }
+        expect((await fetch(`${g.url}/healthz`)).status).toBe(200);
+      }
+      // The feeds are still polled and their new stories stored and served: that needs only Redis.
+      itemsPerFeed = 6;
+      for (const g of running) {
+        await until(`${g.url} serving a story polled while PostgreSQL is down`, async () =>
+          (await g.graphql(`{ article(url: "http://news.example/alpha/6") { title } }`)).body.data?.article?.title === "alpha story 6", 15_000);
+      }
+      await sleep(Math.max(0, stoppedAt + 3_000 - Date.now())); // down for a few seconds
+    } finally {
+      await postgres.start();
+    }
+    for (const g of running) {
+      await until(`${g.url} ready again`, async () => (await fetch(`${g.url}/readyz`)).status === 200, 15_000);
+      const again = await g.graphql(NEWS_AND_FORUM, { id });
+      expect(again.body.errors).toBeUndefined();
+      expect(again.body.data.thread.title).toBe(title);
     }
   }, 40_000);
 
   it("survives Redis going away: not ready, forum data still served, news fields SERVICE_UNAVAILABLE; recovers by itself", async () => {
-    const alive = gateways.filter((g) => g.child.exitCode === null && g.child.signalCode === null);
-    const g = alive[0]!;
-    const sourceId = (await g.graphql(`{ sources { id } }`)).body.data.sources[0].id;
-    const query = `query ($id: ID!) { forums { slug } source(id: $id) { slug health { status } } article(url: "http://news.example/alpha/1") { title } }`;
-    const ok = await g.graphql(query, { id: sourceId });
+    const running = alive();
+    const g = running[0]!;
+    const id = await sourceId(g);
+    const ok = await g.graphql(NEWS_AND_FORUM, { id });
     expect(ok.body.errors).toBeUndefined();
-    expect((await fetch(`${g.url}/readyz`)).status).toBe(200);
+    for (const other of running) expect((await fetch(`${other.url}/readyz`)).status).toBe(200);
 
     await redis.stop();
     try {
-      const readyz = await fetch(`${g.url}/readyz`);
-      expect(readyz.status).toBe(503);
-      expect(JSON.stringify(await readyz.json())).toMatch(/Redis/);
-      const started = Date.now();
-      const down = await g.graphql(query, { id: sourceId });
-      expect(Date.now() - started).toBeLessThan(5_000); // bounded by cache.timeoutMs, not a hang
-      expect(down.body.data.forums.length).toBeGreaterThan(0);
-      expect(down.body.data.source).toBeNull();
-      expect(down.body.data.article).toBeNull();
-      const codes = down.body.errors.map((e: any) => e.extensions.code);
-      expect(codes.length).toBeGreaterThan(0);
-      expect(new Set(codes)).toEqual(new Set(["SERVICE_UNAVAILABLE"]));
-      // Still up: health and the other processes too.
-      for (const other of alive) expect((await fetch(`${other.url}/healthz`)).status).toBe(200);
+      for (const other of running) {
+        const readyz = await fetch(`${other.url}/readyz`);
+        expect(readyz.status).toBe(503);
+        const problems = JSON.stringify(await readyz.json());
+        expect(problems).toMatch(/Redis/);
+        expect(problems).not.toMatch(/forum store/);
+        const started = Date.now();
+        const down = await other.graphql(NEWS_AND_FORUM, { id });
+        expect(Date.now() - started).toBeLessThan(5_000); // bounded by cache.timeoutMs, not a hang
+        expect(down.body.data.thread).toEqual(ok.body.data.thread); // forum data, from PostgreSQL
+        expect(down.body.data.source).toBeNull();
+        expect(down.body.data.article).toBeNull();
+        const errors = down.body.errors as Array<{ path: string[]; extensions: { code: string } }>;
+        expect(errors.map((e) => e.path[0]).sort()).toEqual(["article", "source"]);
+        for (const error of errors) expect(error.extensions.code).toBe("SERVICE_UNAVAILABLE");
+        expect((await fetch(`${other.url}/healthz`)).status).toBe(200); // still up
+      }
       expect((await fetch(`${g.url}/metrics`)).status).toBe(200); // the scrape survives; only the source gauges are missing
       const feed = await fetch(`${g.url}/feeds/sources/${FEEDS[0]}.rss`);
       expect(feed.status).toBe(503); // a feed reader is told to come back, not given a 500
@@ -191,11 +319,11 @@ describe("three gateways on one Redis", () => {
       await redis.start();
     }
     // Same processes, no restart: ready again and answering (this Redis kept nothing; the pollers refill it).
-    for (const other of alive) {
+    for (const other of running) {
       await until(`${other.url} ready again`, async () => (await fetch(`${other.url}/readyz`)).status === 200, 15_000);
       await until(`${other.url} answering again`, async () => {
-        const again = await other.graphql(query, { id: sourceId });
-        return again.body.errors === undefined && again.body.data.source?.slug === FEEDS[0];
+        const again = await other.graphql(NEWS_AND_FORUM, { id });
+        return again.body.errors === undefined && again.body.data.source?.slug === FEEDS[0] && again.body.data.thread.title === ok.body.data.thread.title;
       }, 10_000);
     }
   }, 40_000);
