@@ -29,20 +29,27 @@ export function createRedisClient(options: RedisOptions, logger: Logger): RedisC
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 10), 5_000) + Math.floor(Math.random() * 100),
     },
   }) as RedisClientType;
-  // Log transitions, not every failed reconnect attempt (one per backoff step while Redis is down).
+  logRedisTransitions(client, logger.child({ redis: redactUrl(options.url) }), "Redis connection");
+  // connect() keeps retrying (reconnectStrategy) until Redis answers; the client counts as open meanwhile.
+  client.connect().catch((err: unknown) => logger.error({ err }, "Redis client gave up connecting"));
+  return client;
+}
+
+/**
+ * Logs a client's transitions (lost, restored), not every failed reconnect attempt: while Redis is down the
+ * client reports one error per backoff step, several a second at first.
+ */
+export function logRedisTransitions(client: Pick<EventEmitter, "on">, logger: Logger, what: string): void {
   let lost = false;
   client.on("error", (err: Error) => {
     if (lost) return;
     lost = true;
-    logger.warn({ err: err.message, redis: redactUrl(options.url) }, "Redis connection lost; reconnecting in the background");
+    logger.warn({ err: err.message }, `${what} lost; reconnecting in the background`);
   });
   client.on("ready", () => {
-    if (lost) logger.info({ redis: redactUrl(options.url) }, "Redis connection restored");
+    if (lost) logger.info(`${what} restored`);
     lost = false;
   });
-  // connect() keeps retrying (reconnectStrategy) until Redis answers; the client counts as open meanwhile.
-  client.connect().catch((err: unknown) => logger.error({ err }, "Redis client gave up connecting"));
-  return client;
 }
 
 /** Resolves once the client is connected, logging every few seconds while it waits (start-up). */

@@ -1,3 +1,4 @@
+import { logRedisTransitions } from "../cache/redis-store.js";
 import { randomUUID } from "node:crypto";
 import { createPubSub } from "@graphql-yoga/subscription";
 import { createClient } from "@redis/client";
@@ -61,7 +62,7 @@ export function createLivePubSub(options: LivePubSubOptions): LivePubSub {
   });
   const subscriber = publisher.duplicate();
   for (const [name, client] of [["publisher", publisher], ["subscriber", subscriber]] as const) {
-    client.on("error", (err: Error) => log.warn({ err: err.message, client: name }, "Redis pub/sub connection error (events from other processes are missed until it reconnects)"));
+    logRedisTransitions(client, log, `Redis pub/sub ${name} connection (events from other processes are missed until it is back)`);
   }
   const dispatchLocal = (topic: string, data: unknown) => local.dispatchEvent(new CustomEvent(topic, { detail: data }));
   const target = {

@@ -71,6 +71,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
   let syncTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
   let syncing: Promise<number> | null = null;
+  let syncFailing = false;
   let stopped = false;
   const indexBatch = adaptiveSize(50);
   const groupBatch = adaptiveSize(50);
@@ -192,8 +193,15 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
         for (const forum of options.forums) n += await syncForum(forum);
         return n;
       })()
+        .then((n) => {
+          if (syncFailing) logger.info("search: indexing forum posts works again");
+          syncFailing = false;
+          return n;
+        })
         .catch((err: unknown) => {
-          logger.error({ err }, "search: indexing forum posts failed; retried at the next sync");
+          // Once per outage (a forum store that is down fails every sync): the first failure with its stack.
+          if (!syncFailing) logger.error({ err }, "search: indexing forum posts failed; retried at every sync until it works");
+          syncFailing = true;
           return 0;
         })
         .finally(() => {
