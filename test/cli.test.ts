@@ -1,38 +1,18 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fromRoot } from "../src/paths.js";
+import { spawnServe } from "./helpers/gateway.js";
 
 // These run the built CLI (`npm test` builds first), exactly as `npm start` does.
 const CLI = fromRoot("dist", "src", "cli.js");
 
 function startCli(env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, "serve"], {
-    // The default sources are real feeds and cited links are real sites: tests never reach beyond loopback.
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", CROSSWIRE_POLL: "false", CROSSWIRE_UNFURL: "false", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const listening = new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = output.match(/"address":"[^"]*:(\d+)"/);
-      if (match) {
-        clearInterval(timer);
-        resolve(Number(match[1]));
-      }
-    }, 20);
-    void exited.then(() => {
-      clearInterval(timer);
-      reject(new Error(`exited before listening:\n${output}`));
-    });
-  });
-  return { child, listening, exited, output: () => output };
+  // The default sources are real feeds and cited links are real sites: tests never reach beyond loopback.
+  return spawnServe({ HOST: "127.0.0.1", PORT: "0", CROSSWIRE_POLL: "false", CROSSWIRE_UNFURL: "false", ...env });
 }
 
 function postSlowly(port: number, body: string, onHalfSent: () => Promise<void>): Promise<{ status: number; text: string }> {

@@ -28,14 +28,18 @@ export const PostWire = z.object({
 });
 export type PostWire = z.infer<typeof PostWire>;
 
-/** /t/{id}.json: the topic, the first chunk of posts, and the ids of every post (`stream`). */
-export const TopicWire = z.object({
+/** What a topic carries both in /t/{id}.json and in topic lists. */
+const TopicFields = z.object({
   id,
   title: z.string(),
   posts_count: z.number().int().nonnegative(),
   created_at: time,
   last_posted_at: time.nullish(),
   category_id: id.nullish(),
+});
+
+/** /t/{id}.json: the topic, the first chunk of posts, and the ids of every post (`stream`). */
+export const TopicWire = TopicFields.extend({
   /** Posts per chunk the topic view uses (TopicView.chunk_size, 20). */
   chunk_size: z.number().int().positive().optional(),
   post_stream: z.object({ posts: z.array(PostWire), stream: z.array(id) }),
@@ -59,13 +63,7 @@ export type CategoryWire = z.infer<typeof CategoryBase>;
 /** /categories.json?include_subcategories=true */
 export const CategoriesWire = z.object({ category_list: z.object({ categories: z.array(CategoryWire) }) });
 
-const TopicListItem = z.object({
-  id,
-  title: z.string(),
-  posts_count: z.number().int().nonnegative(),
-  created_at: time,
-  last_posted_at: time.nullish(),
-  category_id: id.nullish(),
+const TopicListItem = TopicFields.extend({
   /** First entry: the original poster. */
   posters: z.array(z.object({ user_id: z.number().int() })).optional(),
 });

@@ -57,6 +57,35 @@ export async function startTestGateway(
   };
 }
 
+/**
+ * `node dist/src/cli.js serve` with exactly `env` (and PATH): `listening` resolves with the port from the
+ * "listening" log line, or rejects with everything logged if the process exits first.
+ */
+export function spawnServe(env: Record<string, string>) {
+  const child = spawn(process.execPath, [fromRoot("dist", "src", "cli.js"), "serve"], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const listening = new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = output.match(/"address":"[^"]*:(\d+)"/);
+      if (match) {
+        clearInterval(timer);
+        resolve(Number(match[1]));
+      }
+    }, 20);
+    void exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`exited before listening:\n${output}`));
+    });
+  });
+  return { child, listening, exited, output: () => output };
+}
+
 /** A gateway in its own process (the built CLI, `serve`), configured by a JSON file as in production. */
 export interface GatewayProcess {
   child: ChildProcess;
@@ -76,32 +105,13 @@ export async function startGatewayProcess(config: Record<string, unknown>): Prom
   const dir = mkdtempSync(path.join(tmpdir(), "crosswire-proc-"));
   const file = path.join(dir, "crosswire.json");
   writeFileSync(file, JSON.stringify({ host: "127.0.0.1", port: 0, logLevel: "info", dataDir: path.join(dir, "data"), ...config }));
-  const child = spawn(process.execPath, [fromRoot("dist", "src", "cli.js"), "serve"], {
-    env: { PATH: process.env.PATH ?? "", CROSSWIRE_CONFIG: file },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = output.match(/"address":"[^"]*:(\d+)"/);
-      if (match) {
-        clearInterval(timer);
-        resolve(Number(match[1]));
-      }
-    }, 20);
-    void exited.then(() => {
-      clearInterval(timer);
-      reject(new Error(`gateway exited before listening:\n${output}`));
-    });
-  });
+  const { child, listening, exited, output } = spawnServe({ CROSSWIRE_CONFIG: file });
+  const port = await listening;
   const url = `http://127.0.0.1:${port}`;
   return {
     child,
     url,
-    output: () => output,
+    output,
     async graphql(query, variables) {
       const res = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
       return { status: res.status, body: await res.json() };
