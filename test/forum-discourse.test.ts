@@ -78,6 +78,7 @@ describe("forum-discourse: a Discourse site through its JSON API", () => {
     expect(thread.citedArticles.map((c: any) => c.citationCount).reduce((a: number, b: number) => a + b, 0)).toBe(120);
 
     const requests = site.server.requests.slice(before);
+    console.log(`120-post Discourse thread in one query: ${requests.length} upstream requests (bound ${Math.ceil(120 / BATCH) + 3}): ${requests.map((r) => r.path).join(", ")}`);
     expect(requests.length).toBeLessThanOrEqual(Math.ceil(120 / BATCH) + 3);
     expect(requests.filter((r) => r.path === `/t/${TOPIC_ID}/posts.json`)).toHaveLength(Math.ceil(100 / BATCH) + 1); // 5 batches + the 429
     expect(requests.filter((r) => r.path.startsWith("/u/"))).toHaveLength(0); // authors come from the posts
