@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
@@ -216,6 +217,29 @@ describe("GraphQL subscriptions over graphql-ws", () => {
     (socket as unknown as { _socket: { resume(): void } })._socket.resume();
     expect(await closed).toBe(4008);
   }, 60_000);
+
+  it("handshakes that ws refuses (no Sec-WebSocket-Key) do not use up the address's connection allowance", async () => {
+    const other = await startTestGateway({ news: { demoFeeds: false, poll: false }, search: { postSyncSeconds: 0 }, subscriptions: { maxConnectionsPerIp: 2 } });
+    try {
+      const port = Number(new URL(other.url).port);
+      const rawUpgrade = () =>
+        new Promise<string>((resolve) => {
+          const s = net.connect(port, "127.0.0.1", () =>
+            s.write(`GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+          let reply = "";
+          s.on("data", (d) => (reply += d));
+          s.on("close", () => resolve(reply.split("\r\n")[0] ?? ""));
+          s.on("error", () => resolve(reply));
+        });
+      for (let i = 0; i < 5; i++) expect(await rawUpgrade()).toMatch(/^HTTP\/1\.1 400/);
+      const client = connect(other.url);
+      subscribe(client, `subscription { articleAdded { title } }`);
+      await until(() => other.gateway.live.subscriptions!.active() === 1, "a real client to be let in after the refused handshakes");
+      await client.dispose();
+    } finally {
+      await other.close();
+    }
+  });
 
   it("caps connections per address, and closes open sockets with 1001 when the gateway stops", async () => {
     const other = await startTestGateway({ news: { demoFeeds: false, poll: false }, search: { postSyncSeconds: 0 }, subscriptions: { maxConnectionsPerIp: 1 } });

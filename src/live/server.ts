@@ -200,18 +200,21 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
       return reject(socket, 429, `Too many WebSocket connections from this address (subscriptions.maxConnectionsPerIp = ${limits.maxConnectionsPerIp})\n`);
     }
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
-    wss.handleUpgrade(req, socket, head, (ws) => opened(ws, req, ip));
-  });
-
-  function opened(socket: WebSocket, request: IncomingMessage, ip: string): void {
+    // Released when the raw socket closes, whatever happens: `ws` never calls back for a handshake it refuses
+    // (no or bad Sec-WebSocket-Key, wrong version), and counting only opened sockets let such requests lock an
+    // address out until restart.
     let released = false;
-    const release = () => {
+    socket.once("close", () => {
       if (released) return;
       released = true;
       const n = (perIp.get(ip) ?? 1) - 1;
       if (n <= 0) perIp.delete(ip);
       else perIp.set(ip, n);
-    };
+    });
+    wss.handleUpgrade(req, socket, head, (ws) => opened(ws, req, ip));
+  });
+
+  function opened(socket: WebSocket, request: IncomingMessage, ip: string): void {
     socket.once("error", (err) => {
       log.debug({ err: err.message }, "WebSocket error");
       socket.terminate();
@@ -252,7 +255,6 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     );
     socket.once("close", (code, reason) => {
       clearInterval(keepAlive);
-      release();
       void closed(code, String(reason));
     });
   }
