@@ -29,7 +29,12 @@ export class ForumSourceResolver {
     return [...ctx.forums.values()].map(toInfo);
   }
 
-  @FieldResolver(() => SourceHealth, { description: "itemCount: posts the gateway keeps for this source (forum-feed, forum-discourse's fetched posts); 0 for the local store." })
+  @FieldResolver(() => SourceHealth, {
+    nullable: true,
+    description:
+      "itemCount: posts the gateway keeps for this source (forum-feed, forum-discourse's fetched posts); 0 for the local store. " +
+      "Null, with an error, only when the store holding the health record does not answer.",
+  })
   async health(@Root() info: ForumSourceInfo, @Ctx() ctx: Context): Promise<SourceHealth> {
     const record = await forumSourceHealth(ctx.forums.get(info.id)!);
     const date = (v: string | null) => (v ? new Date(v) : null);

@@ -34,12 +34,25 @@ function sanitizedBody(post: Post): string {
 
 @Resolver(() => Forum)
 export class ForumResolver {
-  @Query(() => [Forum], { description: "Every board of every configured forum source." })
-  async forums(@Ctx() ctx: Context): Promise<Forum[]> {
+  @Query(() => [Forum], {
+    nullable: "items",
+    description:
+      "Every board of every configured forum source. A source that cannot list its boards gives one null entry, with an " +
+      "error (SOURCE_UNAVAILABLE or SERVICE_UNAVAILABLE) at that entry's path, and the other sources' boards are still listed.",
+  })
+  async forums(@Ctx() ctx: Context): Promise<Array<Forum | null>> {
     const lists = await Promise.all(
-      [...ctx.forums.values()].map(async (source) => (await source.listForums()).map((f) => toForum(source.id, f))),
+      [...ctx.forums.values()].map(async (source): Promise<Array<Forum | Error>> => {
+        try {
+          return (await source.listForums()).map((f) => toForum(source.id, f));
+        } catch (err) {
+          // graphql-js turns an Error in a list into a null item plus an error at its path: the failure is
+          // reported where it happened and does not null the boards of the forums that answered.
+          return [err instanceof Error ? err : new Error(String(err))];
+        }
+      }),
     );
-    return lists.flat();
+    return lists.flat() as Array<Forum | null>;
   }
 
   @Query(() => Forum, { nullable: true })

@@ -384,6 +384,12 @@ describe("PostgreSQL only", () => {
         }
         expect(down.body.errors[0].message).toMatch(/forum store is unavailable/);
       }
+      // Query.forums: the local source's failure is one null entry with its error; the response is not nulled
+      const listed = await gw.graphql(`{ sources { slug } forums { name } forumSources { id health { status } } }`);
+      expect(listed.body.data.sources.length).toBeGreaterThan(0);
+      expect(listed.body.data.forums).toEqual([null]);
+      expect(listed.body.errors.find((e: any) => e.path.join(".") === "forums.0")?.extensions.code).toBe("SERVICE_UNAVAILABLE");
+      expect(listed.body.data.forumSources[0].id).toBe("local");
       const notReady = await fetch(`${gw.url}/readyz`);
       expect(notReady.status).toBe(503);
       expect(JSON.stringify(await notReady.json())).toContain("forum store");
