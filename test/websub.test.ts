@@ -123,6 +123,9 @@ describe("WebSub", () => {
     const sub = subscribe(client, `subscription($s: [ID!]) { articleAdded(sourceIds: $s) { title url } }`, { s: [SOURCE] });
     await until(() => gw.gateway.live.subscriptions!.active() === 1, "the subscription to start");
     const before = await articleCount();
+    const lastPoll = async () => (await gw.graphql(`{ node(id: "${SOURCE}") { ... on Source { health { lastAttemptAt lastSuccessAt } } } }`)).body.data.node.health;
+    const polledAt = (await lastPoll()).lastAttemptAt;
+    expect(polledAt).not.toBeNull();
 
     const forged = rssFeed([{ guid: "p-evil", title: "Forged item", link: "https://pushed.example/evil" }]);
     expect(await push(form, forged, `sha256=${createHmac("sha256", "not-the-secret").update(forged).digest("hex")}`)).toBeLessThan(300);
@@ -133,6 +136,8 @@ describe("WebSub", () => {
     const pushed = rssFeed([{ guid: "p-1", title: "Pushed within seconds", link: "https://pushed.example/1" }]);
     expect(await push(form, pushed, `sha256=${createHmac("sha256", secret).update(pushed).digest("hex")}`)).toBe(202);
     expect(await articleCount()).toBe(before + 1);
+    // a push is not a poll: lastAttemptAt still says when the feed was last polled (the cluster poller reads it)
+    expect(await lastPoll()).toMatchObject({ lastAttemptAt: polledAt });
     expect((await sub.next()).data.articleAdded).toEqual({ title: "Pushed within seconds", url: "https://pushed.example/1" });
     // The other methods the spec names are accepted too.
     const sha512 = rssFeed([{ guid: "p-2", title: "Signed with sha512", link: "https://pushed.example/2" }]);

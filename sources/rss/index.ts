@@ -62,6 +62,11 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
       const copy = new Uint8Array(bytes); // transferred to the worker, so never the caller's buffer
       feed = await deps.parser.run({ bytes: copy, contentType, charset }, [copy.buffer as ArrayBuffer]);
     } catch (err) {
+      // A pushed document that does not parse says nothing about polling the feed: its health is left alone.
+      if (!polled) {
+        log.warn({ reason: (err as Error).message }, "pushed feed document not stored");
+        return { kind: "failed", error: (err as Error).message };
+      }
       return fail(attemptAt, `${(err as Error).message}`);
     }
     // Only a polled document speaks for the feed's links: a pushed one may be partial (WebSub §7).
@@ -70,8 +75,11 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     const warnings = [...feed.warnings, ...feed.items.flatMap((i) => i.warnings)];
     if (result.duplicates) warnings.push(`${result.duplicates} items repeated an earlier item's id or link`);
     const index = await deps.store.index(config.id);
+    // lastAttemptAt is the last *poll*: the cluster poller reads it to know the feed was polled recently, and a
+    // hub pushing more often than the poll interval must not stop the polls (the fallback for what a hub misses).
+    const lastAttemptAt = polled ? attemptAt.toISOString() : ((await currentHealth()).lastAttemptAt ?? null);
     await deps.store.setHealth(config.id, {
-      status: "OK", lastAttemptAt: attemptAt.toISOString(), lastSuccessAt: attemptAt.toISOString(),
+      status: "OK", lastAttemptAt, lastSuccessAt: attemptAt.toISOString(),
       lastError: warnings.length ? `stored with warnings: ${warnings.slice(0, 3).join("; ")}` : null,
       consecutiveFailures: 0, itemCount: index.length, etag: validators.etag, lastModified: validators.lastModified,
       format: feed.format,
