@@ -81,7 +81,7 @@ describe("WebSub", () => {
       net: { allowPrivateNetworks: true, allowAddresses: ["127.0.0.2"] },
       search: { postSyncSeconds: 0 },
       syndication: { publicUrl: `http://127.0.0.1:${port}` },
-      websub: { enabled: true, leaseSeconds: 3600, maxPushBytes: 64 * 1024, hubUrl: hub.url("/publish"), publishDebounceMs: 0 },
+      websub: { enabled: true, allowHttpHubs: true, leaseSeconds: 3600, maxPushBytes: 64 * 1024, hubUrl: hub.url("/publish"), publishDebounceMs: 0 },
       sources: [{ id: "pushed", name: "Pushed", url: feeds.url("/pushed.xml") }, { id: "short", name: "Short lease", url: feeds.url("/short.xml") }],
     });
   });
@@ -154,6 +154,32 @@ describe("WebSub", () => {
     const stranger = new URLSearchParams(form);
     stranger.set("hub.callback", form.get("hub.callback")!.replace(/[^/]+$/, "not-our-token-at-all-1234"));
     expect(await push(stranger, "<rss/>", "sha256=00")).toBe(410);
+    // a token of the right length in characters but not in bytes is just unknown (it once made timingSafeEqual throw: 500)
+    const token = form.get("hub.callback")!.split("/").pop()!;
+    const multibyte = new URLSearchParams(form);
+    multibyte.set("hub.callback", form.get("hub.callback")!.replace(/[^/]+$/, encodeURIComponent("é".repeat(token.length))));
+    expect(await push(multibyte, "<rss/>", "sha256=00")).toBe(410);
+    expect((await verifyIntent(multibyte)).status).toBe(404);
+  });
+
+  it("does not subscribe at a plain-http hub unless websub.allowHttpHubs (the secret would travel in clear)", async () => {
+    const port = await freePort();
+    const strict = await startTestGateway({
+      port, adminToken: ADMIN, forum: { seedDemo: false }, news: { demoFeeds: false, poll: false },
+      net: { allowPrivateNetworks: true, allowAddresses: ["127.0.0.2"] }, search: { postSyncSeconds: 0 },
+      syndication: { publicUrl: `http://127.0.0.1:${port}` }, websub: { enabled: true },
+      sources: [{ id: "pushed", name: "Pushed", url: feeds.url("/pushed.xml") }],
+    });
+    try {
+      const before = hubRequests.length;
+      const polled = await strict.graphql(`mutation { refreshSource(id: "${SOURCE}") { health { status } } }`, {}, { authorization: `Bearer ${ADMIN}` });
+      expect(polled.body.data.refreshSource.health.status).toBe("OK");
+      await strict.gateway.live.websub!.settled();
+      expect(hubRequests.length).toBe(before);
+      expect(await strict.gateway.live.websub!.state("pushed")).toBeUndefined();
+    } finally {
+      await strict.close();
+    }
   });
 
   it("renews the lease before it expires", async () => {

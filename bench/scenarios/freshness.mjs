@@ -95,7 +95,7 @@ export async function freshness(env) {
     overrides: {
       port,
       syndication: { publicUrl: `http://127.0.0.1:${port}` },
-      websub: { enabled: true },
+      websub: { enabled: true, allowHttpHubs: true },
       net: { allowPrivateNetworks: true },
       sources: [{ id: SOURCE_ID, name: "Live blog", url: feedUrl }],
     },

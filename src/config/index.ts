@@ -290,6 +290,11 @@ const ConfigSchema = z
         leaseSeconds: z.number().int().min(300).max(365 * 86_400).default(7 * 86_400),
         /** Largest content distribution (push) body accepted at the callback; a larger one is refused with 413. */
         maxPushBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+        /**
+         * Subscribe at hubs on plain http:// too. Off by default: the subscription request carries the HMAC secret
+         * that authenticates pushes, and over plain HTTP anyone on the path could read it and forge pushes.
+         */
+        allowHttpHubs: z.boolean().default(false),
         /** Hub our own syndication feeds announce (rel="hub") and ping when they change. */
         hubUrl: httpUrl.optional(),
         /** Changes within this long are one ping per feed. */

@@ -138,6 +138,8 @@ export function createWebSubSubscriber(deps: WebSubDeps): WebSubSubscriber {
     }
   }
 
+  const insecureHubsWarned = new Set<string>();
+
   async function discovered(sourceId: string, feed: ParsedFeed): Promise<void> {
     const source = deps.sources.get(sourceId);
     if (!source || source.config.bundledFile) return;
@@ -145,6 +147,14 @@ export function createWebSubSubscriber(deps: WebSubDeps): WebSubSubscriber {
     const state = await load(sourceId);
     if (!hub) {
       if (state && state.status === "subscribed" && state.pending !== "unsubscribe") await request(sourceId, "unsubscribe", state.hub, state.topic);
+      return;
+    }
+    if (!hub.startsWith("https:") && !config.websub.allowHttpHubs) {
+      // WebSub §5.1: the secret must only travel over HTTPS; without it pushes could be forged. Polling continues.
+      if (!insecureHubsWarned.has(`${sourceId} ${hub}`)) {
+        insecureHubsWarned.add(`${sourceId} ${hub}`);
+        log.warn({ source: sourceId, hub }, "websub: the feed's hub is not https; not subscribing, polling continues (websub.allowHttpHubs)");
+      }
       return;
     }
     const topic = feed.selfUrl ?? source.config.url;
@@ -160,7 +170,12 @@ export function createWebSubSubscriber(deps: WebSubDeps): WebSubSubscriber {
   async function byCallback(sourceId: string, token: string): Promise<{ state: WebSubState; secret: string } | null> {
     const state = await load(sourceId);
     if (!state) return null;
-    const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+    // Byte lengths, not string lengths: "é" is one character and two bytes, and timingSafeEqual throws on a mismatch.
+    const same = (a: string, b: string) => {
+      const x = Buffer.from(a);
+      const y = Buffer.from(b);
+      return x.length === y.length && timingSafeEqual(x, y);
+    };
     if (same(state.token, token)) return { state, secret: state.secret };
     if (state.previous && same(state.previous.token, token)) return { state, secret: state.previous.secret };
     return null;
