@@ -5,6 +5,7 @@ import { toGlobalId } from "../src/ids/index.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startGatewayProcess, type GatewayProcess } from "./helpers/gateway.js";
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from "./helpers/servers.js";
+import { connect, subscribe } from "./helpers/ws-client.js";
 
 /**
  * Three gateway processes (the built CLI) sharing one redis-server (articles, health, leases) and one PostgreSQL
@@ -327,4 +328,25 @@ describe("three gateways on one Redis and one PostgreSQL", () => {
       }, 10_000);
     }
   }, 40_000);
+
+  it("a post written into the shared forum store is announced once across the cluster (every process finds it on its sync)", async () => {
+    const [first] = alive();
+    const client = connect(first!.url);
+    const posts = subscribe(client, `subscription($t: ID!) { postAdded(threadId: $t) { id bodyText } }`, { t: DEMO_THREAD });
+    try {
+      await sleep(500); // the subscription is registered on first's pub/sub
+      const [{ id, position }] = await sql<{ id: string; position: string }>(
+        "SELECT (SELECT MAX(id) FROM posts) + 1 AS id, (SELECT MAX(position) FROM posts WHERE thread_id = 1) + 1 AS position",
+      );
+      await sql(`INSERT INTO posts (id, thread_id, author_id, position, body_html, created_at) VALUES (${id}, 1, 1, ${position}, '<p>Written by the forum software</p>', '${new Date().toISOString()}')`);
+      const event = await posts.next();
+      expect(event.data.postAdded).toEqual({ id: toGlobalId("Post", "local", id!), bodyText: "Written by the forum software" });
+      // every process syncs each second (search.postSyncSeconds): give them all several chances to announce it again
+      await sleep(4000);
+      expect(posts.received).toHaveLength(0); // nothing queued after the one event next() took
+      expect(alive().length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await client.dispose();
+    }
+  }, 30_000);
 });

@@ -86,6 +86,9 @@ export interface LiveEvents {
   settled(): Promise<void>;
 }
 
+/** How long a post's announcement is remembered across processes (longer than any sync or poll lag). */
+const ANNOUNCED_TTL_MS = 24 * 3_600_000;
+
 /** Posts looked up per new article and forum when finding the threads that cite it. */
 const CITING_POSTS_LIMIT = 50;
 
@@ -171,15 +174,22 @@ export function createLiveEvents(deps: {
       if (!enabled) return;
       publish(Topic.sourceHealthChanged, { sourceId, health, at: Date.now() } satisfies SourceHealthChangedEvent);
     },
-    postsAdded(sourceId, posts) {
-      if (!enabled || posts.length === 0) return;
+    postsAdded(sourceId, found) {
+      if (!enabled || found.length === 0) return;
       const at = Date.now();
-      const byThread = new Map<string, string[]>();
-      for (const post of posts) byThread.set(String(post.threadId), [...(byThread.get(String(post.threadId)) ?? []), String(post.id)]);
-      for (const [threadKey, postKeys] of byThread) {
-        publish(Topic.postAdded(sourceId, threadKey), { sourceId, threadKey, postKeys, at } satisfies PostAddedEvent);
-      }
-      track(citedByNewPosts(sourceId, posts, at));
+      track(
+        (async () => {
+          // Gateways sharing a forum store each find its new posts: the first to claim a post announces it.
+          const claimed = await deps.pubSub.claim(found.map((p) => `post:${sourceId}:${p.id}`), ANNOUNCED_TTL_MS);
+          const posts = found.filter((p) => claimed.has(`post:${sourceId}:${p.id}`));
+          const byThread = new Map<string, string[]>();
+          for (const post of posts) byThread.set(String(post.threadId), [...(byThread.get(String(post.threadId)) ?? []), String(post.id)]);
+          for (const [threadKey, postKeys] of byThread) {
+            publish(Topic.postAdded(sourceId, threadKey), { sourceId, threadKey, postKeys, at } satisfies PostAddedEvent);
+          }
+          if (posts.length) await citedByNewPosts(sourceId, posts, at);
+        })(),
+      );
     },
     enable() {
       enabled = true;

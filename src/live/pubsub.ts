@@ -18,6 +18,12 @@ export interface LivePubSub {
   subscribe(topic: string): AsyncIterable<unknown> & AsyncIterator<unknown>;
   /** "memory" or "redis" (README, "Live updates"). */
   readonly transport: "memory" | "redis";
+  /**
+   * The keys this process is the first to announce (SET NX with a TTL in Redis; all of them in memory). Every
+   * process finds a new post of a shared forum store on its own sync, and only one of them may publish it.
+   * When Redis does not answer, every key counts as claimed: an event twice beats an event lost.
+   */
+  claim(keys: readonly string[], ttlMs: number): Promise<Set<string>>;
   /** Resolves when the Redis subscription is active (at once in memory). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -45,6 +51,7 @@ export function createLivePubSub(options: LivePubSubOptions): LivePubSub {
       transport: "memory",
       publish: (topic, payload) => pubSub.publish(topic, payload as never),
       subscribe: (topic) => pubSub.subscribe(topic) as never,
+      claim: async (keys) => new Set(keys),
       ready: async () => {},
       close: async () => {},
     };
@@ -99,6 +106,18 @@ export function createLivePubSub(options: LivePubSubOptions): LivePubSub {
   });
   return {
     transport: "redis",
+    async claim(keys, ttlMs) {
+      if (keys.length === 0 || !publisher.isReady) return new Set(keys);
+      try {
+        const multi = publisher.multi();
+        for (const key of keys) multi.set(`${options.keyPrefix ?? ""}announced:${key}`, "1", { condition: "NX", expiration: { type: "PX", value: ttlMs } });
+        const replies = await multi.exec();
+        return new Set(keys.filter((_, i) => String(replies[i]) === "OK"));
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, "could not claim events in Redis; announcing them from this process");
+        return new Set(keys);
+      }
+    },
     publish: (topic, payload) => pubSub.publish(topic, payload as never),
     subscribe: (topic) => pubSub.subscribe(topic) as never,
     ready: () => connected,
