@@ -72,9 +72,21 @@ export class UnfurlError extends GraphQLError {
  * fields that need it fail with this, the rest of the response resolves, and the store is retried on the next call.
  */
 export class ServiceUnavailableError extends GraphQLError {
-  constructor(store: string, message: string) {
-    super(`The ${store} is unavailable: ${message}`, {
+  /**
+   * What the driver said ("connect ECONNREFUSED 10.0.0.5:5432", "The client is offline"): for logs and /readyz
+   * only. Clients get the store's name, never its addresses.
+   */
+  readonly detail: string;
+  constructor(store: string, detail: string) {
+    super(`The ${store} is unavailable; retry shortly.`, {
       extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, store },
     });
+    this.detail = detail;
   }
+}
+
+/** The driver's own words behind a ServiceUnavailableError (wrapped by graphql-js or not), else undefined. */
+export function unavailableDetail(error: unknown): string | undefined {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  return original instanceof ServiceUnavailableError ? original.detail : undefined;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
+import { unavailableDetail } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "./metrics.js";
 
@@ -38,7 +39,7 @@ export function requestIdPlugin(logger: Logger): ApolloServerPlugin<Context> {
             const code = error.extensions?.code;
             const internal = code === undefined || code === "INTERNAL_SERVER_ERROR";
             logger[internal ? "error" : "info"](
-              { requestId: id, operationName, code, path: error.path, err: internal ? ((error.originalError ?? error) as Error) : undefined },
+              { requestId: id, operationName, code, path: error.path, err: internal ? ((error.originalError ?? error) as Error) : undefined, detail: unavailableDetail(error) },
               internal ? "resolver failed" : `request error: ${error.message}`,
             );
           }

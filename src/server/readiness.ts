@@ -1,4 +1,5 @@
 import { withTimeout } from "../cache/timeout.js";
+import { unavailableDetail } from "../errors.js";
 
 /**
  * /readyz: the gateway is ready when every store it needs answers. Each store contributes one probe; a
@@ -15,7 +16,7 @@ export async function checkReadiness(probes: readonly ReadinessProbe[], timeoutM
     probes.map((probe) =>
       withTimeout(timeoutMs, () => probe.check()).then(
         () => null,
-        (err: unknown) => `${probe.name}: ${err instanceof Error ? err.message : String(err)}`,
+        (err: unknown) => `${probe.name}: ${unavailableDetail(err) ?? (err instanceof Error ? err.message : String(err))}`,
       ),
     ),
   );
