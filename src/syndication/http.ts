@@ -5,10 +5,13 @@ import type { FeedFormat } from "./model.js";
 /**
  * HTTP semantics of feed responses (RFC 9110, 9111): validators, conditional requests, HEAD.
  *
- * ETag: weak, a hash of the route, the canonical query (filters, limit, cursor, variables) and the rendered body.
- * The body holds every entry with its dates and content, so any change to an entry (even an edit that set no
- * edit time) changes the ETag, and two URLs never share one. Weak, because the same entries re-rendered by a
- * newer library version are the same feed to a reader. Last-Modified: the newest change among the entries.
+ * ETag: weak, a hash of the validator a route hands over, computed BEFORE rendering: for feeds, the route and
+ * canonical query (filters, limit, cursor, variables), the format, the renderer version and the whole FeedDocument
+ * the body is rendered from (every entry with its dates and sanitized content, feed title, self/next links built
+ * from publicUrl, tag: ids from tagAuthority, the hub). Any change to an entry (even an edit that set no edit time)
+ * changes it, two URLs never share one, and a matching If-None-Match is answered 304 without rendering.
+ * Weak, because the same entries re-rendered by a newer library version are the same feed to a reader.
+ * Last-Modified: the newest change among the entries.
  */
 
 export const CONTENT_TYPES: Record<FeedFormat | "opml", string> = {
@@ -19,15 +22,19 @@ export const CONTENT_TYPES: Record<FeedFormat | "opml", string> = {
 };
 
 export interface Representation {
-  body: string;
+  /** Produces the body; called only when the response carries one (not for a 304). */
+  body(): string;
   contentType: string;
-  /** Route path and canonical query: what the ETag covers besides the body. */
-  variant: string;
+  /**
+   * Everything the body is a function of (route, canonical query, format, the data it is rendered from, renderer
+   * version), as text: the ETag is its hash. Two representations with equal validators must have equal bodies.
+   */
+  validator: string;
   lastModified: Date | null;
 }
 
 export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation, maxAgeSeconds: number): void {
-  const etag = `W/"${createHash("sha256").update(rep.variant).update("\n").update(rep.body).digest("base64url").slice(0, 32)}"`;
+  const etag = `W/"${createHash("sha256").update(rep.validator).digest("base64url").slice(0, 32)}"`;
   const headers: Record<string, string> = {
     etag,
     "cache-control": `public, max-age=${maxAgeSeconds}`,
@@ -39,10 +46,11 @@ export function sendRepresentation(req: IncomingMessage, res: ServerResponse, re
     res.end();
     return;
   }
+  const body = rep.body();
   headers["content-type"] = rep.contentType;
-  headers["content-length"] = String(Buffer.byteLength(rep.body));
+  headers["content-length"] = String(Buffer.byteLength(body));
   res.writeHead(200, headers);
-  res.end(req.method === "HEAD" ? undefined : rep.body);
+  res.end(req.method === "HEAD" ? undefined : body);
 }
 
 /** RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since; ETags compare weakly. */

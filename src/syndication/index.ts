@@ -6,10 +6,10 @@ import type { Logger } from "../logger.js";
 import { sendText } from "../server/http.js";
 import { forumFeed, sourceFeed, threadFeed } from "./feeds.js";
 import { CONTENT_TYPES, sendRepresentation, type Representation } from "./http.js";
-import { FeedHttpError, type FeedDocument } from "./model.js";
+import { FeedHttpError, type FeedDocument, type FeedFormat } from "./model.js";
 import { compileOperations, operationFeed, type CompiledOperation } from "./operations.js";
 import { sourcesOpml } from "./opml.js";
-import { renderFeed } from "./render.js";
+import { RENDERER_VERSION, renderFeed, type RenderOptions } from "./render.js";
 import { riverFeed } from "./river.js";
 import { parseRoute, type Route } from "./routes.js";
 
@@ -43,18 +43,17 @@ export function createSyndication(deps: SyndicationDeps): Syndication {
   async function represent(route: Route): Promise<Representation> {
     const ctx = deps.newContext();
     if (route.kind === "opml") {
-      return { body: sourcesOpml(ctx, startedAt), contentType: CONTENT_TYPES.opml, variant: "/feeds/sources.opml", lastModified: startedAt };
+      // Small and configuration-only: rendered eagerly, its ETag covers the body itself.
+      const body = sourcesOpml(ctx, startedAt);
+      return { body: () => body, contentType: CONTENT_TYPES.opml, validator: `/feeds/sources.opml\n${body}`, lastModified: startedAt };
     }
     const doc = await build(ctx, route, operations, deps.schema);
     const newest = doc.entries.reduce<Date | null>((max, e) => (!max || e.updated > max ? e.updated : max), null);
-    const body = renderFeed(doc, route.format, {
-      updated: newest ?? startedAt,
-      ttlMinutes: Math.ceil(config.syndication.maxAgeSeconds / 60),
-    });
+    const options = { updated: newest ?? startedAt, ttlMinutes: Math.ceil(config.syndication.maxAgeSeconds / 60) };
     return {
-      body,
+      body: () => renderFeed(doc, route.format, options),
       contentType: CONTENT_TYPES[route.format],
-      variant: `${doc.self[route.format]} limit=${route.params.limit}`,
+      validator: feedValidator(doc, route.format, route.params.limit, options),
       lastModified: newest,
     };
   }
@@ -73,6 +72,15 @@ export function createSyndication(deps: SyndicationDeps): Syndication {
       return true;
     },
   };
+}
+
+/**
+ * What a feed body is a function of, before rendering: the renderer version, the format, the page (self link with
+ * its canonical query, and the effective limit), the render options and the whole document (feed fields and every
+ * entry with dates and sanitized content). JSON of the model is a fraction of the cost of writing XML with it.
+ */
+function feedValidator(doc: FeedDocument, format: FeedFormat, limit: number, options: RenderOptions): string {
+  return JSON.stringify([RENDERER_VERSION, format, doc.self[format], limit, options.updated.getTime(), options.ttlMinutes, doc]);
 }
 
 function build(ctx: Context, route: Exclude<Route, { kind: "opml" }>, operations: Map<string, CompiledOperation>, schema: GraphQLSchema): Promise<FeedDocument> {

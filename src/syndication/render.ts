@@ -25,7 +25,17 @@ export interface RenderOptions {
   ttlMinutes: number;
 }
 
+/**
+ * Version of what this module writes: part of every feed ETag (http.ts), so a change to the rendering (or a
+ * `feed` library upgrade that changes output) must bump it, or readers keep a stale copy until the data changes.
+ */
+export const RENDERER_VERSION = 1;
+
+/** How many feeds have been rendered since start (tests prove a 304 renders nothing). */
+export const renderStats = { count: 0 };
+
 export function renderFeed(doc: FeedDocument, format: FeedFormat, options: RenderOptions): string {
+  renderStats.count += 1;
   const feed = new Feed({
     id: doc.id,
     title: doc.title,
