@@ -1,3 +1,4 @@
+import type { Exclusive } from "../../src/cluster/lock.js";
 import type Keyv from "keyv";
 import { BadUserInputError } from "../../src/errors.js";
 import { CursorMismatchError } from "../forum-local/paging.js";
@@ -43,6 +44,8 @@ export interface DiscourseSourceDeps {
   now?: () => Date;
   /** Told the posts a topic gained since the gateway last read it (see `noticeGrowth`). */
   onPostsAdded?: PostsAddedHook | undefined;
+  /** The lock the post index writes under (src/forums postIndexLock); default: this process only. */
+  indexLock?: Exclusive | undefined;
 }
 
 /** Thread.citedArticles reads at most this many posts of a Discourse thread (README "forum-discourse"). */
@@ -64,7 +67,7 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const baseUrl = options.url.replace(/\/+$/, "");
   const ttlMs = options.cacheTtlSeconds * 1000;
   const health = new ForumHealth(keyv, id, now);
-  const index = new PostIndex(keyv, id, now);
+  const index = new PostIndex(keyv, id, now, deps.indexLock);
   const client = createDiscourseClient({
     sourceId: id, baseUrl, apiKey: options.apiKey, apiUsername: options.apiUsername, ttlMs,
     maxRetryWaitMs: options.maxRetryWaitSeconds * 1000, fetcher: deps.fetcher, keyv, health, logger: deps.logger,

@@ -1,3 +1,4 @@
+import type { Exclusive } from "../../src/cluster/lock.js";
 import type Keyv from "keyv";
 import { ForumHealth } from "../../src/forums/health.js";
 import { pageOf } from "../../src/forums/paging.js";
@@ -38,6 +39,8 @@ export interface FeedForumDeps {
   now?: () => Date;
   /** Told the posts a poll (or push) stored for the first time, once the forum answers with them. */
   onPostsAdded?: PostsAddedHook | undefined;
+  /** The lock the post index writes under (src/forums postIndexLock); default: this process only. */
+  indexLock?: Exclusive | undefined;
 }
 
 export interface FeedForumSource extends ForumSource {
@@ -72,7 +75,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ forumSource: id });
   const health = new ForumHealth(deps.keyv, id, now);
-  const index = new PostIndex(deps.keyv, id, now);
+  const index = new PostIndex(deps.keyv, id, now, deps.indexLock);
   const boardKey = `forum:${id}:board`;
   const load = async (): Promise<Board | null> => (await deps.keyv.get<Board>(boardKey)) ?? null;
 

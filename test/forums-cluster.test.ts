@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PostRecord } from "../sources/forum.js";
+import { openCache, type Cache } from "../src/cache/index.js";
+import { loadConfig } from "../src/config/index.js";
+import { postIndexLock } from "../src/forums/index.js";
+import { PostIndex } from "../src/forums/post-index.js";
+import { startRedis, type TestRedis } from "./helpers/servers.js";
+
+/** Remote-forum state shared by several gateway processes through one real redis-server. */
+const logger = pino({ level: "silent" });
+let redis: TestRedis;
+const caches: Cache[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await Promise.all(caches.map((c) => c.close()));
+  await redis?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** One "process": its own Redis client, lease and keyv on the shared server. */
+async function openProcessCache(prefix: string): Promise<Cache> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "crosswire-forums-cluster-"));
+  dirs.push(dataDir);
+  const cache = await openCache(loadConfig({}, { dataDir, sources: [], cache: { store: "redis", redisUrl: redis.url, keyPrefix: prefix } }), logger);
+  caches.push(cache);
+  return cache;
+}
+
+const post = (id: string): PostRecord => ({
+  id, threadId: "t1", authorId: "u1", position: Number(id), bodyHtml: `<p><a href="https://news.example/story">story</a></p>`,
+  createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, Number(id))), editedAt: null,
+});
+
+describe("PostIndex shared by two processes", () => {
+  it("keeps every post in every list when both put different posts at once", async () => {
+    const [a, b] = [await openProcessCache("pi:"), await openProcessCache("pi:")];
+    const indexA = new PostIndex(a.keyv, "feed1", undefined, postIndexLock(a.cluster, "feed1"));
+    const indexB = new PostIndex(b.keyv, "feed1", undefined, postIndexLock(b.cluster, "feed1"));
+    const ids = Array.from({ length: 20 }, (_, i) => String(i + 1));
+    await Promise.all(ids.map((id, i) => (i % 2 ? indexB : indexA).put([post(id)])));
+
+    const [recent] = await indexA.recentPages([{ parentId: "", first: 50 }]);
+    const [citing] = await indexB.citingPages([{ parentId: "https://news.example/story", first: 50 }]);
+    const [byAuthor] = await indexA.authorPages([{ parentId: "u1", first: 50 }]);
+    const idsOf = (page: unknown) => (page as { edges: Array<{ node: PostRecord }> }).edges.map((e) => e.node.id).sort((x, y) => Number(x) - Number(y));
+    expect(idsOf(recent)).toEqual(ids);
+    expect(idsOf(citing)).toEqual(ids);
+    expect(idsOf(byAuthor)).toEqual(ids);
+    const [cited] = await indexB.citedUrlsByThread([{ parentId: "t1", first: 5 }]);
+    expect(cited).toEqual([{ canonicalUrl: "https://news.example/story", postCount: 20 }]);
+  }, 30_000);
+});
