@@ -1,7 +1,7 @@
 import type { Exclusive } from "../../src/cluster/lock.js";
 import type Keyv from "keyv";
 import { ForumHealth } from "../../src/forums/health.js";
-import { pageOf } from "../../src/forums/paging.js";
+import { compareKeys, pageOf } from "../../src/forums/paging.js";
 import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
 import type { Logger } from "../../src/logger.js";
 import { FetchError, type Fetcher } from "../../src/net/index.js";
@@ -215,13 +215,15 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     },
     async threadPagesByForum(requests) {
       const board = await load();
+      const cursorOf = (t: ThreadRecord): [string, string] => [t.lastPostedAt.toISOString(), t.id];
+      // Newest first, in the order pageOf pages by (ties on time: ids compared as compareKeys does, "12" after "4").
       const threads = Object.values(board?.threads ?? {})
         .map((t) => toThread(t))
-        .sort((a, b) => b.lastPostedAt.getTime() - a.lastPostedAt.getTime() || (a.id < b.id ? 1 : -1));
+        .sort((a, b) => compareKeys(cursorOf(b), cursorOf(a)));
       return requests.map((r) => {
         if (r.parentId !== BOARD) return emptyPage;
         try {
-          return pageOf(threads, r, (t) => [t.lastPostedAt.toISOString(), t.id], ["string", "string"], "DESC");
+          return pageOf(threads, r, cursorOf, ["string", "string"], "DESC");
         } catch (err) {
           return err as Error;
         }
