@@ -221,3 +221,36 @@ describe("forum configuration and credentials", () => {
     }
   });
 });
+
+describe("forum-discourse: topic lists of a site with another page size", () => {
+  let site: DiscourseFixture;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    site = await startDiscourseFixture(3, { listedTopics: 120, perPage: 50 });
+    gw = await startTestGateway({
+      net: { allowPrivateNetworks: true },
+      news: { demoFeeds: false, poll: false },
+      forums: [{ kind: "discourse", id: "wide-talk", name: "Wide Talk", url: site.url }],
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await site?.close();
+  });
+
+  it("pages every topic once when the site lists 50 topics a page", async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const { body } = await gw.graphql(`query ($id: ID!, $after: String) { forum(id: $id) { threads(first: 20, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }`, {
+        id: toGlobalId("Forum", "wide-talk", "7"), after,
+      });
+      expect(body.errors).toBeUndefined();
+      const threads = body.data.forum.threads;
+      seen.push(...threads.nodes.map((t: any) => (parseGlobalId(t.id) as { key: string }).key));
+      if (!threads.pageInfo.hasNextPage) break;
+      after = threads.pageInfo.endCursor;
+    }
+    expect(seen).toEqual([String(TOPIC_ID), ...Array.from({ length: 119 }, (_, i) => String(5001 + i))]);
+  });
+});

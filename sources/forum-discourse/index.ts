@@ -177,6 +177,8 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const perKey = <T>(ids: readonly string[], load: (k: string) => Promise<T | null>): Promise<BatchResult<T>> =>
     Promise.all(ids.map((k) => load(k).catch((err: unknown) => err as Error)));
 
+  /** Topics per page of the site's topic lists (its per_page; Discourse's default until an answer says). */
+  let topicsPerPage = 30;
   async function threadPage(request: PageRequest): Promise<Page<ThreadRecord>> {
     if (request.last !== undefined || request.before !== undefined) {
       throw new BadUserInputError("last", "threads of a Discourse forum page forwards only: use `first` and `after`");
@@ -188,16 +190,27 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     if (request.after && (request.after.length !== 1 || typeof request.after[0] !== "number")) throw new CursorMismatchError("after");
     const offset = request.after ? (request.after[0] as number) + 1 : 0;
     const first = request.first ?? 20;
-    // Discourse pages topic lists (30 a page by default): read the pages covering [offset, offset + first] and one row more.
-    let page = Math.floor(offset / 30);
+    // Discourse pages topic lists (per_page, 30 by default, a site setting): read the pages covering
+    // [offset, offset + first] and one row more. The page size is learned from the answers.
+    let page = Math.floor(offset / topicsPerPage);
     let base: number | null = null;
+    let resized = false;
     const rows: ThreadRecord[] = [];
     let more = true;
     while (more && (base === null || base + rows.length < offset + first + 1)) {
       const answer = await client.get(`${path}${page ? `?page=${page}` : ""}`, TopicListWire);
       if (!answer) break;
       const list = answer.data.topic_list;
-      base ??= page * (list.per_page ?? 30);
+      if (base === null && list.per_page && list.per_page !== topicsPerPage) {
+        topicsPerPage = list.per_page;
+        // The first page read was chosen with the wrong size: start again at the page holding `offset`.
+        if (!resized && Math.floor(offset / topicsPerPage) !== page) {
+          resized = true;
+          page = Math.floor(offset / topicsPerPage);
+          continue;
+        }
+      }
+      base ??= page * topicsPerPage;
       const users = new Map((answer.data.users ?? []).map((u) => [u.id, u] as [number, BasicUser]));
       if (answer.fetched) await rememberAuthors(answer.data.users ?? []);
       rows.push(...list.topics.map((t) => toListedThread(t, users)));

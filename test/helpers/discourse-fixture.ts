@@ -60,7 +60,15 @@ function post(i: number) {
   };
 }
 
-export async function startDiscourseFixture(postCount = 120): Promise<DiscourseFixture> {
+export interface DiscourseFixtureOptions {
+  /** Topics in the category's topic list (the first is the fixture's topic; the others are listed only). Default 1. */
+  listedTopics?: number;
+  /** Topics per topic-list page (Discourse's per_page, a site setting; default 30). */
+  perPage?: number;
+}
+
+export async function startDiscourseFixture(postCount = 120, options: DiscourseFixtureOptions = {}): Promise<DiscourseFixture> {
+  const perPage = options.perPage ?? 30;
   const server = await startFixtureServer();
   const posts = Array.from({ length: postCount }, (_, i) => post(i));
   const throttles = new Map<string, number>();
@@ -78,13 +86,19 @@ export async function startDiscourseFixture(postCount = 120): Promise<DiscourseF
     views: 812, like_count: 14, archetype: "regular", chunk_size: 20,
     details: { created_by: { id: USERS[0]!.id, username: USERS[0]!.username, name: USERS[0]!.name, avatar_template: "/a/{size}.png" } },
   };
-  const topicList = {
+  const posters = [{ extras: "latest", description: "Original Poster", user_id: USERS[0]!.id }];
+  const listed = [
+    { ...topic, posters },
+    ...Array.from({ length: (options.listedTopics ?? 1) - 1 }, (_, i) => ({ ...topic, id: 5001 + i, title: `Listed topic ${i + 2}`, slug: `listed-${i + 2}`, posters })),
+  ];
+  const topicList = (page: number, path: string) => ({
     users: USERS.map((u) => ({ ...u, avatar_template: "/a/{size}.png" })),
     topic_list: {
-      can_create_topic: false, per_page: 30, more_topics_url: null,
-      topics: [{ ...topic, posters: [{ extras: "latest", description: "Original Poster", user_id: USERS[0]!.id }] }],
+      can_create_topic: false, per_page: perPage,
+      more_topics_url: listed.length > (page + 1) * perPage ? `${path.replace(/\.json$/, "")}?page=${page + 1}` : null,
+      topics: listed.slice(page * perPage, (page + 1) * perPage),
     },
-  };
+  });
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fixture.invalid");
@@ -99,9 +113,9 @@ export async function startDiscourseFixture(postCount = 120): Promise<DiscourseF
     }
     if (down) return json(res, { errors: ["The server is down for maintenance."] }, 500);
     if (path === "/categories.json") {
-      return json(res, { category_list: { can_create_category: false, categories: [{ ...CATEGORY, color: "0088CC", text_color: "FFFFFF", topic_count: 1, post_count: postCount, position: 1, description: "<p>News from everywhere.</p>", description_text: "News from everywhere.", subcategory_list: [] }] } });
+      return json(res, { category_list: { can_create_category: false, categories: [{ ...CATEGORY, color: "0088CC", text_color: "FFFFFF", topic_count: listed.length, post_count: postCount, position: 1, description: "<p>News from everywhere.</p>", description_text: "News from everywhere.", subcategory_list: [] }] } });
     }
-    if (path === `/c/${CATEGORY.slug}/${CATEGORY.id}.json` || path === "/latest.json") return json(res, topicList);
+    if (path === `/c/${CATEGORY.slug}/${CATEGORY.id}.json` || path === "/latest.json") return json(res, topicList(Number(url.searchParams.get("page") ?? 0), path));
     if (path === `/t/${TOPIC_ID}.json`) {
       if (html) {
         res.writeHead(200, { "content-type": "text/html" });
