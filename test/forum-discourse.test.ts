@@ -5,7 +5,7 @@ import { parseGlobalId, toGlobalId } from "../src/ids/index.js";
 import { createFetcher } from "../src/net/index.js";
 import { fromRoot } from "../src/paths.js";
 import { canonicalUrl } from "../src/urls/index.js";
-import { CITED, startDiscourseFixture, TOPIC_ID, type DiscourseFixture } from "./helpers/discourse-fixture.js";
+import { CITED, PRIVATE, startDiscourseFixture, TOPIC_ID, type DiscourseFixture } from "./helpers/discourse-fixture.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 
@@ -161,6 +161,28 @@ describe("forum-discourse: a Discourse site through its JSON API", () => {
     expect(errors.every((e: any) => e.extensions.code === "SOURCE_UNAVAILABLE")).toBe(true);
     // Only the down forum's fields failed (and the login-walled site's, which answers HTML).
     expect(body.errors.every((e: any) => ["down-talk", "html-talk"].includes(e.extensions.sourceId))).toBe(true);
+  });
+
+  it("serves no private message and nothing of a read-restricted category, even with an API key", async () => {
+    const q = `query ($pmTopic: ID!, $pmPost: ID!, $staffTopic: ID!, $staffPost: ID!) {
+      pmTopic: node(id: $pmTopic) { id } pmPost: node(id: $pmPost) { id }
+      staffTopic: node(id: $staffTopic) { id } staffPost: node(id: $staffPost) { id }
+      forums { name }
+    }`;
+    const vars = {
+      pmTopic: toGlobalId("Thread", "harbour-talk", PRIVATE.pmTopic), pmPost: toGlobalId("Post", "harbour-talk", PRIVATE.pmPost),
+      staffTopic: toGlobalId("Thread", "harbour-talk", PRIVATE.staffTopic), staffPost: toGlobalId("Post", "harbour-talk", PRIVATE.staffPost),
+    };
+    for (let i = 0; i < 2; i++) {
+      // Twice: the second answer comes from the cache and the post index, which must not hold them either.
+      const { body } = await gw.graphql(q, vars);
+      expect(body.errors).toBeUndefined();
+      expect(body.data).toMatchObject({ pmTopic: null, pmPost: null, staffTopic: null, staffPost: null });
+      expect(body.data.forums.map((f: any) => f.name)).not.toContain("Staff");
+    }
+    expect(site.count(`/posts/${PRIVATE.pmPost}.json`)).toBeGreaterThan(0); // asked upstream, and refused
+    const { body: pub } = await gw.graphql(`query ($id: ID!) { node(id: $id) { id } }`, { id: toGlobalId("Post", "harbour-talk", 90_001) });
+    expect(pub.data.node).not.toBeNull();
   });
 
   it("reports a non-JSON answer as SOURCE_UNAVAILABLE for that field, and keeps serving", async () => {

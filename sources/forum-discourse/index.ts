@@ -92,7 +92,10 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
 
   async function categories(): Promise<Map<string, Category>> {
     const answer = await client.get("/categories.json?include_subcategories=true", CategoriesWire);
-    const flat = (answer?.data.category_list.categories ?? []).flatMap((c) => [c, ...(c.subcategory_list ?? [])]);
+    // Public categories only: an API key may see read-restricted ones, which anonymous clients must not.
+    const flat = (answer?.data.category_list.categories ?? [])
+      .flatMap((c) => [c, ...(c.subcategory_list ?? [])])
+      .filter((c) => !c.read_restricted);
     const seen = await firstSeen(flat.map((c) => String(c.id)));
     return new Map(flat.map((c) => [String(c.id), {
       record: { id: String(c.id), slug: c.slug, name: c.name, description: c.description_text ?? "", createdAt: new Date(seen[String(c.id)]!) },
@@ -115,10 +118,19 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     return records;
   }
 
+  /**
+   * Whether a topic may be served: not a private message, and in a category the gateway lists (public). The
+   * API key's user may read more than an anonymous visitor, and any client can ask for any id.
+   */
+  async function isPublic(t: Pick<TopicWire, "archetype" | "category_id">): Promise<boolean> {
+    if (t.archetype === "private_message" || t.category_id == null) return false;
+    return (await categories()).has(String(t.category_id));
+  }
+
   async function topic(topicId: string): Promise<TopicWire | null> {
     if (!/^\d{1,15}$/.test(topicId)) return null;
     const answer = await client.get(`/t/${topicId}.json`, TopicWire);
-    if (!answer) return null;
+    if (!answer || !(await isPublic(answer.data))) return null;
     if (answer.fetched) {
       await indexPosts(answer.data.post_stream.posts, answer.data.post_stream.stream);
       noticeGrowth(topicId, answer.data);
@@ -220,7 +232,8 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     const from = Math.max(0, offset - (base ?? 0));
     const window = rows.slice(from, from + first);
     return {
-      edges: window.map((node, i) => ({ node, cursor: [(base ?? 0) + from + i] })),
+      // Cursors are offsets in Discourse's list, so a topic of a category not served leaves a gap in the page.
+      edges: window.map((node, i) => ({ node, cursor: [(base ?? 0) + from + i] })).filter((e) => cats.has(e.node.forumId)),
       hasNextPage: rows.length > from + first || more,
       hasPreviousPage: offset > 0,
       totalCount: category?.topicCount ?? (base ?? 0) + rows.length,
@@ -291,7 +304,9 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
           if (!/^\d{1,15}$/.test(k)) return null;
           try {
             const answer = await client.get(`/posts/${k}.json`, PostWire);
-            return answer ? (await indexPosts([answer.data]))[0]! : null;
+            // A post is served only when its topic is (which also indexes the topic's first posts).
+            if (!answer || !(await topic(String(answer.data.topic_id)))) return null;
+            return (await indexPosts([answer.data]))[0]!;
           } catch (err) {
             return err as Error;
           }
