@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostRecord } from "../sources/forum.js";
 import { openCache, type Cache } from "../src/cache/index.js";
 import { loadConfig } from "../src/config/index.js";
+import { ForumHealth } from "../src/forums/health.js";
 import { postIndexLock } from "../src/forums/index.js";
 import { PostIndex } from "../src/forums/post-index.js";
 import { startRedis, type TestRedis } from "./helpers/servers.js";
@@ -57,4 +58,26 @@ describe("PostIndex shared by two processes", () => {
     const [cited] = await indexB.citedUrlsByThread([{ parentId: "t1", first: 5 }]);
     expect(cited).toEqual([{ canonicalUrl: "https://news.example/story", postCount: 20 }]);
   }, 30_000);
+});
+
+describe("ForumHealth shared by two processes", () => {
+  it("each sees the other's changes within a second, and failures of both add up", async () => {
+    const [a, b] = [await openProcessCache("fh:"), await openProcessCache("fh:")];
+    const healthA = new ForumHealth(a.keyv, "forum1");
+    const healthB = new ForumHealth(b.keyv, "forum1");
+    await healthA.success();
+    expect((await healthB.get()).status).toBe("OK");
+    expect((await healthA.get()).status).toBe("OK"); // A now holds its copy
+
+    await healthB.failure("HTTP 500");
+    await healthA.failure("HTTP 502"); // counted on B's failure, not on A's stale OK
+    expect(await healthA.get()).toMatchObject({ status: "DEGRADED", consecutiveFailures: 2 });
+    await healthB.failure("HTTP 500");
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await healthA.get()).toMatchObject({ status: "FAILING", consecutiveFailures: 3, lastError: expect.stringMatching(/^HTTP 500/) });
+
+    await healthA.success(); // a status change is written at once
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await healthB.get()).toMatchObject({ status: "OK", consecutiveFailures: 0, lastError: null });
+  }, 15_000);
 });
