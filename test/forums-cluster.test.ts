@@ -9,6 +9,10 @@ import { loadConfig } from "../src/config/index.js";
 import { ForumHealth } from "../src/forums/health.js";
 import { postIndexLock } from "../src/forums/index.js";
 import { PostIndex } from "../src/forums/post-index.js";
+import { fromRoot } from "../src/paths.js";
+import { toGlobalId } from "../src/ids/index.js";
+import { startFixtureServer } from "./helpers/fixture-server.js";
+import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 import { startRedis, type TestRedis } from "./helpers/servers.js";
 
 /** Remote-forum state shared by several gateway processes through one real redis-server. */
@@ -80,4 +84,32 @@ describe("ForumHealth shared by two processes", () => {
     await new Promise((r) => setTimeout(r, 1100));
     expect(await healthB.get()).toMatchObject({ status: "OK", consecutiveFailures: 0, lastError: null });
   }, 15_000);
+});
+
+describe("forum feeds polled by two gateways on one Redis", () => {
+  it("fetches the feed once per interval across both, and both serve what it stored", async () => {
+    const board = await startFixtureServer();
+    board.serveFile("/feed.php", fromRoot("test", "fixtures", "forums", "phpbb-board.atom.xml"), { "content-type": "application/atom+xml" });
+    const config = {
+      net: { allowPrivateNetworks: true },
+      news: { demoFeeds: false, poll: true },
+      search: { postSyncSeconds: 0 },
+      cache: { store: "redis" as const, redisUrl: redis.url, keyPrefix: "polls:", leaseTtlMs: 1000 },
+      forums: [{ kind: "feed" as const, id: "harbour-board", name: "Harbour Forum", url: board.url("/feed.php"), pollIntervalSeconds: 60 }],
+    };
+    const gateways: TestGateway[] = [];
+    try {
+      gateways.push(await startTestGateway(config), await startTestGateway(config));
+      // Each gateway's first poll comes 0.25-5 s after start; the interval is 60 s: one fetch in all.
+      await new Promise((r) => setTimeout(r, 7000));
+      expect(board.requests.filter((r) => r.path === "/feed.php").length).toBe(1);
+      for (const gw of gateways) {
+        const { body } = await gw.graphql(`query ($id: ID!) { forum(id: $id) { threads(first: 5) { totalCount } } }`, { id: toGlobalId("Forum", "harbour-board", "board") });
+        expect(body.data.forum.threads.totalCount).toBe(2);
+      }
+    } finally {
+      await Promise.all(gateways.map((g) => g.close()));
+      await board.close();
+    }
+  }, 30_000);
 });

@@ -29,8 +29,9 @@ export class ForumHealth {
     return `forum:${this.sourceId}:health`;
   }
 
-  async get(itemCount = 0): Promise<ForumHealthRecord> {
-    return { ...(await this.read(false)), itemCount };
+  /** `fresh`: read the shared record now (the cluster poller asks when this forum was last polled by anyone). */
+  async get(itemCount = 0, fresh = false): Promise<ForumHealthRecord> {
+    return { ...(await this.read(fresh)), itemCount };
   }
 
   /** The shared record (read again after REREAD_MS, or now with `fresh`), or this process's newer unwritten success. */

@@ -53,7 +53,20 @@ export function createForumSources(config: Config, deps: ForumSourceDeps): Forum
       sources.set(forum.id, source);
     }
   }
-  const poller = createPoller(feeds.map((f) => f.feed), { maxBackoffSeconds: config.news.maxBackoffSeconds, logger: deps.logger });
+  // Several gateways on one Redis: each feed is polled under its lease, skipped when its shared health says
+  // another gateway polled it within the interval (as news feeds are, src/news/index.ts).
+  const byId = new Map(feeds.map((f) => [f.id, f]));
+  const cluster = deps.cluster
+    ? {
+        lease: deps.cluster.lease,
+        busyRetryMs: deps.cluster.leaseTtlMs,
+        health: async (id: string) => {
+          const shared = await byId.get(id)?.sharedHealth();
+          return shared ? { ...shared, etag: null, lastModified: null, format: null } : null;
+        },
+      }
+    : undefined;
+  const poller = createPoller(feeds.map((f) => f.feed), { maxBackoffSeconds: config.news.maxBackoffSeconds, logger: deps.logger, ...(cluster ? { cluster } : {}) });
   return {
     sources,
     start() {
