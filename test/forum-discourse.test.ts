@@ -5,7 +5,7 @@ import { parseGlobalId, toGlobalId } from "../src/ids/index.js";
 import { createFetcher } from "../src/net/index.js";
 import { fromRoot } from "../src/paths.js";
 import { canonicalUrl } from "../src/urls/index.js";
-import { CITED, startDiscourseFixture, TOPIC_ID, type DiscourseFixture } from "./helpers/discourse-fixture.js";
+import { CITED, PRIVATE, startDiscourseFixture, TOPIC_ID, type DiscourseFixture } from "./helpers/discourse-fixture.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 
@@ -163,6 +163,28 @@ describe("forum-discourse: a Discourse site through its JSON API", () => {
     expect(body.errors.every((e: any) => ["down-talk", "html-talk"].includes(e.extensions.sourceId))).toBe(true);
   });
 
+  it("serves no private message and nothing of a read-restricted category, even with an API key", async () => {
+    const q = `query ($pmTopic: ID!, $pmPost: ID!, $staffTopic: ID!, $staffPost: ID!) {
+      pmTopic: node(id: $pmTopic) { id } pmPost: node(id: $pmPost) { id }
+      staffTopic: node(id: $staffTopic) { id } staffPost: node(id: $staffPost) { id }
+      forums { name }
+    }`;
+    const vars = {
+      pmTopic: toGlobalId("Thread", "harbour-talk", PRIVATE.pmTopic), pmPost: toGlobalId("Post", "harbour-talk", PRIVATE.pmPost),
+      staffTopic: toGlobalId("Thread", "harbour-talk", PRIVATE.staffTopic), staffPost: toGlobalId("Post", "harbour-talk", PRIVATE.staffPost),
+    };
+    for (let i = 0; i < 2; i++) {
+      // Twice: the second answer comes from the cache and the post index, which must not hold them either.
+      const { body } = await gw.graphql(q, vars);
+      expect(body.errors).toBeUndefined();
+      expect(body.data).toMatchObject({ pmTopic: null, pmPost: null, staffTopic: null, staffPost: null });
+      expect(body.data.forums.map((f: any) => f.name)).not.toContain("Staff");
+    }
+    expect(site.count(`/posts/${PRIVATE.pmPost}.json`)).toBeGreaterThan(0); // asked upstream, and refused
+    const { body: pub } = await gw.graphql(`query ($id: ID!) { node(id: $id) { id } }`, { id: toGlobalId("Post", "harbour-talk", 90_001) });
+    expect(pub.data.node).not.toBeNull();
+  });
+
   it("reports a non-JSON answer as SOURCE_UNAVAILABLE for that field, and keeps serving", async () => {
     const { body } = await gw.graphql(`query ($id: ID!, $ok: ID!) { thread(id: $id) { title } ok: thread(id: $ok) { title } }`, {
       id: toGlobalId("Thread", "html-talk", TOPIC_ID), ok: THREAD,
@@ -219,5 +241,38 @@ describe("forum configuration and credentials", () => {
     } finally {
       await Promise.all([forumHost.close(), elsewhere.close()]);
     }
+  });
+});
+
+describe("forum-discourse: topic lists of a site with another page size", () => {
+  let site: DiscourseFixture;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    site = await startDiscourseFixture(3, { listedTopics: 120, perPage: 50 });
+    gw = await startTestGateway({
+      net: { allowPrivateNetworks: true },
+      news: { demoFeeds: false, poll: false },
+      forums: [{ kind: "discourse", id: "wide-talk", name: "Wide Talk", url: site.url }],
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await site?.close();
+  });
+
+  it("pages every topic once when the site lists 50 topics a page", async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const { body } = await gw.graphql(`query ($id: ID!, $after: String) { forum(id: $id) { threads(first: 20, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }`, {
+        id: toGlobalId("Forum", "wide-talk", "7"), after,
+      });
+      expect(body.errors).toBeUndefined();
+      const threads = body.data.forum.threads;
+      seen.push(...threads.nodes.map((t: any) => (parseGlobalId(t.id) as { key: string }).key));
+      if (!threads.pageInfo.hasNextPage) break;
+      after = threads.pageInfo.endCursor;
+    }
+    expect(seen).toEqual([String(TOPIC_ID), ...Array.from({ length: 119 }, (_, i) => String(5001 + i))]);
   });
 });

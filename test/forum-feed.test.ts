@@ -9,6 +9,13 @@ import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 const fixture = (name: string) => fromRoot("test", "fixtures", "forums", name);
 const XENFORO_PATH = "/threads/ceasefire-talks-live-thread.5512/index.rss";
 
+/** A phpBB-style board of three topics: 4 and 12 last posted at the same second, 3 earlier. */
+const entry = (topic: number, post: number, at: string) => `<entry><author><name>dockside</name></author><updated>${at}</updated><published>${at}</published>
+<id>https://tie-forum.example/viewtopic.php?t=${topic}&amp;p=${post}#p${post}</id><link href="https://tie-forum.example/viewtopic.php?t=${topic}&amp;p=${post}#p${post}"/>
+<title type="html">Board • Topic ${topic}</title><content type="html">&lt;p&gt;Post ${post}&lt;/p&gt;</content></entry>`;
+const TIE_BOARD = `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Tie Forum</title><id>https://tie-forum.example/feed.php</id>
+<updated>2026-11-23T09:00:00+00:00</updated>${entry(4, 40, "2026-11-23T09:00:00+00:00")}${entry(12, 120, "2026-11-23T09:00:00+00:00")}${entry(3, 30, "2026-11-22T09:00:00+00:00")}</feed>`;
+
 const BOARD_QUERY = `query ($id: ID!) {
   forum(id: $id) {
     name slug description source { id kind name url health { status itemCount lastError } }
@@ -27,11 +34,13 @@ describe("forum-feed: forums read from their RSS/Atom feeds", () => {
   beforeAll(async () => {
     server = await startFixtureServer();
     server.serveFile("/feed.php", fixture("phpbb-board.atom.xml"), { "content-type": "application/atom+xml; charset=UTF-8" });
+    server.route("/tie.php", { headers: { "content-type": "application/atom+xml" }, body: TIE_BOARD });
     server.serveFile(XENFORO_PATH, fixture("xenforo-thread.rss.xml"), { "content-type": "application/rss+xml; charset=utf-8" });
     gw = await startTestGateway({
       net: { allowPrivateNetworks: true },
       news: { poll: false },
       forums: [
+        { kind: "feed", id: "tie-board", name: "Tie Forum", url: server.url("/tie.php") },
         { kind: "feed", id: "harbour-board", name: "Harbour Forum", url: server.url("/feed.php") },
         { kind: "feed", id: "politics-thread", name: "Northmark Politics", url: server.url(XENFORO_PATH) },
       ],
@@ -128,6 +137,23 @@ describe("forum-feed: forums read from their RSS/Atom feeds", () => {
     expect(body.data.forum.source.health).toMatchObject({ status: "DEGRADED", itemCount: 6 });
     expect(body.data.forum.source.health.lastError).toMatch(/HTTP 500.*6 stored posts kept/);
     expect(body.data.forum.threads.totalCount).toBe(2);
+  });
+
+  it("pages threads one at a time without skipping those last posted at the same time", async () => {
+    expect(await poll("tie-board")).toMatchObject({ kind: "stored", added: 3 });
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 5; i++) {
+      const { body } = await gw.graphql(`query ($id: ID!, $after: String) { forum(id: $id) { threads(first: 1, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }`, {
+        id: toGlobalId("Forum", "tie-board", "board"), after,
+      });
+      expect(body.errors).toBeUndefined();
+      const threads = body.data.forum.threads;
+      seen.push(...threads.nodes.map((t: any) => (parseGlobalId(t.id) as { key: string }).key));
+      if (!threads.pageInfo.hasNextPage) break;
+      after = threads.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(["12", "4", "3"]);
   });
 
   it("lists every forum, local first, each with its source", async () => {

@@ -1,3 +1,4 @@
+import type { Exclusive } from "../../src/cluster/lock.js";
 import type Keyv from "keyv";
 import { BadUserInputError } from "../../src/errors.js";
 import { CursorMismatchError } from "../forum-local/paging.js";
@@ -43,6 +44,8 @@ export interface DiscourseSourceDeps {
   now?: () => Date;
   /** Told the posts a topic gained since the gateway last read it (see `noticeGrowth`). */
   onPostsAdded?: PostsAddedHook | undefined;
+  /** The lock the post index writes under (src/forums postIndexLock); default: this process only. */
+  indexLock?: Exclusive | undefined;
 }
 
 /** Thread.citedArticles reads at most this many posts of a Discourse thread (README "forum-discourse"). */
@@ -64,7 +67,7 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const baseUrl = options.url.replace(/\/+$/, "");
   const ttlMs = options.cacheTtlSeconds * 1000;
   const health = new ForumHealth(keyv, id, now);
-  const index = new PostIndex(keyv, id, now);
+  const index = new PostIndex(keyv, id, now, deps.indexLock);
   const client = createDiscourseClient({
     sourceId: id, baseUrl, apiKey: options.apiKey, apiUsername: options.apiUsername, ttlMs,
     maxRetryWaitMs: options.maxRetryWaitSeconds * 1000, fetcher: deps.fetcher, keyv, health, logger: deps.logger,
@@ -89,7 +92,10 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
 
   async function categories(): Promise<Map<string, Category>> {
     const answer = await client.get("/categories.json?include_subcategories=true", CategoriesWire);
-    const flat = (answer?.data.category_list.categories ?? []).flatMap((c) => [c, ...(c.subcategory_list ?? [])]);
+    // Public categories only: an API key may see read-restricted ones, which anonymous clients must not.
+    const flat = (answer?.data.category_list.categories ?? [])
+      .flatMap((c) => [c, ...(c.subcategory_list ?? [])])
+      .filter((c) => !c.read_restricted);
     const seen = await firstSeen(flat.map((c) => String(c.id)));
     return new Map(flat.map((c) => [String(c.id), {
       record: { id: String(c.id), slug: c.slug, name: c.name, description: c.description_text ?? "", createdAt: new Date(seen[String(c.id)]!) },
@@ -112,10 +118,19 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     return records;
   }
 
+  /**
+   * Whether a topic may be served: not a private message, and in a category the gateway lists (public). The
+   * API key's user may read more than an anonymous visitor, and any client can ask for any id.
+   */
+  async function isPublic(t: Pick<TopicWire, "archetype" | "category_id">): Promise<boolean> {
+    if (t.archetype === "private_message" || t.category_id == null) return false;
+    return (await categories()).has(String(t.category_id));
+  }
+
   async function topic(topicId: string): Promise<TopicWire | null> {
     if (!/^\d{1,15}$/.test(topicId)) return null;
     const answer = await client.get(`/t/${topicId}.json`, TopicWire);
-    if (!answer) return null;
+    if (!answer || !(await isPublic(answer.data))) return null;
     if (answer.fetched) {
       await indexPosts(answer.data.post_stream.posts, answer.data.post_stream.stream);
       noticeGrowth(topicId, answer.data);
@@ -174,6 +189,8 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const perKey = <T>(ids: readonly string[], load: (k: string) => Promise<T | null>): Promise<BatchResult<T>> =>
     Promise.all(ids.map((k) => load(k).catch((err: unknown) => err as Error)));
 
+  /** Topics per page of the site's topic lists (its per_page; Discourse's default until an answer says). */
+  let topicsPerPage = 30;
   async function threadPage(request: PageRequest): Promise<Page<ThreadRecord>> {
     if (request.last !== undefined || request.before !== undefined) {
       throw new BadUserInputError("last", "threads of a Discourse forum page forwards only: use `first` and `after`");
@@ -185,16 +202,27 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     if (request.after && (request.after.length !== 1 || typeof request.after[0] !== "number")) throw new CursorMismatchError("after");
     const offset = request.after ? (request.after[0] as number) + 1 : 0;
     const first = request.first ?? 20;
-    // Discourse pages topic lists (30 a page by default): read the pages covering [offset, offset + first] and one row more.
-    let page = Math.floor(offset / 30);
+    // Discourse pages topic lists (per_page, 30 by default, a site setting): read the pages covering
+    // [offset, offset + first] and one row more. The page size is learned from the answers.
+    let page = Math.floor(offset / topicsPerPage);
     let base: number | null = null;
+    let resized = false;
     const rows: ThreadRecord[] = [];
     let more = true;
     while (more && (base === null || base + rows.length < offset + first + 1)) {
       const answer = await client.get(`${path}${page ? `?page=${page}` : ""}`, TopicListWire);
       if (!answer) break;
       const list = answer.data.topic_list;
-      base ??= page * (list.per_page ?? 30);
+      if (base === null && list.per_page && list.per_page !== topicsPerPage) {
+        topicsPerPage = list.per_page;
+        // The first page read was chosen with the wrong size: start again at the page holding `offset`.
+        if (!resized && Math.floor(offset / topicsPerPage) !== page) {
+          resized = true;
+          page = Math.floor(offset / topicsPerPage);
+          continue;
+        }
+      }
+      base ??= page * topicsPerPage;
       const users = new Map((answer.data.users ?? []).map((u) => [u.id, u] as [number, BasicUser]));
       if (answer.fetched) await rememberAuthors(answer.data.users ?? []);
       rows.push(...list.topics.map((t) => toListedThread(t, users)));
@@ -204,7 +232,8 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     const from = Math.max(0, offset - (base ?? 0));
     const window = rows.slice(from, from + first);
     return {
-      edges: window.map((node, i) => ({ node, cursor: [(base ?? 0) + from + i] })),
+      // Cursors are offsets in Discourse's list, so a topic of a category not served leaves a gap in the page.
+      edges: window.map((node, i) => ({ node, cursor: [(base ?? 0) + from + i] })).filter((e) => cats.has(e.node.forumId)),
       hasNextPage: rows.length > from + first || more,
       hasPreviousPage: offset > 0,
       totalCount: category?.topicCount ?? (base ?? 0) + rows.length,
@@ -275,7 +304,9 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
           if (!/^\d{1,15}$/.test(k)) return null;
           try {
             const answer = await client.get(`/posts/${k}.json`, PostWire);
-            return answer ? (await indexPosts([answer.data]))[0]! : null;
+            // A post is served only when its topic is (which also indexes the topic's first posts).
+            if (!answer || !(await topic(String(answer.data.topic_id)))) return null;
+            return (await indexPosts([answer.data]))[0]!;
           } catch (err) {
             return err as Error;
           }

@@ -36,6 +36,8 @@ const TopicFields = z.object({
   created_at: time,
   last_posted_at: time.nullish(),
   category_id: id.nullish(),
+  /** "regular", or "private_message" for a PM (never served: README "forum-discourse"). */
+  archetype: z.string().optional(),
 });
 
 /** /t/{id}.json: the topic, the first chunk of posts, and the ids of every post (`stream`). */
@@ -56,6 +58,8 @@ const CategoryBase = z.object({
   slug: z.string(),
   description_text: z.string().nullish(),
   topic_count: z.number().int().nonnegative().optional(),
+  /** True for a category not everyone may read (never served). */
+  read_restricted: z.boolean().optional(),
 });
 const CategoryWire = CategoryBase.extend({ subcategory_list: z.array(CategoryBase).nullish() });
 export type CategoryWire = z.infer<typeof CategoryBase>;

@@ -1,10 +1,11 @@
+import type { Exclusive } from "../../src/cluster/lock.js";
 import type Keyv from "keyv";
 import { ForumHealth } from "../../src/forums/health.js";
-import { pageOf } from "../../src/forums/paging.js";
+import { compareKeys, pageOf } from "../../src/forums/paging.js";
 import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
 import type { Logger } from "../../src/logger.js";
 import { FetchError, type Fetcher } from "../../src/net/index.js";
-import type { AuthorRecord, ForumRecord, ForumSource, PostRecord, ThreadRecord } from "../forum.js";
+import type { AuthorRecord, ForumHealthRecord, ForumRecord, ForumSource, PostRecord, ThreadRecord } from "../forum.js";
 import type { FeedSourceConfig, ParsedFeed, ParsedItem } from "../news.js";
 import type { FeedParserPool, FeedSource, PollOutcome } from "../rss/index.js";
 import { postKey, threadKeyFromLink, threadTitle, titleKey } from "./grouping.js";
@@ -38,12 +39,16 @@ export interface FeedForumDeps {
   now?: () => Date;
   /** Told the posts a poll (or push) stored for the first time, once the forum answers with them. */
   onPostsAdded?: PostsAddedHook | undefined;
+  /** The lock the post index writes under (src/forums postIndexLock); default: this process only. */
+  indexLock?: Exclusive | undefined;
 }
 
 export interface FeedForumSource extends ForumSource {
   /** The poller's view of this source (src/news/poller.ts polls anything of this shape). */
   readonly feed: FeedSource;
   poll(): Promise<PollOutcome>;
+  /** The shared health record as stored now (other gateways' polls included): what the cluster poller reads. */
+  sharedHealth(): Promise<ForumHealthRecord>;
 }
 
 export const BOARD = "board";
@@ -72,7 +77,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ forumSource: id });
   const health = new ForumHealth(deps.keyv, id, now);
-  const index = new PostIndex(deps.keyv, id, now);
+  const index = new PostIndex(deps.keyv, id, now, deps.indexLock);
   const boardKey = `forum:${id}:board`;
   const load = async (): Promise<Board | null> => (await deps.keyv.get<Board>(boardKey)) ?? null;
 
@@ -82,7 +87,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     postCount: t.posts.length,
   });
 
-  async function store(feed: ParsedFeed, validators: { etag: string | null; lastModified: string | null }): Promise<PollOutcome> {
+  async function store(feed: ParsedFeed, validators: { etag: string | null; lastModified: string | null }, polled: boolean): Promise<PollOutcome> {
     const board: Board = (await load()) ?? {
       title: null, firstSeenAt: now().toISOString(), threads: {}, titles: {}, authors: {}, etag: null, lastModified: null,
     };
@@ -139,7 +144,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     }
     const fresh = await index.put(records);
     await deps.keyv.set(boardKey, board);
-    await health.success();
+    await health.success({ record: polled });
     if (fresh.length) deps.onPostsAdded?.(id, fresh);
     log.info({ added, entries: feed.items.length }, "forum feed stored");
     return { kind: "stored", added, updated: feed.items.length - added, unchanged: 0, warnings: feed.warnings };
@@ -149,11 +154,12 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     const board = await load();
     try {
       const response = await deps.fetcher.fetch({ url: options.url, etag: board?.etag ?? null, lastModified: board?.lastModified ?? null });
+      // Polls always record their attempt: another gateway's poller reads it to skip this interval.
       if (response.status === 304) {
-        await health.success();
+        await health.success({ record: true });
         return { kind: "not-modified" };
       }
-      return await ingest(response.bytes, response.contentType, response.charset, response);
+      return await ingest(response.bytes, response.contentType, response.charset, response, true);
     } catch (err) {
       const reason = err instanceof FetchError ? err.message : "internal error while polling (see the gateway log)";
       if (!(err instanceof FetchError)) log.error({ err }, "unexpected error while polling a forum feed");
@@ -162,7 +168,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     }
   }
 
-  async function ingest(bytes: Buffer, contentType: string | null, charset: string | null, validators = { etag: null as string | null, lastModified: null as string | null }): Promise<PollOutcome> {
+  async function ingest(bytes: Buffer, contentType: string | null, charset: string | null, validators = { etag: null as string | null, lastModified: null as string | null }, polled = false): Promise<PollOutcome> {
     let feed: ParsedFeed;
     try {
       const copy = new Uint8Array(bytes); // transferred to the worker
@@ -172,7 +178,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
       await health.failure(`${reason}; ${await index.count()} stored posts kept`);
       return { kind: "failed", error: reason };
     }
-    return store(feed, { etag: validators.etag, lastModified: validators.lastModified });
+    return store(feed, { etag: validators.etag, lastModified: validators.lastModified }, polled);
   }
 
   const config: FeedSourceConfig = { id, name: options.name, url: options.url, pollIntervalSeconds: options.pollIntervalSeconds, enabled: options.enabled };
@@ -188,6 +194,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     async health() {
       return health.get(await index.count());
     },
+    sharedHealth: () => health.get(0, true),
     async listForums() {
       return [toForum(await load())];
     },
@@ -212,13 +219,15 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     },
     async threadPagesByForum(requests) {
       const board = await load();
+      const cursorOf = (t: ThreadRecord): [string, string] => [t.lastPostedAt.toISOString(), t.id];
+      // Newest first, in the order pageOf pages by (ties on time: ids compared as compareKeys does, "12" after "4").
       const threads = Object.values(board?.threads ?? {})
         .map((t) => toThread(t))
-        .sort((a, b) => b.lastPostedAt.getTime() - a.lastPostedAt.getTime() || (a.id < b.id ? 1 : -1));
+        .sort((a, b) => compareKeys(cursorOf(b), cursorOf(a)));
       return requests.map((r) => {
         if (r.parentId !== BOARD) return emptyPage;
         try {
-          return pageOf(threads, r, (t) => [t.lastPostedAt.toISOString(), t.id], ["string", "string"], "DESC");
+          return pageOf(threads, r, cursorOf, ["string", "string"], "DESC");
         } catch (err) {
           return err as Error;
         }

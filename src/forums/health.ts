@@ -1,13 +1,22 @@
 import type Keyv from "keyv";
 import type { ForumHealthRecord } from "../../sources/forum.js";
 
+/** A process re-reads the shared record when its copy is older than this (gateways sharing a Redis agree within it). */
+const REREAD_MS = 1000;
+/** A success that changes only timestamps is written at most this often (a busy forum would write on every request). */
+const QUIET_WRITE_MS = 30_000;
+
 /**
- * The health of one remote forum source (Forum.source.health), kept in keyv beside its posts. Every upstream
- * answer is an observation: a success resets the failures, a failure counts one more and says why. Writes are
- * skipped when nothing an admin would see changed, so a busy forum does not write on every request.
+ * The health of one remote forum source (Forum.source.health), kept in keyv beside its posts, so every gateway
+ * sharing the store reports the same. Every upstream answer is an observation: a success resets the failures,
+ * a failure counts one more and says why. A failure is counted on the shared record as just read (two
+ * gateways' failures add up); a success that changes only timestamps is written at most every 30 s, unless
+ * `record` asks (a feed poll: the poller of another gateway reads its lastAttemptAt).
  */
 export class ForumHealth {
-  private current: ForumHealthRecord | null = null;
+  private shared: { record: ForumHealthRecord; readAtMs: number } | null = null;
+  /** A success not written yet (quiet): newer than the shared record until another gateway writes. */
+  private unwritten: ForumHealthRecord | null = null;
   private lastWriteMs = 0;
 
   constructor(
@@ -20,38 +29,54 @@ export class ForumHealth {
     return `forum:${this.sourceId}:health`;
   }
 
-  async get(itemCount = 0): Promise<ForumHealthRecord> {
-    this.current ??= (await this.keyv.get<ForumHealthRecord>(this.key)) ?? pending();
-    return { ...this.current, itemCount };
+  /** `fresh`: read the shared record now (the cluster poller asks when this forum was last polled by anyone). */
+  async get(itemCount = 0, fresh = false): Promise<ForumHealthRecord> {
+    return { ...(await this.read(fresh)), itemCount };
   }
 
-  async success(): Promise<void> {
-    const before = await this.get();
+  /** The shared record (read again after REREAD_MS, or now with `fresh`), or this process's newer unwritten success. */
+  private async read(fresh: boolean): Promise<ForumHealthRecord> {
+    if (fresh || !this.shared || Date.now() - this.shared.readAtMs >= REREAD_MS) {
+      this.shared = { record: (await this.keyv.get<ForumHealthRecord>(this.key)) ?? pending(), readAtMs: Date.now() };
+    }
+    const stored = this.shared.record;
+    const local = this.unwritten;
+    if (local && (stored.lastAttemptAt ?? "") <= (local.lastAttemptAt ?? "")) return local;
+    this.unwritten = null;
+    return stored;
+  }
+
+  /** `record`: write the attempt even when only timestamps moved. */
+  async success(options: { record?: boolean } = {}): Promise<void> {
+    const before = await this.read(false);
     const at = this.now();
-    this.current = { ...before, status: "OK", lastAttemptAt: at.toISOString(), lastSuccessAt: at.toISOString(), lastError: null, consecutiveFailures: 0 };
-    // Only the timestamps moved: write them at most every 30 s.
-    if (before.status === "OK" && at.getTime() - this.lastWriteMs < 30_000) return;
-    await this.write(at);
+    const next: ForumHealthRecord = { ...before, status: "OK", lastAttemptAt: at.toISOString(), lastSuccessAt: at.toISOString(), lastError: null, consecutiveFailures: 0 };
+    if (!options.record && before.status === "OK" && at.getTime() - this.lastWriteMs < QUIET_WRITE_MS) {
+      this.unwritten = next;
+      return;
+    }
+    await this.write(next, at);
   }
 
   /** `reason` is a sentence for a forum admin; the time is added here. */
   async failure(reason: string): Promise<void> {
-    const before = await this.get();
+    const before = await this.read(true);
     const at = this.now();
     const failures = before.consecutiveFailures + 1;
-    this.current = {
+    await this.write({
       ...before,
       status: before.lastSuccessAt && failures < 3 ? "DEGRADED" : "FAILING",
       lastAttemptAt: at.toISOString(),
       lastError: `${reason} (at ${at.toISOString().slice(0, 16).replace("T", " ")} UTC)`,
       consecutiveFailures: failures,
-    };
-    await this.write(at);
+    }, at);
   }
 
-  private async write(at: Date): Promise<void> {
+  private async write(record: ForumHealthRecord, at: Date): Promise<void> {
     this.lastWriteMs = at.getTime();
-    await this.keyv.set(this.key, this.current);
+    this.unwritten = null;
+    this.shared = { record, readAtMs: Date.now() };
+    await this.keyv.set(this.key, record);
   }
 }
 

@@ -1,5 +1,6 @@
 import type Keyv from "keyv";
 import type { CitationRecord, CitedUrlRecord, Page, PageRequest, PostRecord } from "../../sources/forum.js";
+import { localExclusive, type Exclusive } from "../cluster/lock.js";
 import { extractLinks } from "../urls/index.js";
 import { compareKeys, pageOf } from "./paging.js";
 
@@ -9,8 +10,10 @@ import { compareKeys, pageOf } from "./paging.js";
  * stories a thread cites, posts by an author, the newest posts. forum-feed keeps its whole forum here;
  * forum-discourse keeps what it has fetched, which is all it can know about who cites what.
  *
- * Lists are read-modify-write: one writer at a time per source in this process. Two gateways writing the
- * same list at the same moment can lose one update (the next fetch of the post writes it again).
+ * Lists are read-modify-write, so `put` runs under `exclusive`: one writer per source, in this process by
+ * default, across processes with the cluster's Redis lock (createForumSources passes one named per source).
+ * The lists are written before the post records, so a put that fails half-way is repaired by the next put
+ * of the same posts (they are still new to the index).
  */
 interface StoredPost {
   id: string;
@@ -38,23 +41,15 @@ type Entry = [string, string];
 const LIST_CAP = 2000;
 
 export class PostIndex {
-  private queue: Promise<unknown> = Promise.resolve();
-
   constructor(
     private readonly keyv: Keyv,
     readonly sourceId: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly exclusive: Exclusive = localExclusive(),
   ) {}
 
   private key(name: string): string {
     return `forum:${this.sourceId}:${name}`;
-  }
-
-  /** Runs list updates one at a time (each reads a list, changes it, writes it back). */
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /**
@@ -69,14 +64,17 @@ export class PostIndex {
       createdAt: p.createdAt.toISOString(), editedAt: p.editedAt ? p.editedAt.toISOString() : null,
       citations: p.citations ?? extractLinks(p.bodyHtml), seenAt,
     }));
-    return this.serial(async () => {
+    return this.exclusive(async () => {
       const before = await this.keyv.getMany<StoredPost>(stored.map((p) => this.key(`post:${p.id}`)));
-      await this.keyv.setMany(stored.map((p) => ({ key: this.key(`post:${p.id}`), value: p })));
+      const writePosts = () => this.keyv.setMany(stored.map((p) => ({ key: this.key(`post:${p.id}`), value: p })));
       const fresh = stored.filter((_, i) => !before[i]).map(toRecord);
       const changed = stored
         .map((post, i) => ({ post, old: before[i] ?? null }))
         .filter(({ post, old }) => !old || old.createdAt !== post.createdAt || old.threadId !== post.threadId || old.authorId !== post.authorId || !sameCitations(old.citations, post.citations));
-      if (changed.length === 0) return fresh;
+      if (changed.length === 0) {
+        await writePosts();
+        return fresh;
+      }
 
       const lists = new Map<string, Entry[]>();
       const list = async (name: string) => {
@@ -102,6 +100,8 @@ export class PostIndex {
         ...[...lists].map(([name, entries]) => ({ key: this.key(name), value: entries.slice(0, LIST_CAP) })),
         ...[...threadCites].map(([threadId, byPost]) => ({ key: this.key(`thread-cites:${threadId}`), value: byPost })),
       ]);
+      // Last: a post record exists only once its lists hold it.
+      await writePosts();
       return fresh;
     });
   }

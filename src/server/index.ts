@@ -113,7 +113,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       cache: (name, result) => metrics.cache.inc({ cache: name, result }),
     },
   });
-  const forumSources = createForumSources(config, { local, fetcher: news.fetcher, parser: news.parser, keyv: cache.keyv, logger,
+  const forumSources = createForumSources(config, { local, fetcher: news.fetcher, parser: news.parser, keyv: cache.keyv, logger, cluster: cache.cluster,
     onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts) });
   const forums = forumSources.sources;
   // A shared store that drops while this process starts must not stop it: /readyz reports it, and the

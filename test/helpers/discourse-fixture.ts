@@ -10,6 +10,10 @@ import { startFixtureServer, type FixtureServer } from "./fixture-server.js";
  */
 export const TOPIC_ID = 4417;
 export const CATEGORY = { id: 7, slug: "world-news", name: "World news" };
+/** A category only staff may read (read_restricted), as /categories.json lists it to an API key of an admin. */
+export const STAFF_CATEGORY = { id: 8, slug: "staff", name: "Staff" };
+/** A private message (archetype private_message, no category) and a topic of the staff category, one post each. */
+export const PRIVATE = { pmTopic: 4418, pmPost: 80_001, staffTopic: 4419, staffPost: 80_002 };
 const FIRST_POST_ID = 90_001;
 const USERS = [
   { id: 11, username: "Quayside_Reader", name: "Ada Quayside" },
@@ -60,7 +64,15 @@ function post(i: number) {
   };
 }
 
-export async function startDiscourseFixture(postCount = 120): Promise<DiscourseFixture> {
+export interface DiscourseFixtureOptions {
+  /** Topics in the category's topic list (the first is the fixture's topic; the others are listed only). Default 1. */
+  listedTopics?: number;
+  /** Topics per topic-list page (Discourse's per_page, a site setting; default 30). */
+  perPage?: number;
+}
+
+export async function startDiscourseFixture(postCount = 120, options: DiscourseFixtureOptions = {}): Promise<DiscourseFixture> {
+  const perPage = options.perPage ?? 30;
   const server = await startFixtureServer();
   const posts = Array.from({ length: postCount }, (_, i) => post(i));
   const throttles = new Map<string, number>();
@@ -78,13 +90,19 @@ export async function startDiscourseFixture(postCount = 120): Promise<DiscourseF
     views: 812, like_count: 14, archetype: "regular", chunk_size: 20,
     details: { created_by: { id: USERS[0]!.id, username: USERS[0]!.username, name: USERS[0]!.name, avatar_template: "/a/{size}.png" } },
   };
-  const topicList = {
+  const posters = [{ extras: "latest", description: "Original Poster", user_id: USERS[0]!.id }];
+  const listed = [
+    { ...topic, posters },
+    ...Array.from({ length: (options.listedTopics ?? 1) - 1 }, (_, i) => ({ ...topic, id: 5001 + i, title: `Listed topic ${i + 2}`, slug: `listed-${i + 2}`, posters })),
+  ];
+  const topicList = (page: number, path: string) => ({
     users: USERS.map((u) => ({ ...u, avatar_template: "/a/{size}.png" })),
     topic_list: {
-      can_create_topic: false, per_page: 30, more_topics_url: null,
-      topics: [{ ...topic, posters: [{ extras: "latest", description: "Original Poster", user_id: USERS[0]!.id }] }],
+      can_create_topic: false, per_page: perPage,
+      more_topics_url: listed.length > (page + 1) * perPage ? `${path.replace(/\.json$/, "")}?page=${page + 1}` : null,
+      topics: listed.slice(page * perPage, (page + 1) * perPage),
     },
-  };
+  });
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fixture.invalid");
@@ -99,9 +117,21 @@ export async function startDiscourseFixture(postCount = 120): Promise<DiscourseF
     }
     if (down) return json(res, { errors: ["The server is down for maintenance."] }, 500);
     if (path === "/categories.json") {
-      return json(res, { category_list: { can_create_category: false, categories: [{ ...CATEGORY, color: "0088CC", text_color: "FFFFFF", topic_count: 1, post_count: postCount, position: 1, description: "<p>News from everywhere.</p>", description_text: "News from everywhere.", subcategory_list: [] }] } });
+      return json(res, { category_list: { can_create_category: false, categories: [
+        { ...CATEGORY, color: "0088CC", text_color: "FFFFFF", topic_count: listed.length, post_count: postCount, position: 1, description: "<p>News from everywhere.</p>", description_text: "News from everywhere.", read_restricted: false, subcategory_list: [] },
+        { ...STAFF_CATEGORY, color: "AA0000", text_color: "FFFFFF", topic_count: 1, post_count: 1, position: 2, description: "<p>Staff only.</p>", description_text: "Staff only.", read_restricted: true, subcategory_list: [] },
+      ] } });
     }
-    if (path === `/c/${CATEGORY.slug}/${CATEGORY.id}.json` || path === "/latest.json") return json(res, topicList);
+    const hidden = [
+      { topicId: PRIVATE.pmTopic, postId: PRIVATE.pmPost, archetype: "private_message", category_id: null, title: "Re: your account" },
+      { topicId: PRIVATE.staffTopic, postId: PRIVATE.staffPost, archetype: "regular", category_id: STAFF_CATEGORY.id, title: "Moderation notes" },
+    ].find((h) => path === `/t/${h.topicId}.json` || path === `/posts/${h.postId}.json`);
+    if (hidden) {
+      const secret = { ...post(0), id: hidden.postId, topic_id: hidden.topicId, cooked: "<p>Secret: the admin password is hunter2.</p>" };
+      if (path.startsWith("/posts/")) return json(res, secret);
+      return json(res, { ...topic, id: hidden.topicId, title: hidden.title, archetype: hidden.archetype, category_id: hidden.category_id, posts_count: 1, post_stream: { posts: [secret], stream: [secret.id] } });
+    }
+    if (path === `/c/${CATEGORY.slug}/${CATEGORY.id}.json` || path === "/latest.json") return json(res, topicList(Number(url.searchParams.get("page") ?? 0), path));
     if (path === `/t/${TOPIC_ID}.json`) {
       if (html) {
         res.writeHead(200, { "content-type": "text/html" });
@@ -129,7 +159,7 @@ export async function startDiscourseFixture(postCount = 120): Promise<DiscourseF
     json(res, { errors: ["The requested URL or resource could not be found."], error_type: "not_found" }, 404);
   };
   // The fixture server routes by exact path: route every path this site answers to the one handler.
-  for (const path of ["/categories.json", `/c/${CATEGORY.slug}/${CATEGORY.id}.json`, "/latest.json", `/t/${TOPIC_ID}.json`, `/t/${TOPIC_ID}/posts.json`, ...posts.map((p) => `/posts/${p.id}.json`), "/posts/1.json", ...USERS.map((u) => `/u/${u.username.toLowerCase()}.json`), ...USERS.map((u) => `/u/${u.username}.json`)]) {
+  for (const path of ["/categories.json", `/c/${CATEGORY.slug}/${CATEGORY.id}.json`, "/latest.json", `/t/${TOPIC_ID}.json`, `/t/${TOPIC_ID}/posts.json`, ...posts.map((p) => `/posts/${p.id}.json`), "/posts/1.json", `/t/${PRIVATE.pmTopic}.json`, `/t/${PRIVATE.staffTopic}.json`, `/posts/${PRIVATE.pmPost}.json`, `/posts/${PRIVATE.staffPost}.json`, ...USERS.map((u) => `/u/${u.username.toLowerCase()}.json`), ...USERS.map((u) => `/u/${u.username}.json`)]) {
     server.route(path, handler);
   }
   return {
