@@ -21,18 +21,23 @@ export interface RedisOptions {
  * forever, so the process recovers by itself when Redis returns.
  */
 export function createRedisClient(options: RedisOptions, logger: Logger): RedisClientType {
-  const client = createClient({
-    url: options.url,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: options.timeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 10), 5_000) + Math.floor(Math.random() * 100),
-    },
-  }) as RedisClientType;
+  const client = createClient(failFastRedisOptions(options.url, options.timeoutMs)) as RedisClientType;
   logRedisTransitions(client, logger.child({ redis: redactUrl(options.url) }), "Redis connection");
   // connect() keeps retrying (reconnectStrategy) until Redis answers; the client counts as open meanwhile.
   client.connect().catch((err: unknown) => logger.error({ err }, "Redis client gave up connecting"));
   return client;
+}
+
+/** The client options behind createRedisClient, for the other Redis clients of the process (live pub/sub). */
+export function failFastRedisOptions(url: string, connectTimeoutMs: number) {
+  return {
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: connectTimeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 10), 5_000) + Math.floor(Math.random() * 100),
+    },
+  };
 }
 
 /**

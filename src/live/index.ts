@@ -3,6 +3,7 @@ import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from "graphql
 import type Keyv from "keyv";
 import type { ForumSource } from "../../sources/forum.js";
 import type { Config } from "../config/index.js";
+import { withTimeout } from "../cache/timeout.js";
 import type { Context } from "../context.js";
 import type { Logger } from "../logger.js";
 import type { News } from "../news/index.js";
@@ -45,6 +46,7 @@ export function createLive(options: { config: Config; logger: Logger; forums: ()
     logger,
     redisUrl: config.cache.store === "redis" ? config.cache.redisUrl : undefined,
     keyPrefix: config.cache.keyPrefix,
+    connectTimeoutMs: config.cache.timeoutMs,
   });
   const events = createLiveEvents({ pubSub, forums: options.forums, articles: () => options.news().store, logger });
   let unobserve: (() => void) | null = null;
@@ -78,9 +80,7 @@ export function createLive(options: { config: Config; logger: Logger; forums: ()
       await live.websub?.start();
       // With Redis, wait (boundedly) for the channel subscription, so events from other processes are heard
       // from the moment the gateway answers.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([pubSub.ready().catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, config.cache.timeoutMs)))]);
-      clearTimeout(timer);
+      await withTimeout(config.cache.timeoutMs, () => pubSub.ready()).catch(() => {});
     },
     async close(graceMs) {
       unobserve?.();

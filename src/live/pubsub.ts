@@ -1,4 +1,4 @@
-import { logRedisTransitions } from "../cache/redis-store.js";
+import { failFastRedisOptions, logRedisTransitions } from "../cache/redis-store.js";
 import { randomUUID } from "node:crypto";
 import { createPubSub } from "@graphql-yoga/subscription";
 import { createClient } from "@redis/client";
@@ -33,6 +33,8 @@ export interface LivePubSubOptions {
   logger: Logger;
   /** Redis pub/sub when set. */
   redisUrl?: string | undefined;
+  /** Connect timeout of the Redis clients (cache.timeoutMs). */
+  connectTimeoutMs?: number;
   /** Channel name prefix (cache.keyPrefix): deployments sharing a Redis do not hear each other. */
   keyPrefix?: string;
 }
@@ -62,11 +64,7 @@ export function createLivePubSub(options: LivePubSubOptions): LivePubSub {
   const log = options.logger.child({ component: "live-pubsub" });
   // Reconnects forever, backing off to 5 s; a publish while Redis is down is dropped (logged), never queued
   // without bound, and never delays the local delivery.
-  const publisher = createClient({
-    url: options.redisUrl,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000), connectTimeout: 2000 },
-  });
+  const publisher = createClient(failFastRedisOptions(options.redisUrl, options.connectTimeoutMs ?? 2_000));
   const subscriber = publisher.duplicate();
   for (const [name, client] of [["publisher", publisher], ["subscriber", subscriber]] as const) {
     logRedisTransitions(client, log, `Redis pub/sub ${name} connection (events from other processes are missed until it is back)`);

@@ -8,6 +8,7 @@ import {
 import { CloseCode, handleProtocols, makeServer, type SubscribePayload } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Config } from "../config/index.js";
+import { withTimeout } from "../cache/timeout.js";
 import type { Context } from "../context.js";
 import type { Logger } from "../logger.js";
 import { isAdminRequest } from "../server/auth.js";
@@ -268,9 +269,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
       const sockets = [...wss.clients];
       const gone = sockets.map((s) => new Promise<void>((resolve) => (s.readyState === s.CLOSED ? resolve() : s.once("close", () => resolve()))));
       for (const socket of sockets) socket.close(GOING_AWAY_CLOSE_CODE, "The gateway is stopping");
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(gone), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
+      await withTimeout(graceMs, () => Promise.all(gone)).catch(() => {}); // whoever has not gone by then is cut
       for (const socket of wss.clients) socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
