@@ -18,14 +18,14 @@ export function toForum(sourceId: string, r: ForumRecord): Forum {
 export function toThread(sourceId: string, r: ThreadRecord): Thread {
   return Object.assign(new Thread(), {
     id: toGlobalId("Thread", sourceId, r.id), sourceId, key: r.id, forumKey: r.forumId, authorKey: r.authorId,
-    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt,
+    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt, pageUrl: r.url ?? null,
   });
 }
 
 export function toPost(sourceId: string, r: PostRecord): Post {
   return Object.assign(new Post(), {
     id: toGlobalId("Post", sourceId, r.id), sourceId, key: r.id, threadKey: r.threadId, authorKey: r.authorId,
-    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt,
+    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt, pageUrl: r.url ?? null,
   });
 }
 

@@ -6,6 +6,7 @@ import {
 import { buildSchema } from "type-graphql";
 import { AuthorResolver, ForumResolver, PostResolver, ThreadResolver } from "../resolvers/forum.js";
 import { NodeResolver } from "../resolvers/node.js";
+import { PostPermalinkResolver, ThreadPermalinkResolver } from "../resolvers/permalinks.js";
 import { ForumSourceFieldResolver, ForumSourceResolver } from "../resolvers/forum-source.js";
 import { ForumFeedsResolver, SourceFeedsResolver, ThreadFeedsResolver } from "../resolvers/feeds.js";
 import { ArticleResolver } from "../resolvers/articles.js";
@@ -57,7 +58,7 @@ export function buildCrosswireSchema(): Promise<GraphQLSchema> {
       ThreadFeedsResolver, ForumFeedsResolver, SourceFeedsResolver,
       SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
       ForumSourceFieldResolver, ForumSourceResolver,
-      SubscriptionResolver, ThreadCitationResolver,
+      SubscriptionResolver, ThreadCitationResolver, ThreadPermalinkResolver, PostPermalinkResolver,
     ],
     pubSub: perGatewayPubSub,
     validate: false,

@@ -23,6 +23,8 @@ export interface ThreadRecord {
   createdAt: Date;
   lastPostedAt: Date;
   postCount: number;
+  /** The thread's page on the forum itself, when the record carries it (forum-feed: its first entry's link). */
+  url?: string | null;
 }
 
 export interface PostRecord {
@@ -37,6 +39,8 @@ export interface PostRecord {
   editedAt: Date | null;
   /** The post's citations, when the adapter could include them at no extra cost (saves a lookup). */
   citations?: CitationRecord[];
+  /** The post's page on the forum itself, when the record carries it (forum-feed: the entry's link). */
+  url?: string | null;
 }
 
 export interface AuthorRecord {
@@ -106,6 +110,11 @@ export interface ForumSource {
   /** Display name and address of the backend; src/forums supplies defaults for sources without them. */
   readonly name?: string;
   readonly url?: string | null;
+  /**
+   * The page of a thread or of a post on the forum itself, for sources whose URLs follow from ids (Discourse);
+   * without it, the record's `url`, else crosswire's own (the thread feed, resolvers/permalinks.ts).
+   */
+  pageUrl?(ref: { threadId: string; postId?: string }): string | null;
   /** How the backend is doing; a source without this method is reported OK (src/forums). */
   health?(): Promise<ForumHealthRecord>;
   /**

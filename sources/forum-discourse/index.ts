@@ -268,6 +268,8 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     kind: "discourse",
     name: options.name,
     url: baseUrl,
+    // Discourse's own permalinks: /t/{id} redirects to the topic's slugged URL, /p/{id} to the post in its topic.
+    pageUrl: ({ threadId, postId }) => (postId ? `${baseUrl}/p/${encodeURIComponent(postId)}` : `${baseUrl}/t/${encodeURIComponent(threadId)}`),
     async health() {
       return health.get(await index.count());
     },

@@ -58,6 +58,8 @@ interface StoredThread {
   title: string;
   /** [createdAt ISO, post id, author id], oldest first: the thread's order. */
   posts: Array<[string, string, string]>;
+  /** The opening entry's link without its fragment: the thread's page on the forum. */
+  url?: string | null;
 }
 
 interface Board {
@@ -84,7 +86,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   const toThread = (t: StoredThread): ThreadRecord => ({
     id: t.id, forumId: BOARD, authorId: t.posts[0]?.[2] ?? "", title: t.title,
     createdAt: new Date(t.posts[0]?.[0] ?? 0), lastPostedAt: new Date(t.posts[t.posts.length - 1]?.[0] ?? 0),
-    postCount: t.posts.length,
+    postCount: t.posts.length, url: t.url ?? null,
   });
 
   async function store(feed: ParsedFeed, validators: { etag: string | null; lastModified: string | null }, polled: boolean): Promise<PollOutcome> {
@@ -123,6 +125,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
       thread.posts.push([createdAt, postId, authorId]);
       thread.posts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       if (thread.posts[0]![1] === postId && !/^\s*re\s*:/i.test(item.title?.split(" • ").pop() ?? "")) thread.title = title;
+      if (thread.posts[0]![1] === postId && item.link && URL.canParse(item.link)) thread.url = item.link.replace(/#.*$/, "");
       touched.add(threadId);
       bodies.set(postId, item);
     }
@@ -139,6 +142,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
         records.push({
           id: postId, threadId, authorId, position: i + 1, bodyHtml: item ? item.summaryHtml ?? "" : old!.bodyHtml,
           createdAt: new Date(createdAt), editedAt: item?.updatedAt ? new Date(item.updatedAt) : old?.editedAt ?? null,
+          url: item ? (item.link && URL.canParse(item.link) ? item.link : null) : old?.url ?? null,
         });
       });
     }

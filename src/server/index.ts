@@ -148,7 +148,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownTimeoutMs }),
       ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
       playgroundLandingPage(GRAPHQL_PATH),
-      costPlugin(schema, config.limits, config.pagination.defaultFirst),
+      costPlugin(schema, config.limits, config.pagination.defaultFirst, { newsSources: config.sources.length, forumSources: config.forums.length + 1 }),
       rateLimitPlugin(config.rateLimit),
       ...(safelist && config.persistedQueries.safelistOnly ? [safelistPlugin(safelist)] : []),
       privateWhenAuthenticatedPlugin(),
