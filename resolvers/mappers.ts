@@ -58,7 +58,8 @@ const ARTICLE_FIELDS = ["url", "title", "summaryHtml", "author", "publishedAt", 
 
 function provenanceOf(r: ArticleRecord): FieldProvenance[] {
   return ARTICLE_FIELDS.filter((f) => r[f] !== null).map((f) => ({
-    field: f === "summaryHtml" ? "summary" : f,
+    // Named as the GraphQL field is (summaryHtml is `summary`, author is `byline`).
+    field: f === "summaryHtml" ? "summary" : f === "author" ? "byline" : f,
     origin: (r.provenance?.[f] ?? "feed") === "page" ? FieldOrigin.PAGE : FieldOrigin.FEED,
   }));
 }
