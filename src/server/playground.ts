@@ -1,28 +1,27 @@
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import path from "node:path";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { renderPlaygroundPage } from "@apollographql/graphql-playground-html";
+import { fromRoot } from "../paths.js";
 
 /**
  * GraphQL Playground served entirely by the gateway, so it works with no internet.
  *
  * `@apollo/server-plugin-landing-page-graphql-playground` only accepts Apollo Server 4, and its page loads
  * the React app from a CDN. We render the same page with its renderer, point `cdnUrl` at our own route,
- * and serve the three files it needs from the installed `@apollographql/graphql-playground-react` package.
+ * and serve the three files it needs, vendored from `@apollographql/graphql-playground-react` in
+ * assets/playground (SOURCES.md there says why and from which version).
  */
 export const PLAYGROUND_PATH = "/playground";
 export const PLAYGROUND_ASSETS = "/playground-assets";
 
+/** The page asks for its files under the package's name, as it would from a CDN. */
 const REACT_PACKAGE = "@apollographql/graphql-playground-react";
-const require = createRequire(import.meta.url);
-const packageDir = path.dirname(require.resolve(`${REACT_PACKAGE}/package.json`));
 
-/** The only files the page loads, mapped to their content types. Nothing else under the package is served. */
-const ASSETS: Record<string, string> = {
-  "build/static/js/middleware.js": "application/javascript; charset=utf-8",
-  "build/static/css/index.css": "text/css; charset=utf-8",
-  "build/favicon.png": "image/png",
+/** The only files the page loads: URL path under the package → vendored file and content type. */
+const ASSETS: Record<string, { file: string; contentType: string }> = {
+  "build/static/js/middleware.js": { file: "middleware.js", contentType: "application/javascript; charset=utf-8" },
+  "build/static/css/index.css": { file: "index.css", contentType: "text/css; charset=utf-8" },
+  "build/favicon.png": { file: "favicon.png", contentType: "image/png" },
 };
 
 export const DEFAULT_PLAYGROUND_QUERY = `# The demo forum: boards, their latest threads and first posts.
@@ -68,9 +67,9 @@ export async function readPlaygroundAsset(urlPath: string): Promise<{ body: Buff
   const prefix = `${PLAYGROUND_ASSETS}/${REACT_PACKAGE}/`;
   if (!urlPath.startsWith(prefix)) return null;
   const relative = urlPath.slice(prefix.length);
-  const contentType = ASSETS[relative];
-  if (!contentType) return null;
-  return { body: await readFile(path.join(packageDir, relative)), contentType };
+  const asset = Object.hasOwn(ASSETS, relative) ? ASSETS[relative] : undefined;
+  if (!asset) return null;
+  return { body: await readFile(fromRoot("assets", "playground", asset.file)), contentType: asset.contentType };
 }
 
 /** Makes the Playground the landing page Apollo Server shows a browser that GETs /graphql. */
