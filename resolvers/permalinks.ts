@@ -1,7 +1,7 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { Post, Thread } from "../schema/forum.js";
 import type { Context } from "../src/context.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { feedLinks, feedPath } from "../src/syndication/links.js";
 
 /*

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "graphql";
 import { buildCrosswireSchema } from "../../schema/build.js";
 import { loadConfig } from "../../src/config/index.js";
-import { toGlobalId } from "../../src/ids/index.js";
+import { toGlobalId } from "../../src/model/ids.js";
 import { operationCost } from "../../src/server/limits.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toGlobalId } from "../../src/ids/index.js";
+import { toGlobalId } from "../../src/model/ids.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 
 /** Fields frontends asked for (issue 19, item 6) on the local forum and the news sources. */
