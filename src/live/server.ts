@@ -5,7 +5,7 @@ import {
   GraphQLError, getOperationAST, parse, specifiedRules, subscribe, validate,
   type DocumentNode, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema,
 } from "graphql";
-import { CloseCode, handleProtocols, makeServer, type SubscribePayload } from "graphql-ws";
+import { CloseCode, makeServer, type SubscribePayload } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Config } from "../config/index.js";
 import { withTimeout } from "../cache/timeout.js";
@@ -14,6 +14,7 @@ import type { Logger } from "../logger.js";
 import { isAdminRequest } from "../server/auth.js";
 import { limitRules, operationCost } from "../server/limits.js";
 import { SlowConsumerError } from "./stream.js";
+import { chooseProtocol, LEGACY_PROTOCOL, legacySocket, type ProtocolSocket } from "./legacy-protocol.js";
 
 /**
  * GraphQL subscriptions over WebSocket (the graphql-transport-ws protocol, graphql-ws's server core) on the
@@ -72,7 +73,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   let slowClosed = 0;
   const started = new WeakMap<object, Set<string>>();
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, handleProtocols });
+  // graphql-transport-ws, else the legacy subscriptions-transport-ws protocol (GraphQL Playground), translated
+  // in front of the same server (legacy-protocol.ts).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, handleProtocols: chooseProtocol });
 
   const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}) =>
     [new GraphQLError(message, { extensions: { code, ...extensions } })];
@@ -231,31 +234,31 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         }, limits.keepAliveSeconds * 1000)
       : undefined;
     keepAlive?.unref();
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        // Resolves without waiting for the bytes to leave: a client that stops reading shows as a growing
-        // bufferedAmount, which is bounded here, instead of as a stalled sender with events piling up behind it.
-        send: async (data) => {
-          if (socket.readyState !== socket.OPEN) return;
-          socket.send(data);
-          if (socket.bufferedAmount > limits.maxBufferedBytes) {
-            slowConsumer(socket, `${socket.bufferedAmount} bytes unsent (subscriptions.maxBufferedBytes = ${limits.maxBufferedBytes})`);
-          }
-        },
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) =>
-          socket.on("message", (data) => {
-            cb(String(data)).catch((err: unknown) => {
-              log.error({ err }, "subscription message handling failed");
-              socket.close(CloseCode.InternalServerError, "Internal server error");
-            });
-          }),
+    const transport: ProtocolSocket = {
+      protocol: socket.protocol,
+      // Resolves without waiting for the bytes to leave: a client that stops reading shows as a growing
+      // bufferedAmount, which is bounded here, instead of as a stalled sender with events piling up behind it.
+      send: async (data) => {
+        if (socket.readyState !== socket.OPEN) return;
+        socket.send(data);
+        if (socket.bufferedAmount > limits.maxBufferedBytes) {
+          slowConsumer(socket, `${socket.bufferedAmount} bytes unsent (subscriptions.maxBufferedBytes = ${limits.maxBufferedBytes})`);
+        }
       },
-      { socket, request, clientIp: ip, isAdmin: false },
-    );
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (cb) =>
+        socket.on("message", (data) => {
+          cb(String(data)).catch((err: unknown) => {
+            log.error({ err }, "subscription message handling failed");
+            socket.close(CloseCode.InternalServerError, "Internal server error");
+          });
+        }),
+    };
+    const legacy = socket.protocol === LEGACY_PROTOCOL ? legacySocket(transport, limits.keepAliveSeconds * 1000) : null;
+    const closed = server.opened(legacy ?? transport, { socket, request, clientIp: ip, isAdmin: false });
     socket.once("close", (code, reason) => {
       clearInterval(keepAlive);
+      legacy?.dispose();
       void closed(code, String(reason));
     });
   }
