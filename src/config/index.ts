@@ -3,8 +3,9 @@ import path from "node:path";
 import { z } from "zod";
 
 /**
- * The whole configuration surface. Every key is documented in README.md ("Configuration"); a key added here
- * without a README row is a bug. Precedence: defaults < config file (CROSSWIRE_CONFIG) < environment.
+ * The whole configuration surface. Every key is documented in docs/configuration.md, generated from the
+ * `.describe()` texts below by `npm run docs:config`; a key added here
+ * without a .describe() text fails test/unit/config-docs.test.ts. Precedence: defaults < config file (CROSSWIRE_CONFIG) < environment.
  */
 const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), {
@@ -395,7 +396,7 @@ function describeIssues(error: z.ZodError, origin: string): string {
     const where = issue.path.length ? issue.path.join(".") : "(top level)";
     if (issue.code === "unrecognized_keys") {
       const keys = issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k));
-      return `  - unknown key ${keys.join(", ")} (check the spelling against README.md "Configuration")`;
+      return `  - unknown key ${keys.join(", ")} (check the spelling against docs/configuration.md)`;
     }
     return `  - ${where}: ${issue.message}`;
   });

@@ -17,7 +17,8 @@ export function workerFile(base: string, relative: string): string {
 
 /** Loads a .ts worker through tsx's ESM hooks (a devDependency: only the tests run workers from source). */
 function tsWorker(file: string): Worker {
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api")).href;
+  // The ESM entry: the CommonJS one (what require.resolve finds) cannot register ESM hooks from a data: URL module.
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
   const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(pathToFileURL(file).href)});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
 }
