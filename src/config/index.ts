@@ -41,7 +41,7 @@ const ForumSourceSchema = z.discriminatedUnion("kind", [
       /** Site root, e.g. https://meta.discourse.org */
       url: httpUrl.describe("site root, e.g. `https://meta.discourse.org`"),
       /** Sent as Api-Key / Api-Username (only to this site's origin); without them the public API is read. */
-      apiKey: z.string().min(1).max(200).optional().describe("discourse: sent as `Api-Key` / `Api-Username`, only to the site's own origin; without them the public API is read. Use a user with public-only rights (README \"forum-discourse\")"),
+      apiKey: z.string().min(1).max(200).optional().describe("discourse: sent as `Api-Key` / `Api-Username`, only to the site's own origin; without them the public API is read. Use a user with public-only rights (docs/sources/forum-discourse.md)"),
       apiUsername: z.string().min(1).max(60).optional().describe("sent as `Api-Username` with `apiKey`"),
       /** Post ids per /t/{id}/posts.json request; 20 is Discourse's own chunk size (TopicView.chunk_size). */
       postBatchSize: z.number().int().min(1).max(100).default(20).describe("discourse: post ids per `/t/{id}/posts.json` request (1–100; 20 is Discourse's own chunk size)"),
