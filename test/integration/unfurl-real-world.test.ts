@@ -96,6 +96,29 @@ const name = (s: string) => norm(s).replace(/^(by|par|von|por)\s+/, "");
 
 type Field = "title" | "author" | "summary" | "date" | "image";
 
+/**
+ * Expectations that are wrong for the recorded page, checked by reading it (line numbers in the decompressed
+ * file). They are set aside — neither agreement nor miss — and the table shows the figure both with and without.
+ */
+const ERRATA: Record<string, Partial<Record<Field, string>>> = {
+  "salon-1": {
+    author: "'Joanna Rothkopf' bylines a 'most read' sidebar story (line 160); the byline under the <h1> is " +
+      "<a rel=author>Richard (R.J.) Eskow</a> (line 984)",
+  },
+  "liberation-1": {
+    author: "'Par Sébastien Farcis' bylines a related story (line 623); the microdata author under the <h1> is AFP (line 585)",
+  },
+  "herald-sun-1": {
+    author: "'JOE HILDEBRAND' bylines a teaser for another story (line 771); the story's byline is 'by: Laurie Oakes' " +
+      "(line 627), as its meta article:author says",
+  },
+  "ms-usa-today": { image: "the expected URL occurs nowhere in the recorded page" },
+  "ms-the-verge": {
+    image: "the expected URL is a video player's placeholder <img> (src=//img.connatix.com/…); the page's og:image is " +
+      "another picture, which metascraper's own first rule (og:image) would return",
+  },
+};
+
 function expectation(entry: Entry, field: Field): string | null {
   const e = entry.expected;
   switch (field) {
@@ -126,8 +149,12 @@ function sameInstant(expected: string, actual: string | null): boolean {
 
 function agrees(field: Field, entry: Entry, expected: string, got: Unfurled): boolean {
   switch (field) {
-    case "title":
-      return got.title !== null && norm(got.title) === norm(expected);
+    case "title": {
+      // metascraper keeps the site's suffix ("Story | Engadget"); the unfurler cuts it: that suffix may remain.
+      if (!got.title) return false;
+      const [want, have] = [norm(expected), norm(got.title)];
+      return want === have || (want.startsWith(have) && /^ [|\-–—:·•] \S/.test(want.slice(have.length)));
+    }
     case "author": {
       // The expected byline may list co-authors or add a note ("X (avec Y et Z)"): it must contain the name read.
       if (!got.author) return false;
@@ -152,31 +179,46 @@ function agrees(field: Field, entry: Entry, expected: string, got: Unfurled): bo
 describe("unfurling the recorded real-world corpus", () => {
   it("every page unfurls, and each field agrees with the readers' expectations on at least 95 % of pages", () => {
     const unresolved = manifest.filter((e) => !results.get(e.id)).map((e) => e.id);
-    const rows: Array<{ field: Field; expected: number; agreed: number; percent: string; misses: string }> = [];
+    const rows: Array<Record<string, string | number>> = [];
+    const setAside: string[] = [];
+    const percent = (n: number, of: number) => `${((100 * n) / of).toFixed(1)} %`;
     for (const field of ["title", "author", "summary", "date", "image"] as const) {
       let expected = 0;
+      let erratum = 0;
       const misses: string[] = [];
       for (const entry of manifest) {
         const want = expectation(entry, field);
         if (want === null) continue;
         expected += 1;
         const got = results.get(entry.id);
-        if (!got || !agrees(field, entry, want, got)) misses.push(entry.id);
+        if (got && agrees(field, entry, want, got)) continue;
+        const why = ERRATA[entry.id]?.[field];
+        if (why) {
+          erratum += 1;
+          setAside.push(`${field} ${entry.id}: ${why}`);
+        } else misses.push(entry.id);
       }
-      const agreed = expected - misses.length;
-      rows.push({ field, expected, agreed, percent: `${((100 * agreed) / expected).toFixed(1)} %`, misses: misses.join(" ") });
+      const agreed = expected - misses.length - erratum;
+      rows.push({
+        field, expected, agreed, "% of manifest": percent(agreed, expected), "set aside": erratum,
+        "% without errata": percent(agreed, expected - erratum), misses: misses.join(" "),
+      });
     }
     console.log(`real-world corpus: ${manifest.length} pages, ${manifest.length - unresolved.length} unfurled`);
     console.table(rows);
+    for (const line of setAside) console.log(`set aside (expectation wrong for the page): ${line}`);
     if (process.env.UNFURL_CORPUS_DETAIL) {
       for (const row of rows) {
-        for (const id of row.misses.split(" ").filter(Boolean)) {
+        for (const id of String(row.misses).split(" ").filter(Boolean)) {
           const entry = manifest.find((e) => e.id === id)!;
-          console.log(row.field, id, "| want:", expectation(entry, row.field), "| got:", JSON.stringify(results.get(id)));
+          console.log(row.field, id, "| want:", expectation(entry, row.field as Field), "| got:", JSON.stringify(results.get(id)));
         }
       }
     }
     expect(unresolved).toEqual([]);
-    for (const row of rows) expect.soft(row.agreed / row.expected, `${row.field}: ${row.misses}`).toBeGreaterThanOrEqual(THRESHOLD);
+    for (const row of rows) {
+      const rate = Number(row.agreed) / (Number(row.expected) - Number(row["set aside"]));
+      expect.soft(rate, `${row.field}: ${row.misses}`).toBeGreaterThanOrEqual(THRESHOLD);
+    }
   });
 });
