@@ -91,7 +91,7 @@ export function extractPageMetadata(html: string, pageUrl: string): PageMetadata
     const ld = readJsonLd(page.jsonLd);
     const a = ld.article;
     const parsely = readParsely(page.meta.get("parsely-page"));
-    const meta = (key: string): Candidate => [key.includes(":") ? key : `meta:${key}`, page.meta.get(key)];
+    const meta = (key: string): Candidate => [key.includes(":") ? key : `meta:${key}`, page.meta.get(key.toLowerCase())];
     const text = (max: number) => (raw: unknown) => displayText(raw, max);
     const url = (raw: unknown) => absoluteUrl(raw, base);
     const canonical = (raw: unknown) => {
@@ -101,12 +101,12 @@ export function extractPageMetadata(html: string, pageUrl: string): PageMetadata
     const dates: Candidate[] = [
       ["json-ld:datePublished", a && ld.text(a.datePublished)], meta("article:published_time"),
       meta("og:article:published_time"), meta("article:published"), meta("article.published"),
-      meta("itemprop:datepublished"), meta("parsely-pub-date"), ["parsely-page.pub_date", parsely.pubDate],
+      meta("itemprop:datePublished"), meta("parsely-pub-date"), ["parsely-page.pub_date", parsely.pubDate],
       ["json-ld:dateCreated", a && ld.text(a.dateCreated)], meta("date"), meta("pubdate"), meta("dc.date"),
     ];
     const modified: Candidate[] = [
       ["json-ld:dateModified", a && ld.text(a.dateModified)], meta("article:modified_time"),
-      meta("og:article:modified_time"), meta("og:updated_time"), meta("article.updated"), meta("itemprop:datemodified"),
+      meta("og:article:modified_time"), meta("og:updated_time"), meta("article.updated"), meta("itemprop:dateModified"),
     ];
     const zone = [...dates, ...modified].map(([, raw]) => declaredZone(raw)).find((z) => z !== null) ?? null;
     const date = (raw: unknown) => pageDate(raw, zone);
