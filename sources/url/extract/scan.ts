@@ -121,7 +121,7 @@ export function scanHtml(html: string): ScannedPage {
     if (tag === "p" && page.paragraph === null && (articleDepth > 0 || paragraphOutside === null)) {
       const inArticle = articleDepth > 0;
       capture("p", EXTRACT_LIMITS.paragraph * 4, (t) => {
-        const para = plainText(t, Infinity);
+        const para = t.length < PARAGRAPH_MIN ? null : plainText(t, Infinity);
         if (para === null || para.length < PARAGRAPH_MIN) return;
         if (inArticle) page.paragraph ??= para;
         else paragraphOutside ??= para;
