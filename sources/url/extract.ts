@@ -21,7 +21,7 @@ export { EXTRACT_LIMITS } from "./extract/values.js";
  * |--------------|-----------------------------------------------------------------------------------------------------|
  * | canonicalUrl | `<link rel=canonical>` > og:url > json-ld:url > json-ld:mainEntityOfPage (then src/urls rules)      |
  * | title        | og:title > json-ld:headline > twitter:title > parsely-page.title > `<title>`; each minus a        |
- * |              | " \| Site" / " - Site" suffix naming the declared site                                              |
+ * |              | " \| Site" / " - Site" suffix naming a declared site (og:site_name, JSON-LD publisher, app name)    |
  * | summary      | og:description > twitter:description > meta:description > json-ld:description >                    |
  * |              | itemprop:description > the first paragraph of the text (≥ 80 characters, cut at 500)                |
  * | author       | json-ld:author > meta:author > itemprop:author (meta) > article:author > og:article:author >         |
@@ -119,7 +119,8 @@ export function extractPageMetadata(html: string, pageUrl: string): PageMetadata
       meta("og:site_name"), ["json-ld:publisher", a && ld.name(a.publisher)], meta("application-name"),
     ]);
     // og:title often carries the site's name too ("Story - BBC News"): it is cut from every title source.
-    pick(out, "title", (raw) => displayText(stripSiteSuffix(plainText(raw, Infinity), out.publisher), EXTRACT_LIMITS.title), [
+    const siteNames = [out.publisher, a && ld.name(a.publisher), plainText(page.meta.get("application-name"), Infinity)];
+    pick(out, "title", (raw) => displayText(stripSiteSuffix(plainText(raw, Infinity), siteNames), EXTRACT_LIMITS.title), [
       meta("og:title"), ["json-ld:headline", a && ld.text(a.headline)], meta("twitter:title"),
       ["parsely-page.title", parsely.title], ["<title>", page.title],
     ]);

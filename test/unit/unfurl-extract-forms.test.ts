@@ -141,6 +141,13 @@ describe("extractPageMetadata: summaries and titles as readers show them", () =>
     });
   });
 
+  it("site-name-with-slogan.html: the suffix is cut when it names the JSON-LD publisher, og:site_name being a slogan", () => {
+    expectMetadata(read("site-name-with-slogan.html"), {
+      title: "West Ham hrozí gigantům", publisher: "Zprávy.example - Víte, co se právě děje", type: "NewsArticle", language: "cs",
+      from: { title: "og:title", publisher: "og:site_name", type: "json-ld:@type", language: "<html lang>" },
+    });
+  });
+
   it("og-and-json-ld-disagree.html: Open Graph wins title, summary and image; JSON-LD wins author and date", () => {
     expectMetadata(read("og-and-json-ld-disagree.html"), {
       title: "No charges filed against officers in shooting",

@@ -70,13 +70,19 @@ export function bylineName(raw: unknown, max: number = EXTRACT_LIMITS.name): str
 
 const TITLE_SEPARATORS = ["|", "-", "–", "—", "·", "•"];
 
-/** "Story | Site" → "Story", only when "Site" is the site name the page declares elsewhere. */
-export function stripSiteSuffix(title: string | null, siteName: string | null): string | null {
-  if (title === null || siteName === null) return title;
-  for (const separator of TITLE_SEPARATORS) {
-    const suffix = ` ${separator} ${siteName}`;
-    if (title.length > suffix.length && title.slice(-suffix.length).toLowerCase() === suffix.toLowerCase()) {
-      return title.slice(0, -suffix.length).trim();
+/**
+ * "Story | Site" → "Story", only when "Site" is a site name the page declares elsewhere (`siteNames`: og:site_name,
+ * the JSON-LD publisher, application-name — Aktuálně.cz's og:site_name carries a slogan, its publisher does not).
+ */
+export function stripSiteSuffix(title: string | null, siteNames: Array<string | null>): string | null {
+  if (title === null) return title;
+  for (const siteName of siteNames) {
+    if (siteName === null) continue;
+    for (const separator of TITLE_SEPARATORS) {
+      const suffix = ` ${separator} ${siteName}`;
+      if (title.length > suffix.length && title.slice(-suffix.length).toLowerCase() === suffix.toLowerCase()) {
+        return title.slice(0, -suffix.length).trim();
+      }
     }
   }
   return title;
