@@ -6,8 +6,7 @@ import { parseGlobalId, type NodeType } from "../model/ids.js";
 import type { ArticleRecord } from "../model/news.js";
 import type { CursorKey, Page } from "../model/paging.js";
 import { CursorMismatchError } from "../model/paging.js";
-import { encodeCursor } from "../model/paging.js";
-import { toPageRequest } from "../../resolvers/pagination.js";
+import { decodeCursor, encodeCursor } from "../model/paging.js";
 import { articleEntries, postEntries, threadEntries } from "./entries.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
 import { FeedHttpError, type FeedDocument, type FeedEntry } from "./model.js";
@@ -21,11 +20,10 @@ import { plainText } from "./text.js";
  * walk the thread backwards (`last`/`before`).
  */
 
-/** Decodes `?after=` with the GraphQL connections' own decoder: same cursors, same checks. */
-export function decodeAfter(config: Config, after: string): CursorKey {
-  const unbounded = { ...config, pagination: { ...config.pagination, maxFirst: Number.MAX_SAFE_INTEGER } };
+/** Decodes `?after=` with the GraphQL connections' own decoder (src/model/paging): same cursors, same checks. */
+export function decodeAfter(_config: Config, after: string): CursorKey {
   try {
-    return toPageRequest("feed", { first: 1, after }, unbounded).after!;
+    return decodeCursor("after", after);
   } catch (err) {
     if (err instanceof BadUserInputError) throw badCursor();
     throw err;
