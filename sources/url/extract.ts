@@ -349,6 +349,7 @@ function parseJson(block: string): unknown {
     .trim()
     .replace(/^(?:<!--|(?:\/\/\s*)?<!\[CDATA\[)/, "")
     .replace(/(?:-->|(?:\/\/\s*)?\]\]>)$/, "");
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point here
   for (const candidate of [block, unwrapped, unwrapped.replace(/[\u0000-\u001f]+/g, " ")]) {
     try {
       return JSON.parse(candidate);
@@ -393,6 +394,7 @@ function decodeEntities(value: string): string {
 function plainText(raw: unknown, max: number): string | null {
   if (typeof raw !== "string") return null;
   const text = raw
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point here
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
     .replace(/\s+/g, " ")
