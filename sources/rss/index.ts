@@ -5,7 +5,7 @@ import { FetchError } from "../../src/net/index.js";
 import type { Fetcher } from "../../src/net/types.js";
 import { fromRoot } from "../../src/paths.js";
 import { workerFile, type WorkerPool } from "../../src/workers/pool.js";
-import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../../src/model/news.js";
+import { emptyHealth, type FeedSourceConfig, type ParsedFeed, type SourceHealthRecord } from "../../src/model/news.js";
 
 /**
  * The rss adapter: RSS 0.9x/1.0/2.0, Atom and JSON Feed sources. It fetches through src/net (conditional
@@ -152,13 +152,6 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
 interface Validators {
   etag: string | null;
   lastModified: string | null;
-}
-
-export function emptyHealth(): SourceHealthRecord {
-  return {
-    status: "PENDING", lastAttemptAt: null, lastSuccessAt: null, lastError: null, consecutiveFailures: 0,
-    itemCount: 0, etag: null, lastModified: null, format: null,
-  };
 }
 
 function describeFetchError(err: FetchError): string {

@@ -25,6 +25,8 @@ class TolerantParser extends Parser {
   }
 }
 declare module "rss-parser" {
+  // A module augmentation must repeat the interface's type parameters, used or not.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface Parser<T, U> {
     parseItemAtom?(entry: Record<string, unknown>): Record<string, unknown>;
   }

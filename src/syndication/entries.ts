@@ -1,7 +1,6 @@
 import type { Context } from "../context.js";
 import type { ArticleRecord } from "../model/news.js";
 import type { AuthorRecord, CitationRecord, ForumRecord, PostRecord, ThreadRecord } from "../model/forum.js";
-import { toArticle, toPost, toThread } from "../../resolvers/mappers.js";
 import { globalIds } from "../model/ids.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
 import type { FeedEntry } from "./model.js";
@@ -66,7 +65,7 @@ export async function postEntries(ctx: Context, sourceId: string, posts: PostRec
       ? `#${post.position} ${who}: ${cap(text, 120)}`
       : `${who} in “${thread ? plainText(thread.title, 120) : "a thread"}”`;
     return {
-      guid: tagUri(ctx.config, toPost(sourceId, post).id),
+      guid: tagUri(ctx.config, globalIds.post(sourceId, post.id)),
       title: plainText(title),
       link: feedLinks(ctx.config, feedPath("threads", threadId), undefined, `post-${post.position}`),
       externalUrl: cited.map((c) => c.url).find((url) => isHttpUrl(url)) ?? null,
@@ -103,7 +102,7 @@ export function articleEntries(ctx: Context, records: ArticleRecord[], fallbackL
     const changed = r.updatedAt ?? r.changedAt;
     const sources = r.sourceIds.map((s) => sourceName(ctx, s));
     return {
-      guid: tagUri(ctx.config, toArticle(r).id),
+      guid: tagUri(ctx.config, globalIds.article(r.key)),
       title: plainText(r.title ?? r.url ?? "(untitled)"),
       link: isHttpUrl(r.canonicalUrl) ? r.canonicalUrl : isHttpUrl(r.url) ? r.url : fallbackLink(r),
       externalUrl: null,
@@ -126,7 +125,7 @@ export async function threadEntries(ctx: Context, sourceId: string, threads: Thr
     Promise.all(threads.map((t) => loaders.postPagesByThread.load({ parentId: t.id, first: 1 }))),
   ]);
   return threads.map((thread, i) => {
-    const id = toThread(sourceId, thread).id;
+    const id = globalIds.thread(sourceId, thread.id);
     const opener = openers[i]!.edges[0]?.node;
     const body = opener ? safeHtml(opener.bodyHtml) : "";
     const author = authors.get(thread.authorId)?.name ?? null;

@@ -3,7 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
 import type { Logger } from "../logger.js";
-import { sendText } from "../server/http.js";
+import { sendText } from "../http/messages.js";
 import { forumFeed, sourceFeed, threadFeed } from "./feeds.js";
 import { CONTENT_TYPES, sendRepresentation, type Representation } from "./http.js";
 import { FeedHttpError, type FeedDocument, type FeedFormat } from "./model.js";

@@ -7,6 +7,7 @@ import { htmlToText, sanitizeHtml } from "../html/index.js";
 
 // Characters XML 1.0 cannot carry at all, not even as character references (XML 1.0 §2.2): C0 controls other
 // than tab/LF/CR, U+FFFE/U+FFFF, and unpaired surrogates (not characters at all, and invalid UTF-8 once encoded).
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point here
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export const MAX_TITLE_LENGTH = 200;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import Parser from "rss-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCrosswireSchema } from "../../schema/build.js";
+import { buildCrosswireSchema } from "../../resolvers/index.js";
 import type { LocalForumSource } from "../../sources/forum-local/index.js";
 import { ConfigError, loadConfig } from "../../src/config/index.js";
 import { toGlobalId } from "../../src/model/ids.js";

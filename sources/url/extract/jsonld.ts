@@ -81,6 +81,7 @@ function parseJson(block: string): unknown {
     .trim()
     .replace(/^(?:<!--|(?:\/\/\s*)?<!\[CDATA\[)/, "")
     .replace(/(?:-->|(?:\/\/\s*)?\]\]>)$/, "");
+  // eslint-disable-next-line no-control-regex -- JSON.parse refuses raw control characters; replacing them is the point
   for (const candidate of [block, unwrapped, unwrapped.replace(/[\u0000-\u001f]+/g, " ")]) {
     try {
       return JSON.parse(candidate);

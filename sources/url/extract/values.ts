@@ -24,6 +24,7 @@ export const EXTRACT_LIMITS = {
 export function plainText(raw: unknown, max: number): string | null {
   if (typeof raw !== "string") return null;
   const text = raw
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point here
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
     .replace(/\s+/g, " ")
