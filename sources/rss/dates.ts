@@ -19,8 +19,9 @@ const ZONES: Record<string, string> = {
   PHT: "+0800", WIB: "+0700", BRT: "-0300", ART: "-0300",
 };
 const NAMED_ZONE = /\s([A-Z]{1,4})$/;
-// RFC 822 without any zone ("Fri, 17 May 2019 06:00:00"): Date.parse would use the server's zone.
-const RFC822_WITHOUT_ZONE = /^(?:[A-Za-z]{3},?\s+)?\d{1,2}\s+[A-Za-z]{3,}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?$/;
+// Any other form that ends in a time with no zone after it ("Fri, 17 May 2019 06:00:00", "2020/1/10 14:33:00"):
+// Date.parse would read it in the server's zone.
+const ENDS_WITHOUT_ZONE = /(?:^|[^+\-\d:])\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 
 export function parseFeedDate(raw: unknown, now = Date.now()): string | null {
   if (typeof raw !== "string") return null;
@@ -28,7 +29,7 @@ export function parseFeedDate(raw: unknown, now = Date.now()): string | null {
   if (text.length === 0 || text.length > 100) return null;
   // A zone-less timestamp would be read in the server's local zone; feeds that omit it mean UTC far more often.
   if (ISO_WITHOUT_ZONE.test(text)) text = `${text.replace(" ", "T")}Z`;
-  else if (RFC822_WITHOUT_ZONE.test(text)) text = `${text} +0000`;
+  else if (ENDS_WITHOUT_ZONE.test(text)) text = `${text} +0000`;
   else {
     const zone = NAMED_ZONE.exec(text)?.[1];
     if (zone && ZONES[zone]) text = `${text.slice(0, -zone.length)}${ZONES[zone]}`;

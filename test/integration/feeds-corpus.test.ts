@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
@@ -20,6 +20,25 @@ interface RefEntry { id: string | null; title: string | null; link: string | nul
 const manifest: ManifestEntry[] = JSON.parse(readFileSync(`${ROOT}/manifest.json`, "utf8"));
 const reference: { base: string; feeds: Record<string, { entries: RefEntry[] }> } = JSON.parse(readFileSync(`${ROOT}/reference.json`, "utf8"));
 
+/**
+ * Where the reference reader is wrong, checked by hand against the bytes; those fields are not judged (and the
+ * figures say how many were left out). Each is a feedparser 6.0 limitation, not a choice of ours:
+ */
+const READER_WRONG: Record<string, { field: "link" | "title" | "date"; why: string }[]> = {
+  // Items carry <yandex:related><link url="…">…</link></yandex:related>: feedparser takes the last <link> in the
+  // item (a related story), not the item's own.
+  "cr-aif-ru": [{ field: "link", why: "nested related <link>" }, { field: "title", why: "nested related <link>" }, { field: "date", why: "nested related <link>" }],
+  // "Fri, 17 May 2019 06:00:00 BST": feedparser does not know BST and reads the time as UTC (BST is +01:00).
+  "cr-skysports": [{ field: "date", why: "BST read as UTC" }],
+  // "Sex, 03 Jan 2025 23:47:02 -0300": a Portuguese weekday name makes feedparser drop the date.
+  "cr-uol-accents": [{ field: "date", why: "Portuguese weekday name" }],
+  // "2020/1/10 14:33:00": feedparser reads it as 2020-12-01.
+  "rs-kc0011": [{ field: "date", why: "Y/M/D date misread" }],
+};
+const judged = (feed: string, field: "link" | "title" | "date") => !READER_WRONG[feed]?.some((w) => w.field === field);
+// feedparser's dates are struct_time: whole seconds.
+const sameSecond = (a: string | null, b: string | null) => (a === null || b === null ? a === b : Math.floor(Date.parse(a) / 1000) === Math.floor(Date.parse(b) / 1000));
+
 const sourceId = (id: string) => `c-${id}`.slice(0, 64);
 const squash = (s: string | null) => (s === null ? null : s.replace(/\s+/g, " ").trim() || null);
 const sameUrl = (a: string | null, b: string | null) => {
@@ -33,7 +52,7 @@ const sameUrl = (a: string | null, b: string | null) => {
 
 export interface CorpusFigures {
   feeds: number; feedsRead: number; failing: string[];
-  entries: number; missing: number; titles: number; links: number; dates: number;
+  entries: number; missing: number; titles: number; links: number; dates: number; notJudged: number;
   examples: Record<"missing" | "title" | "link" | "date", string[]>;
 }
 
@@ -42,7 +61,7 @@ describe("the real-world feed corpus, ingested as a reader reads it", () => {
   let origin: string;
   let gw: TestGateway;
   const figures: CorpusFigures = {
-    feeds: manifest.length, feedsRead: 0, failing: [], entries: 0, missing: 0, titles: 0, links: 0, dates: 0,
+    feeds: manifest.length, feedsRead: 0, failing: [], entries: 0, missing: 0, titles: 0, links: 0, dates: 0, notJudged: 0,
     examples: { missing: [], title: [], link: [], date: [] },
   };
   const stored = new Map<string, ArticleRecord[]>();
@@ -75,6 +94,8 @@ describe("the real-world feed corpus, ingested as a reader reads it", () => {
     }
     compare();
     console.log(report(figures));
+    // Every difference, for a person looking into them: FEEDS_CORPUS_REPORT=/tmp/corpus.json npx vitest run …
+    if (process.env.FEEDS_CORPUS_REPORT) writeFileSync(process.env.FEEDS_CORPUS_REPORT, JSON.stringify(figures, null, 1));
   }, 120_000);
   afterAll(async () => {
     await gw?.close();
@@ -104,12 +125,14 @@ describe("the real-world feed corpus, ingested as a reader reads it", () => {
           continue;
         }
         used.add(found);
-        if (squash(found.title) === ref.title) figures.titles += 1;
-        else figures.examples.title.push(`${where}: ${JSON.stringify(found.title)} ≠ ${JSON.stringify(ref.title)}`);
-        if (sameUrl(found.url, link)) figures.links += 1;
-        else figures.examples.link.push(`${where}: ${found.url} ≠ ${link}`);
-        if (found.publishedAt === ref.published) figures.dates += 1;
-        else figures.examples.date.push(`${where}: ${found.publishedAt} ≠ ${ref.published}`);
+        const check = (field: "title" | "link" | "date", same: boolean, detail: string) => {
+          if (!judged(m.id, field)) figures.notJudged += 1;
+          if (same || !judged(m.id, field)) figures[`${field}s`] += 1;
+          else figures.examples[field].push(`${where}: ${detail}`);
+        };
+        check("title", squash(found.title) === ref.title, `${JSON.stringify(found.title)} ≠ ${JSON.stringify(ref.title)}`);
+        check("link", sameUrl(found.url, link), `${found.url} ≠ ${link}`);
+        check("date", sameSecond(found.publishedAt, ref.published), `${found.publishedAt} ≠ ${ref.published}`);
       }
     }
   }
@@ -131,11 +154,17 @@ describe("the real-world feed corpus, ingested as a reader reads it", () => {
 
 function report(f: CorpusFigures): string {
   const pct = (n: number) => `${((100 * n) / f.entries).toFixed(1)} %`;
-  const some = (list: string[]) => list.slice(0, 8).map((l) => `    ${l}`).join("\n");
+  const byFeed = (list: string[]) => {
+    const counts = new Map<string, number>();
+    for (const l of list) counts.set(l.split(" ")[0]!, (counts.get(l.split(" ")[0]!) ?? 0) + 1);
+    return [...counts].map(([feed, n]) => `${feed} ${n}`).join(", ");
+  };
+  const some = (list: string[]) => [`    by feed: ${byFeed(list)}`, ...list.slice(0, 6).map((l) => `    ${l}`)].join("\n");
   return [
     `feed corpus: ${f.feedsRead}/${f.feeds} feeds ingested${f.failing.length ? ` (not: ${f.failing.join(", ")})` : ""}`,
     `  entries: ${f.entries - f.missing}/${f.entries} ingested (${f.missing} missing, ${pct(f.missing)})`,
     `  titles right: ${f.titles} (${pct(f.titles)}) · links right: ${f.links} (${pct(f.links)}) · dates right: ${f.dates} (${pct(f.dates)})`,
+    `  (${f.notJudged} fields where the reader is known wrong counted as right: ${Object.entries(READER_WRONG).map(([k, v]) => `${k} ${v.map((w) => w.field).join("/")}`).join(", ")})`,
     `  missing, e.g.:\n${some(f.examples.missing)}`,
     `  titles differ, e.g.:\n${some(f.examples.title)}`,
     `  links differ, e.g.:\n${some(f.examples.link)}`,
