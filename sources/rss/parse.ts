@@ -157,8 +157,10 @@ function describeXmlError(message: string, format: FeedFormat | null, source: st
     if (/<!DOCTYPE[^>]*\[|<!ENTITY/i.test(source.slice(0, 65536))) {
       return `the feed uses an XML entity that is not allowed (entity expansion and external entities are refused)${at}`;
     }
-    const lineText = line ? source.split("\n")[Number(line) - 1] ?? "" : "";
-    const name = /&([A-Za-z_][\w.-]*);/.exec(lineText)?.[1];
+    // sax counts lines from 0 and may report the line after the reference: look around it.
+    const lines = source.split("\n");
+    const near = line ? lines.slice(Math.max(0, Number(line) - 1), Number(line) + 2).join("\n") : source;
+    const name = /&([A-Za-z_][\w.-]*);/.exec(near.replace(/&(amp|lt|gt|quot|apos);/g, ""))?.[1];
     return `the feed uses an entity XML does not define (${name ? `&${name};` : "an unknown &…; reference"})${at}`;
   }
   if (/Unable to parse XML/.test(message)) return "the feed is not XML";

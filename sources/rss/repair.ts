@@ -12,6 +12,9 @@ export interface Repaired {
 // `&` that does not start a character or entity reference (`AT&T`, `Plants & Animals`, `?a=1&b=2`).
 const BARE_AMPERSAND = /&(?!#\d{1,7};|#x[0-9a-fA-F]{1,6};|[A-Za-z_][\w.-]{0,31};)/g;
 
+// The root <rss> start tag, after the prolog (XML declaration, processing instructions, comments, doctype).
+const ROOT_RSS = /^(\uFEFF?(?:\s*(?:<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>))*\s*)<rss(?=[\s>])([^>]*)>/;
+
 export function repairXml(source: string): Repaired {
   const repairs: string[] = [];
   let text = source;
@@ -23,9 +26,9 @@ export function repairXml(source: string): Repaired {
   text = outsideCdata(text, (part) => part.replace(BARE_AMPERSAND, () => (bare++, "&amp;")));
   if (bare) repairs.push(`${bare} bare "&" read as "&amp;"`);
   // 3. `<rss>` without a version attribute: rss-parser picks its reader by that attribute and refuses the feed.
-  const root = /<rss(?=[\s>])([^>]*)>/.exec(text.slice(0, 8192));
-  if (root && !/\bversion\s*=/.test(root[1]!)) {
-    text = text.replace(/<rss(?=[\s>])/, '<rss version="2.0"');
+  const root = ROOT_RSS.exec(text.slice(0, 65536));
+  if (root && !/\bversion\s*=/.test(root[2]!)) {
+    text = text.replace(ROOT_RSS, (_whole, prolog: string, attrs: string) => `${prolog}<rss version="2.0"${attrs}>`);
     repairs.push("<rss> without a version read as RSS 2.0");
   }
   return { text, repairs };
