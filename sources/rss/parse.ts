@@ -1,7 +1,7 @@
 import Parser from "rss-parser";
 import type { FeedFormat, ParsedFeed, ParsedItem } from "../news.js";
 import { parseFeedDate } from "./dates.js";
-import { escapeHtml } from "../../src/html/index.js";
+import { escapeHtml, looksLikeHtml } from "../../src/html/index.js";
 import { parseJsonFeed } from "./json-feed.js";
 import { list, plainTitle, resolveLink, text } from "./fields.js";
 import { closeUnclosed, repairXml } from "./repair.js";
@@ -197,7 +197,8 @@ function xmlItem(raw: Record<string, unknown>, format: FeedFormat | null, feedBa
   const link = text(raw.link) ?? (!isAtom && guid && /^https?:\/\//i.test(guid) ? guid : null);
   // Atom says what its title is (type="text" is text as written); RSS and RDF titles are HTML in practice.
   const rawTitle = text(raw.title);
-  const titleIsText = isAtom && (raw.crosswireTitleType ?? "text") === "text";
+  // RSS: HTML when readers take it for HTML (an end tag or a reference: feedparser's test), else text as written.
+  const titleIsText = isAtom ? (raw.crosswireTitleType ?? "text") === "text" : rawTitle !== null && !looksLikeHtml(rawTitle);
   return {
     guid,
     link: resolveLink(link, base),
