@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArticleRecord } from "../../sources/news.js";
 import { fromRoot } from "../../src/paths.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import { XMLLINT, XMLLINT_MISSING, xmllint } from "../helpers/xmllint.js";
+import { decodeText } from "../../src/net/index.js";
+import { parseFeed } from "../../sources/rss/parse.js";
 
 /**
  * The real-world corpus (test/fixtures/real-world/feeds: 82 feeds recorded from real sites, manifest.json says
@@ -136,6 +139,50 @@ describe("the real-world feed corpus, ingested as a reader reads it", () => {
       }
     }
   }
+
+  it("article(url:) finds every entry whose link is unique in its feed by that link", async () => {
+    let checked = 0;
+    const wrong: string[] = [];
+    for (const m of manifest) {
+      const articles = stored.get(m.id)!;
+      const counts = new Map<string, number>();
+      for (const a of articles) if (a.url) counts.set(a.url, (counts.get(a.url) ?? 0) + 1);
+      const unique = articles.filter((a) => a.url && /^https?:/.test(a.url) && counts.get(a.url) === 1);
+      for (const a of unique) {
+        checked += 1;
+        const { body } = await gw.graphql(`query ($u: String!) { article(url: $u) { url sources { slug } } }`, { u: a.url });
+        const found = body.data?.article;
+        if (!found?.sources?.some((s: { slug: string }) => s.slug === sourceId(m.id))) wrong.push(`${m.id} ${a.url} ${JSON.stringify(body.errors?.[0]?.message ?? found?.url ?? null)}`);
+      }
+    }
+    console.log(`article(url:): ${checked - wrong.length}/${checked} entries with a unique link found by it`);
+    expect(wrong).toEqual([]);
+  }, 120_000);
+
+  it("our own feeds of every corpus source read back: same titles, and RSS/Atom well-formed to xmllint", async () => {
+    const problems: string[] = [];
+    for (const m of manifest) {
+      for (const format of ["rss", "atom", "json"] as const) {
+        const res = await fetch(`${gw.url}/feeds/sources/${sourceId(m.id)}.${format}?limit=50`);
+        const text = await res.text();
+        if (res.status !== 200) {
+          problems.push(`${m.id}.${format}: HTTP ${res.status}`);
+          continue;
+        }
+        if (format !== "json" && XMLLINT) {
+          const complaint = xmllint(text);
+          if (complaint) problems.push(`${m.id}.${format}: xmllint: ${complaint.slice(0, 200)}`);
+        }
+        const feed = await parseFeed(decodeText(Buffer.from(text), "utf-8", format === "json" ? "json" : "xml"), res.headers.get("content-type"));
+        const expected = stored.get(m.id)!.slice(0, 50).map((a) => squash(a.title ?? a.url ?? "(untitled)"));
+        const got = feed.items.map((i) => i.title);
+        const titled = new Set(got);
+        for (const title of expected) if (title && title.length <= 200 && !titled.has(title)) problems.push(`${m.id}.${format}: title ${JSON.stringify(title)} not read back`);
+      }
+    }
+    if (!XMLLINT) console.log(XMLLINT_MISSING);
+    expect(problems.slice(0, 20)).toEqual([]);
+  }, 180_000);
 
   it("ingests every feed a reader reads", () => {
     expect(figures.failing).toEqual([]);
