@@ -53,8 +53,10 @@ export async function articlePage(
 export class ArticleResolver {
   @Query(() => Article, { nullable: true, description: "The article for a URL (any spelling of it: tracking parameters, fragment, case of the host)." })
   async article(@Arg("url", () => String) url: string, @Ctx() ctx: Context): Promise<Article | null> {
-    const key = canonicalUrl(url);
-    if (!key) throw new BadUserInputError("url", "expected an absolute http(s) URL");
+    const canonical = canonicalUrl(url);
+    if (!canonical) throw new BadUserInputError("url", "expected an absolute http(s) URL");
+    // An entry whose link another entry of its feed shares (a `#fragment` on one page) is found by its exact link.
+    const key = (await ctx.news.store.keyForLink(url)) ?? canonical;
     const record = await ctx.loaders.news.article.load(key);
     return record ? toArticle(record) : null;
   }

@@ -30,6 +30,8 @@ export interface FeedParseInput {
   bytes: Uint8Array;
   contentType: string | null;
   charset: string | null;
+  /** The address the bytes were read from, after redirects: relative links resolve against it. */
+  url?: string | null;
 }
 export type FeedParserPool = WorkerPool<FeedParseInput, ParsedFeed>;
 
@@ -56,12 +58,14 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     return stored ?? emptyHealth();
   }
 
-  async function store(bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators, polled = true): Promise<PollOutcome> {
+  async function store(
+    bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators, polled = true, url: string | null = config.url ?? null,
+  ): Promise<PollOutcome> {
     const attemptAt = now();
     let feed: ParsedFeed;
     try {
       const copy = new Uint8Array(bytes); // transferred to the worker, so never the caller's buffer
-      feed = await deps.parser.run({ bytes: copy, contentType, charset }, [copy.buffer as ArrayBuffer]);
+      feed = await deps.parser.run({ bytes: copy, contentType, charset, url }, [copy.buffer as ArrayBuffer]);
     } catch (err) {
       // A pushed document that does not parse says nothing about polling the feed: its health is left alone.
       if (!polled) {
@@ -140,7 +144,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
       }
       return await store(response.bytes, response.contentType, response.charset, {
         etag: response.etag, lastModified: response.lastModified,
-      });
+      }, true, response.url);
     } catch (err) {
       if (err instanceof FetchError) return fail(attemptAt, describeFetchError(err), err.retryAfterMs);
       log.error({ err }, "unexpected error while polling");

@@ -4,7 +4,7 @@ import type { AuthorRecord, CitationRecord, ForumRecord, PostRecord, ThreadRecor
 import { globalIds } from "../model/ids.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
 import type { FeedEntry } from "./model.js";
-import { cap, categoryText, escapeHtml, excerpt, MAX_SUMMARY_LENGTH, plainOf, plainText, safeHtml } from "./text.js";
+import { articleTitle, cap, categoryText, escapeHtml, excerpt, MAX_SUMMARY_LENGTH, plainOf, plainText, safeHtml } from "./text.js";
 
 /**
  * Forum and news objects → feed entries, through the request's loaders (batched: a page of posts costs one
@@ -84,7 +84,7 @@ function citationsHtml(ctx: Context, cited: CitationRecord[], articles: Loaded<A
   const items = cited.map((c) => {
     const article = articles.get(c.canonicalUrl);
     const href = isHttpUrl(article?.url) ? article!.url! : c.url;
-    const title = escapeHtml(plainText(article?.title ?? c.url));
+    const title = escapeHtml(articleTitle(article?.title ?? c.url));
     if (!article) return `<li><a href="${escapeHtml(href)}">${title}</a></li>`;
     const where = article.sourceIds.map((s) => sourceName(ctx, s)).join(", ");
     const when = article.publishedAt ? new Date(article.publishedAt).toUTCString() : null;
@@ -103,7 +103,7 @@ export function articleEntries(ctx: Context, records: ArticleRecord[], fallbackL
     const sources = r.sourceIds.map((s) => sourceName(ctx, s));
     return {
       guid: tagUri(ctx.config, globalIds.article(r.key)),
-      title: plainText(r.title ?? r.url ?? "(untitled)"),
+      title: articleTitle(r.title ?? r.url ?? "(untitled)"),
       link: isHttpUrl(r.canonicalUrl) ? r.canonicalUrl : isHttpUrl(r.url) ? r.url : fallbackLink(r),
       externalUrl: null,
       published,

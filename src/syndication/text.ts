@@ -29,6 +29,19 @@ export function cap(text: string, max: number): string {
  */
 export function plainText(raw: string, max = MAX_TITLE_LENGTH): string {
   const text = /[<&]/.test(raw) ? htmlToText(sanitizeHtml(raw)) : raw;
+  return textOf(text, max);
+}
+
+/**
+ * An article title, which is plain text already (sources/rss reads every format's titles to plain text, decoded
+ * once): `<` and `&` in it are characters ("Die Rückkehr von <i> und <b>" is a title) that each format escapes
+ * in its own way when writing (render.ts). Running it through the HTML path again would drop them.
+ */
+export function articleTitle(raw: string, max = MAX_TITLE_LENGTH): string {
+  return textOf(raw, max);
+}
+
+function textOf(text: string, max: number): string {
   // RSS titles are CDATA sections, and the `feed` library's XML writer (xml-js) splits only the first `]]>` of one;
   // a second would end the section early. A space keeps the text readable and the XML well-formed.
   return cap(xmlSafe(text).replace(/\s+/g, " ").replace(/]]>/g, "]] >").trim(), max);
@@ -58,4 +71,4 @@ export function excerpt(html: string, max = MAX_SUMMARY_LENGTH): string {
   return cap(plainOf(html), max);
 }
 
-export { escapeHtml } from "../html/index.js";
+export { escapeHtml, looksLikeHtml } from "../html/index.js";
