@@ -186,7 +186,7 @@ const ConfigSchema = z
         userAgent: z.string().min(1).default("crosswire/0.1 (+https://github.com/crosswire/crosswire)"),
         perHostConcurrency: z.number().int().min(1).max(64).default(4),
         globalConcurrency: z.number().int().min(1).max(1024).default(32),
-        /** How long a host that answered 403/429/503 without Retry-After is left alone. */
+        /** How long a host that answered 429/503 without Retry-After is left alone (403/404 concern one resource: no backoff). */
         hostBackoffSeconds: z.number().int().min(0).max(86_400).default(60),
         /** Failures in a row (network, timeout, 5xx) after which a host's circuit opens. */
         breakerThreshold: z.number().int().min(1).max(1000).default(5),

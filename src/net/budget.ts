@@ -3,11 +3,16 @@ import { FetchError, networkCode } from "./errors.js";
 
 /**
  * Shared politeness for every outbound request of the process: at most `perHost` requests in flight to one
- * host and `global` in all, queued in arrival order; and a host that answered 403/429/503 is left alone
+ * host and `global` in all, queued in arrival order; and a host that answered 429/503 is left alone
  * until its Retry-After (or `defaultBackoffMs`) has passed, instead of being retried blindly.
+ *
+ * A 403 or 404 is about one resource (a private post, a hidden profile, a page behind a paywall), never about
+ * the host: it sets no backoff. A request for a URL a client chose (`clientChosen`: Query.unfurl, a link in a
+ * post) obeys the host's backoff and open circuit but never changes them, whatever it answers: otherwise
+ * anyone could take a news source offline by asking for a URL of its host that answers 429 or 500.
  */
 export interface HostBudget {
-  run<T>(host: string, url: string, task: () => Promise<T>): Promise<T>;
+  run<T>(host: string, url: string, task: () => Promise<T>, options?: { clientChosen?: boolean }): Promise<T>;
   /** Hosts whose breaker or backoff state is kept (bounded by MAX_TRACKED_HOSTS each). */
   trackedHosts(): number;
 }
@@ -32,7 +37,8 @@ const upstreamDown = (error: Error) =>
   error instanceof FetchError &&
   ((error.code === "NETWORK" && networkCode(error) !== "ENOTFOUND") || error.code === "TIMEOUT" || (error.code === "HTTP_STATUS" && (error.status ?? 0) >= 500));
 
-const BACKOFF_STATUSES = new Set([403, 429, 503]);
+/** Statuses that speak for the whole host (a rate limit, an overload); 403 and 404 speak for one resource. */
+const BACKOFF_STATUSES = new Set([429, 503]);
 
 /**
  * Most hosts whose failure state (breaker, backoff) is remembered. Anyone can make the gateway fetch from
@@ -104,7 +110,7 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
   }
 
   return {
-    async run(host, url, task) {
+    async run(host, url, task, runOptions = {}) {
       const blocked = blockedUntil.get(host);
       if (blocked && blocked.until <= now()) blockedUntil.delete(host);
       if (blocked && blocked.until > now()) {
@@ -117,13 +123,18 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
       else await new Promise<void>((start) => waiting.push({ host, start }));
       let countedFailure = false;
       try {
+        if (runOptions.clientChosen) {
+          // Observes the host's state without changing it: no breaker is created for it, no failure counted.
+          if (breakers.get(host)?.state === CircuitState.Open) throw new BrokenCircuitError();
+          return await task();
+        }
         return await breakerFor(host).execute(() => task());
       } catch (error) {
-        countedFailure = error instanceof Error && upstreamDown(error);
+        countedFailure = !runOptions.clientChosen && error instanceof Error && upstreamDown(error);
         if (error instanceof BrokenCircuitError) {
           throw new FetchError("CIRCUIT_OPEN", url, `not asking ${host} for now: its last ${options.breakerThreshold} requests failed (retrying after ${Math.round(options.breakerOpenMs / 1000)} s)`);
         }
-        if (error instanceof FetchError && error.code === "HTTP_STATUS" && BACKOFF_STATUSES.has(error.status ?? 0)) {
+        if (!runOptions.clientChosen && error instanceof FetchError && error.code === "HTTP_STATUS" && BACKOFF_STATUSES.has(error.status ?? 0)) {
           blockedUntil.set(host, { until: now() + (error.retryAfterMs ?? options.defaultBackoffMs), status: error.status! });
         }
         throw error;
