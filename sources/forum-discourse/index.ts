@@ -245,7 +245,12 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
       }
       base ??= page * topicsPerPage;
       const users = new Map((answer.data.users ?? []).map((u) => [u.id, u] as [number, BasicUser]));
-      if (answer.fetched) await rememberAuthors(answer.data.users ?? []);
+      if (answer.fetched) {
+        // A latest poster the list's `users` leaves out is known by username only (what a thread may credit).
+        const named = new Set((answer.data.users ?? []).map((u) => u.username.toLowerCase()));
+        const latest = list.topics.flatMap((t) => (t.last_poster_username && !named.has(t.last_poster_username.toLowerCase()) ? [{ username: t.last_poster_username }] : []));
+        await rememberAuthors([...latest, ...(answer.data.users ?? [])]);
+      }
       list.topics.forEach((t, i) => {
         const node = toListedThread(t, users);
         if (cats.has(node.forumId)) served.push({ node, at: base! + rawCount + i });
@@ -256,7 +261,10 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     }
     const rows = served.filter((r) => r.at >= offset);
     const window = rows.slice(0, first);
-    const edges = await Promise.all(window.map(async ({ node, at }) => ({ node: await withAuthor(node), cursor: [at] })));
+    const edges = (await Promise.all(window.map(async ({ node, at }) => {
+      const withCreator = await withAuthor(node);
+      return withCreator ? [{ node: withCreator, cursor: [at] }] : [];
+    }))).flat();
     // Pages before the first one read are taken as all served. Discourse's topic_count is refreshed by a daily
     // job (a list of 2 topics said 0) and leaves out nothing else: while the list goes on, it is a floor.
     const counted = (base ?? 0) + served.length;
@@ -264,12 +272,14 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     return { edges, hasNextPage: rows.length > first || more, hasPreviousPage: offset > 0, totalCount };
   }
 
-  /** A listed topic whose original poster the list does not name: the topic itself says who created it. */
-  async function withAuthor(node: ListedThread): Promise<ThreadRecord> {
+  /**
+   * A listed topic whose original poster the list does not name: the topic itself says who created it. A
+   * topic whose view cannot be read (404, 403) is left out, as Thread lookups by id answer it null.
+   */
+  async function withAuthor(node: ListedThread): Promise<ThreadRecord | null> {
     if (node.authorId !== null) return { ...node, authorId: node.authorId };
-    const t = await topic(node.id).catch(() => null);
-    // Unknown: an empty id, which no author has, so Thread.author fails alone rather than naming someone else.
-    return { ...node, authorId: t ? toThread(t).authorId : "" };
+    const t = await topic(node.id);
+    return t ? { ...node, authorId: toThread(t).authorId } : null;
   }
 
   async function postPage(request: PageRequest): Promise<Page<PostRecord> | null> {
