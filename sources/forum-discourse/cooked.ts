@@ -2,7 +2,7 @@ import { DomUtils, parseDocument } from "htmlparser2";
 import type { Element } from "domhandler";
 import { MAX_HTML_CHARS } from "../../src/html/index.js";
 import { extractLinks } from "../../src/urls/index.js";
-import type { CitationRecord } from "../forum.js";
+import type { CitationRecord } from "../../src/model/forum.js";
 
 /**
  * Discourse's cooked HTML, read the way a reader outside the forum needs it:

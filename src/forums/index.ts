@@ -1,13 +1,15 @@
 import type Keyv from "keyv";
 import { createDiscourseSource } from "../../sources/forum-discourse/index.js";
 import { createFeedForumSource, type FeedForumSource } from "../../sources/forum-feed/index.js";
-import type { ForumHealthRecord, ForumSource, ForumSourceKind } from "../../sources/forum.js";
+import type { HealthRecord } from "../model/health.js";
+import type { ForumSource, ForumSourceKind } from "../../sources/forum.js";
 import type { FeedParserPool } from "../../sources/rss/index.js";
 import { leaseExclusive, localExclusive, type Exclusive } from "../cluster/lock.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../logger.js";
-import type { Fetcher } from "../net/index.js";
-import { createPoller, type Lease } from "../news/poller.js";
+import type { Fetcher } from "../net/types.js";
+import { createPoller } from "../news/poller.js";
+import type { Lease } from "../cluster/types.js";
 import type { PostsAddedHook } from "./post-index.js";
 
 /**
@@ -91,7 +93,7 @@ export function describeForumSource(source: ForumSource): ForumSourceInfo {
 }
 
 /** A source without a health method (the embedded store) answers or throws on each call: it is reported OK. */
-export async function forumSourceHealth(source: ForumSource): Promise<ForumHealthRecord> {
+export async function forumSourceHealth(source: ForumSource): Promise<HealthRecord> {
   if (source.health) return source.health();
   return { status: "OK", lastAttemptAt: null, lastSuccessAt: null, lastError: null, consecutiveFailures: 0, itemCount: 0 };
 }

@@ -1,13 +1,15 @@
 import type { LookupFunction } from "node:net";
 import type Keyv from "keyv";
-import type { ArticleRecord, FeedSourceConfig, ParsedFeed } from "../../sources/news.js";
+import type { ArticleRecord, FeedSourceConfig, ParsedFeed } from "../model/news.js";
 import { createRssSource, PARSE_WORKER_FILE, type FeedParseInput, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
 import { ArticleStore, type ArticleStoreHooks } from "../articles/store.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../logger.js";
-import { createFetcher, type Fetcher } from "../net/index.js";
+import { createFetcher } from "../net/index.js";
+import type { Fetcher } from "../net/types.js";
 import { createWorkerPool, type WorkerPool } from "../workers/pool.js";
-import { createPoller, type Lease, type Poller } from "./poller.js";
+import { createPoller, type Poller } from "./poller.js";
+import type { Lease } from "../cluster/types.js";
 import type { Exclusive } from "../cluster/lock.js";
 import { createUrlSource, type UrlSource } from "../../sources/url/index.js";
 

@@ -9,7 +9,7 @@ import { buildCrosswireSchema } from "../../schema/build.js";
 import { openCache, type SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
-import { ErrorCode, ServiceUnavailableError } from "../errors.js";
+import { ErrorCode, ServiceUnavailableError } from "../model/errors.js";
 import { createForumSources } from "../forums/index.js";
 import { createLoaders, type LoaderOptions } from "../loaders/index.js";
 import { createNews, type News } from "../news/index.js";
@@ -18,7 +18,7 @@ import { createSqliteSearchIndex, searchFile } from "../search/sqlite/index.js";
 import { createSyndication } from "../syndication/index.js";
 import { createLive, type Live } from "../live/index.js";
 import { isAdminRequest } from "./auth.js";
-import type { FeedSourceConfig } from "../../sources/news.js";
+import type { FeedSourceConfig } from "../model/news.js";
 import type { Logger } from "../logger.js";
 import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "./http.js";
 import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
@@ -207,7 +207,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         try {
           body = JSON.parse(text);
         } catch (err) {
-          sendGraphQLError(res, 400, "BAD_REQUEST", `request body is not valid JSON: ${(err as Error).message}`);
+          sendGraphQLError(res, ErrorCode.BAD_REQUEST, `request body is not valid JSON: ${(err as Error).message}`);
           return;
         }
       } else {
@@ -236,7 +236,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         // The socket is taken now: by the time the response has finished, the request may have let go of it.
         const socket = req.socket;
         res.setHeader("connection", "close");
-        sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", err.message);
+        sendGraphQLError(res, ErrorCode.PAYLOAD_TOO_LARGE, err.message);
         res.once("finish", () => socket?.destroySoon());
         return;
       }
@@ -246,7 +246,7 @@ export async function createGateway({ config, logger, loaderOptions, extraSource
         return;
       }
       logger.error({ err, url: req.url }, "request failed");
-      if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
+      if (!res.headersSent) sendGraphQLError(res, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
       else res.destroy();
     });
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseGlobalId, toGlobalId } from "../../src/ids/index.js";
+import { parseGlobalId, toGlobalId } from "../../src/model/ids.js";
 import { fakeDns } from "../helpers/fake-dns.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { MEGA_TOPIC, PRIVATE_POST, recordedAnswers, startRecordedDiscourse, type RecordedDiscourse } from "../helpers/discourse-recorded.js";

@@ -1,0 +1,82 @@
+import type { HealthRecord } from "./health.js";
+
+/**
+ * The news half of the model: what feed and URL adapters produce and the article store keeps.
+ *
+ * An Article is one story, identified by its canonical URL (src/urls). The same story from two feeds, or
+ * from a feed and an unfurled page, is one Article listing both sources.
+ */
+
+export type FeedFormat = "RSS" | "ATOM" | "JSON_FEED";
+export type SourceKind = FeedFormat | "URL" | "FORUM";
+
+/** What a story says about itself, whoever supplied it: a feed item, or a stored Article. */
+export interface StoryFields {
+  title: string | null;
+  /** Unsanitized HTML from the source; sanitized on the way out. */
+  summaryHtml: string | null;
+  author: string | null;
+  publishedAt: string | null;
+  updatedAt: string | null;
+  imageUrl: string | null;
+  categories: string[];
+}
+
+/** One item as a parser read it, mapped field by field into our own shape (never the parser's objects). */
+export interface ParsedItem extends StoryFields {
+  guid: string | null;
+  link: string | null;
+  /** Problems with this item alone (e.g. an unreadable date): the item is kept without the field. */
+  warnings: string[];
+}
+
+export interface ParsedFeed {
+  format: FeedFormat;
+  title: string | null;
+  homepage: string | null;
+  items: ParsedItem[];
+  warnings: string[];
+  /** WebSub hubs the feed declares (`<link rel="hub">`, RSS `<atom:link rel="hub">`, JSON Feed `hubs`). */
+  hubs?: string[];
+  /** The feed's own URL as it states it (`rel="self"`, JSON Feed `feed_url`): the WebSub topic. */
+  selfUrl?: string | null;
+}
+
+export interface ArticleRecord extends StoryFields {
+  /** Store key: the canonical URL, or `urn:crosswire:…` for items that have no link. */
+  key: string;
+  url: string | null;
+  canonicalUrl: string | null;
+  /** Ids of the sources that carried this story, first one first. */
+  sourceIds: string[];
+  /** Source id → the item's guid in that source. */
+  guids: Record<string, string>;
+  contentHash: string;
+  firstSeenAt: string;
+  /** Set when a stored article changed after it was first stored. */
+  changedAt: string | null;
+  /** Field name → who supplied it: a feed item, or the page itself (unfurl). Missing on records stored before unfurling existed: all "feed". */
+  provenance?: Record<string, "feed" | "page">;
+}
+
+/** A feed's health: the shared record plus what its poller needs for the next conditional GET. */
+export interface SourceHealthRecord extends HealthRecord {
+  /** Conditional GET validators from the last 200. */
+  etag: string | null;
+  lastModified: string | null;
+  /** Format seen in the last successful parse. */
+  format: FeedFormat | null;
+}
+
+/** A configured feed source (validated config, see src/config). */
+export interface FeedSourceConfig {
+  id: string;
+  name: string;
+  kind?: FeedFormat | undefined;
+  url: string;
+  homepage?: string | undefined;
+  pollIntervalSeconds: number;
+  enabled: boolean;
+  /** Bundled file ingested instead of fetching (the demo feeds); path relative to the package root. */
+  bundledFile?: string | undefined;
+}
