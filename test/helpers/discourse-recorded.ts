@@ -40,6 +40,8 @@ export function recordedAnswers() {
   for (const t of test2.topic_list.topics) t.id = topicMap[t.id] ?? t.id;
   remapCategories(test2, (id) => (id === 2 ? 10 : id));
 
+  // /latest.json as recorded (its own path; category ids unchanged: most are categories this site does not list).
+  const latest = load("discourse-locations", "latest.json");
   const test3Page0 = remapCategories(load("discourse-locations", "latest.json"), () => 4);
   const test3Page1 = remapCategories(load("perceval", "discourse_topics.json"), () => 4);
   const test1 = remapCategories(load("perceval", "discourse_topics_last_posted_at_null.json"), () => 13);
@@ -77,7 +79,7 @@ export function recordedAnswers() {
     },
   };
   const forbidden = load("errors", "invalid_access_403.json");
-  return { categories, test2, test3Page0, test3Page1, test1, topics, posts, mega, megaPosts, merefield, leith, forbidden };
+  return { latest, categories, test2, test3Page0, test3Page1, test1, topics, posts, mega, megaPosts, merefield, leith, forbidden };
 }
 
 export async function startRecordedDiscourse(): Promise<RecordedDiscourse> {
@@ -101,6 +103,7 @@ export async function startRecordedDiscourse(): Promise<RecordedDiscourse> {
       return json(res, page > 1 ? { ...a.categories, category_list: { ...a.categories.category_list, categories: [] } } : a.categories);
     }
     if (path === "/c/test2/10.json") return json(res, a.test2);
+    if (path === "/latest.json") return page === 0 ? json(res, a.latest) : notFound(res);
     if (path === "/c/test3/4.json") return page === 0 ? json(res, a.test3Page0) : page === 1 ? json(res, a.test3Page1) : notFound(res);
     if (path === "/c/test1/13.json") return json(res, a.test1);
     if (path === `/t/${MEGA_TOPIC}.json`) return json(res, a.mega);

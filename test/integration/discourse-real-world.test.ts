@@ -15,7 +15,7 @@ const rec = recordedAnswers();
 const key = (id: string) => (parseGlobalId(id) as { key: string }).key;
 const thread = (id: number) => toGlobalId("Thread", SOURCE, id);
 const postId = (id: number) => toGlobalId("Post", SOURCE, id);
-const forum = (id: number) => toGlobalId("Forum", SOURCE, id);
+const forum = (id: number | string) => toGlobalId("Forum", SOURCE, id);
 
 describe("forum-discourse on recorded answers of real Discourse sites", () => {
   let site: RecordedDiscourse;
@@ -93,6 +93,17 @@ describe("forum-discourse on recorded answers of real Discourse sites", () => {
     // 1148's list entry names no original poster and its topic view answers 404 here: it is left out (below).
     expect(seen).toEqual([...page0, ...page1.filter((id: string) => id !== "1148")]);
     expect(totalCount).toBe(page0.length + page1.length);
+  });
+
+  it("fills a page of the site's latest topics after skipping topics of categories it does not serve", async () => {
+    const listed = new Set([4, 10, 13]);
+    const served = rec.latest.topic_list.topics.filter((t: any) => listed.has(t.category_id)).map((t: any) => String(t.id));
+    expect(served.length).toBeGreaterThan(5);
+    expect(rec.latest.topic_list.topics.slice(0, 5).filter((t: any) => listed.has(t.category_id)).length).toBeLessThan(5);
+    const { body } = await gw.graphql(`query ($id: ID!) { forum(id: $id) { threads(first: 5) { nodes { id } pageInfo { hasNextPage } } } }`, { id: forum("*") });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.forum.threads.nodes.map((t: any) => key(t.id))).toEqual(served.slice(0, 5));
+    expect(body.data.forum.threads.pageInfo.hasNextPage).toBe(true);
   });
 
   it("counts the threads a category lists when its topic_count says 0", async () => {
