@@ -10,10 +10,12 @@ import type { Fetcher } from "../../src/net/types.js";
 import type { AuthorRecord, BatchResult, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { ForumSource } from "../forum.js";
 import type { Page, PageRequest } from "../../src/model/paging.js";
-import { authorSummary, isSmallAction, type ListedThread, SITE_FORUM, toAuthor, toListedThread, toPost, toThread, USERNAME } from "./adapt.js";
+import { authorSummary, isSmallAction, SITE_FORUM, toAuthor, toPost, toThread, USERNAME } from "./adapt.js";
 import { readCategories } from "./categories.js";
 import { createDiscourseClient } from "./client.js";
-import { PostsWire, PostWire, TopicListWire, TopicWire, UserWire, type BasicUser } from "./wire.js";
+import { createMegaTopicPager } from "./mega-topic.js";
+import { createThreadLister, type ListedCategory } from "./thread-list.js";
+import { PostsWire, PostWire, TopicWire, UserWire } from "./wire.js";
 
 /**
  * forum-discourse: one Discourse site through its public JSON API, as a ForumSource.
@@ -58,16 +60,7 @@ const NEW_POSTS_CAP = 100;
 /** A topic's post ids are remembered this long after its last read; a topic unread longer starts afresh. */
 const STREAM_TTL_MS = 7 * 24 * 3600_000;
 
-interface Category {
-  record: ForumRecord;
-  /** The slug Discourse routes /c/{slug}/{id}.json by (record.slug is the unique slug path). */
-  slug: string;
-  /** topic_count of the category and its descendants, whose topics its list includes (a daily job updates it). */
-  topicCount: number | null;
-}
-
-/** Most topic-list pages one thread page reads while topics of unlisted categories are skipped. */
-const MAX_LIST_PAGES = 10;
+type Category = ListedCategory;
 
 export function createDiscourseSource(options: DiscourseSourceOptions, deps: DiscourseSourceDeps): ForumSource {
   const { id } = options;
@@ -204,85 +197,7 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const perKey = <T>(ids: readonly string[], load: (k: string) => Promise<T | null>): Promise<BatchResult<T>> =>
     Promise.all(ids.map((k) => load(k).catch((err: unknown) => err as Error)));
 
-  /** Topics per page of the site's topic lists (its per_page; Discourse's default until an answer says). */
-  let topicsPerPage = 30;
-  /**
-   * Threads of a forum: Discourse's topic list (/c/{slug}/{id}.json, /latest.json), paged by `per_page`.
-   * Cursors are offsets in Discourse's list. Topics of categories the gateway does not serve are skipped
-   * before the page is cut, so a page is short only when the list ends (or after MAX_LIST_PAGES pages of
-   * skipped topics).
-   */
-  async function threadPage(request: PageRequest): Promise<Page<ThreadRecord>> {
-    if (request.last !== undefined || request.before !== undefined) {
-      throw new BadUserInputError("last", "threads of a Discourse forum page forwards only: use `first` and `after`");
-    }
-    const cats = await categories();
-    const category = request.parentId === SITE_FORUM ? null : cats.get(request.parentId);
-    if (request.parentId !== SITE_FORUM && !category) return { edges: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
-    const path = category ? `/c/${encodeURIComponent(category.slug)}/${category.record.id}.json` : "/latest.json";
-    if (request.after && (request.after.length !== 1 || typeof request.after[0] !== "number")) throw new CursorMismatchError("after");
-    const offset = request.after ? (request.after[0] as number) + 1 : 0;
-    const first = request.first ?? 20;
-    let page = Math.floor(offset / topicsPerPage);
-    let base: number | null = null;
-    let resized = false;
-    let read = 0;
-    let rawCount = 0;
-    const served: Array<{ node: ListedThread; at: number }> = [];
-    let more = true;
-    const wanted = () => served.filter((r) => r.at >= offset).length;
-    while (more && wanted() < first + 1 && read < MAX_LIST_PAGES) {
-      const answer = await client.get(`${path}${page ? `?page=${page}` : ""}`, TopicListWire);
-      read += 1;
-      if (!answer) break;
-      const list = answer.data.topic_list;
-      if (base === null && list.per_page && list.per_page !== topicsPerPage) {
-        topicsPerPage = list.per_page;
-        // The first page read was chosen with the wrong size: start again at the page holding `offset`.
-        if (!resized && Math.floor(offset / topicsPerPage) !== page) {
-          resized = true;
-          page = Math.floor(offset / topicsPerPage);
-          continue;
-        }
-      }
-      base ??= page * topicsPerPage;
-      const users = new Map((answer.data.users ?? []).map((u) => [u.id, u] as [number, BasicUser]));
-      if (answer.fetched) {
-        // A latest poster the list's `users` leaves out is known by username only (what a thread may credit).
-        const named = new Set((answer.data.users ?? []).map((u) => u.username.toLowerCase()));
-        const latest = list.topics.flatMap((t) => (t.last_poster_username && !named.has(t.last_poster_username.toLowerCase()) ? [{ username: t.last_poster_username }] : []));
-        await rememberAuthors([...latest, ...(answer.data.users ?? [])]);
-      }
-      list.topics.forEach((t, i) => {
-        const node = toListedThread(t, users);
-        if (cats.has(node.forumId)) served.push({ node, at: base! + rawCount + i });
-      });
-      rawCount += list.topics.length;
-      more = Boolean(list.more_topics_url) && list.topics.length > 0;
-      page += 1;
-    }
-    const rows = served.filter((r) => r.at >= offset);
-    const window = rows.slice(0, first);
-    const edges = (await Promise.all(window.map(async ({ node, at }) => {
-      const withCreator = await withAuthor(node);
-      return withCreator ? [{ node: withCreator, cursor: [at] }] : [];
-    }))).flat();
-    // Pages before the first one read are taken as all served. Discourse's topic_count is refreshed by a daily
-    // job (a list of 2 topics said 0) and leaves out nothing else: while the list goes on, it is a floor.
-    const counted = (base ?? 0) + served.length;
-    const totalCount = more ? Math.max(category?.topicCount ?? 0, counted + 1) : counted;
-    return { edges, hasNextPage: rows.length > first || more, hasPreviousPage: offset > 0, totalCount };
-  }
-
-  /**
-   * A listed topic whose original poster the list does not name: the topic itself says who created it. A
-   * topic whose view cannot be read (404, 403) is left out, as Thread lookups by id answer it null.
-   */
-  async function withAuthor(node: ListedThread): Promise<ThreadRecord | null> {
-    if (node.authorId !== null) return { ...node, authorId: node.authorId };
-    const t = await topic(node.id);
-    return t ? { ...node, authorId: toThread(t).authorId } : null;
-  }
+  const threadPage = createThreadLister({ client, categories, rememberAuthors, topic });
 
   async function postPage(request: PageRequest): Promise<Page<PostRecord> | null> {
     const t = await topic(request.parentId);
@@ -302,46 +217,7 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     };
   }
 
-  /**
-   * A page of a mega topic (no `stream`): forwards by post_number windows, as Discourse's client appends
-   * (post-stream.js fetchNextWindow: /t/{id}/posts.json?post_number=<last loaded>&asc=true answers the next
-   * chunk_size posts after it). Positions and cursors are post_numbers: without the stream the place of a
-   * post among the topic's 10 000+ is not known.
-   */
-  async function megaTopicPage(t: TopicWire, request: PageRequest): Promise<Page<PostRecord>> {
-    if (request.last !== undefined || request.before !== undefined) {
-      throw new BadUserInputError("last", "posts of a Discourse mega topic (10 000+ posts) page forwards only: use `first` and `after`");
-    }
-    if (request.after && (request.after.length !== 1 || typeof request.after[0] !== "number")) throw new CursorMismatchError("after");
-    const after = request.after ? (request.after[0] as number) : 0;
-    const first = request.first ?? 20;
-    const highest = t.highest_post_number ?? Number.MAX_SAFE_INTEGER;
-    const collected = new Map<number, PostRecord>();
-    const take = async (posts: PostWire[]) => {
-      for (const record of await indexPosts(posts.filter((p) => p.post_number > after), undefined)) collected.set(record.position, record);
-    };
-    await take(t.post_stream.posts);
-    let last = Math.max(after, ...t.post_stream.posts.map((p) => p.post_number));
-    let ended = last >= highest;
-    // Each window answers chunk_size (20) posts: enough windows for first + 1 posts, and two for gaps.
-    const maxWindows = Math.ceil((first + 1) / (t.chunk_size ?? 20)) + 2;
-    for (let w = 0; !ended && collected.size < first + 1 && w < maxWindows; w++) {
-      const answer = await client.get(`/t/${t.id}/posts.json?post_number=${last}&asc=true`, PostsWire);
-      const posts = answer?.data.post_stream.posts ?? [];
-      await take(posts);
-      const next = Math.max(last, ...posts.map((p) => p.post_number));
-      ended = posts.length === 0 || next <= last || next >= highest;
-      last = next;
-    }
-    const ordered = [...collected.values()].sort((a, b) => a.position - b.position);
-    const window = ordered.slice(0, first);
-    return {
-      edges: window.map((node) => ({ node, cursor: [node.position] })),
-      hasNextPage: ordered.length > first || !ended,
-      hasPreviousPage: after > 0,
-      totalCount: t.posts_count,
-    };
-  }
+  const megaTopicPage = createMegaTopicPager({ client, indexPosts });
 
   async function profile(authorId: string): Promise<AuthorRecord | null> {
     if (!USERNAME.test(authorId)) return null;
