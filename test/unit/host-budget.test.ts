@@ -21,10 +21,19 @@ describe("host budget: which answers put a host into backoff", () => {
   });
 
   it("never lets a client-chosen URL put a host into backoff or open its circuit, whatever it answers", async () => {
-    const b = budget();
-    for (const status of [429, 503, 500, 500, 500, 500, 500, 500]) {
-      await expect(b.run("news.example", "https://news.example/chosen", answered(status), { clientChosen: true })).rejects.toMatchObject({ status });
+    for (const statuses of [[429], [503], [500, 500, 500, 500, 500, 500, 500, 500]]) {
+      const b = budget();
+      for (const status of statuses) {
+        await expect(b.run("news.example", "https://news.example/chosen", answered(status), { clientChosen: true })).rejects.toMatchObject({ status });
+      }
+      await expect(b.run("news.example", "https://news.example/feed", ok)).resolves.toBe("ok");
     }
+  });
+
+  it("backs off only other client-chosen URLs after a client-chosen URL answered 429: unfurls stay polite, the feed is fetched", async () => {
+    const b = budget();
+    await expect(b.run("news.example", "https://news.example/chosen", answered(429), { clientChosen: true })).rejects.toMatchObject({ status: 429 });
+    await expect(b.run("news.example", "https://news.example/other", ok, { clientChosen: true })).rejects.toMatchObject({ code: "HOST_BACKOFF" });
     await expect(b.run("news.example", "https://news.example/feed", ok)).resolves.toBe("ok");
   });
 
