@@ -4,7 +4,7 @@ import type { Logger } from "../../src/logger.js";
 import { FetchError } from "../../src/net/index.js";
 import type { Fetcher } from "../../src/net/types.js";
 import { fromRoot } from "../../src/paths.js";
-import type { WorkerPool } from "../../src/workers/pool.js";
+import { workerFile, type WorkerPool } from "../../src/workers/pool.js";
 import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../../src/model/news.js";
 
 /**
@@ -33,7 +33,7 @@ export interface FeedParseInput {
 }
 export type FeedParserPool = WorkerPool<FeedParseInput, ParsedFeed>;
 
-export const PARSE_WORKER_FILE = fromRoot("dist", "sources", "rss", "parse-worker.js");
+export const PARSE_WORKER_FILE = workerFile(import.meta.url, "./parse-worker.js");
 
 export interface RssSourceDeps {
   /** Told the outcome of every poll (metrics). */
