@@ -187,8 +187,8 @@ export const ConfigSchema = z
         userAgent: z.string().min(1).default("crosswire/0.1 (+https://github.com/crosswire/crosswire)").describe("`User-Agent` of every outbound request"),
         perHostConcurrency: z.number().int().min(1).max(64).default(4).describe("requests in flight to one host, shared by feed polls and unfurls"),
         globalConcurrency: z.number().int().min(1).max(1024).default(32).describe("requests in flight in all"),
-        /** How long a host that answered 403/429/503 without Retry-After is left alone. */
-        hostBackoffSeconds: z.number().int().min(0).max(86_400).default(60).describe("how long a host that answered 403/429/503 without `Retry-After` is left alone"),
+        /** How long a host that answered 429/503 without Retry-After is left alone (403/404 concern one resource: no backoff). */
+        hostBackoffSeconds: z.number().int().min(0).max(86_400).default(60).describe("how long a host that answered 429/503 without `Retry-After` is left alone (a 403 or 404 concerns one resource and sets no backoff)"),
         /** Failures in a row (network, timeout, 5xx) after which a host's circuit opens. */
         breakerThreshold: z.number().int().min(1).max(1000).default(5).describe("upstream failures in a row (network, timeout, 5xx) that open a host's circuit breaker"),
         breakerOpenSeconds: z.number().int().min(1).max(3600).default(30).describe("how long an open circuit fails fast"),
