@@ -1,16 +1,15 @@
 import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, InputType, Query, Resolver, Root } from "type-graphql";
-import { ALL_SOURCES, compareEntries, type IndexEntry } from "../src/articles/store.js";
+import type { IndexEntry } from "../src/articles/store.js";
+import { articleIndex, readArticlePage } from "../src/read/articles.js";
 import type { Context } from "../src/context.js";
 import { BadUserInputError, ErrorCode, UnfurlError } from "../src/model/errors.js";
 import { htmlToText, sanitizeHtml } from "../src/html/index.js";
 import { canonicalUrl } from "../src/urls/index.js";
-import type { ArticleRecord } from "../src/model/news.js";
 import { PostConnection } from "../schema/forum.js";
 import { Article, ArticleConnection, Source } from "../schema/news.js";
 import { DateTime } from "../schema/scalars.js";
 import { toArticle, toPost } from "./mappers.js";
-import { checkCursorShape, encodeCursor } from "../src/model/paging.js";
-import { ConnectionArgs, connectionOf, toConnection, toPageRequest } from "./pagination.js";
+import { ConnectionArgs, toConnection, toPageRequest } from "./pagination.js";
 import { loadSource } from "./source-lookup.js";
 
 @ArgsType()
@@ -37,7 +36,7 @@ class ArticleFilter {
   text?: string | null;
 }
 
-/** Pages through an article index (newest first) after filters, loading only the page's articles. */
+/** Article-list arguments → a read request (src/read/articles), and its page → a connection. */
 export async function articlePage(
   ctx: Context,
   entries: IndexEntry[],
@@ -46,49 +45,18 @@ export async function articlePage(
 ) {
   const request = toPageRequest("index", args, ctx.config);
   if (request.last !== undefined) throw new BadUserInputError("last", "article lists page forwards only; use `first` and `after`");
-  const after = request.after;
-  checkCursorShape(after, ["number", "string"]);
-  const since = window.since?.getTime() ?? -Infinity;
-  const until = window.until?.getTime() ?? Infinity;
-  let candidates = entries.filter((e) => e.t >= since && e.t < until);
-  const totalBeforeText = candidates.length;
-  if (after) candidates = candidates.filter((e) => compareEntries(e, { t: after[0] as number, k: after[1] as string }) > 0);
-  const first = request.first!;
-  const words = (window.text ?? "").toLowerCase().split(/\s+/).filter(Boolean);
-  const picked: Array<{ entry: IndexEntry; record: ArticleRecord }> = [];
-  let hasNextPage = false;
-  // With a text filter the page is found by reading articles in chunks; without, exactly one batch is read.
-  for (let offset = 0; offset < candidates.length && picked.length <= first; offset += words.length ? 200 : first + 1) {
-    const chunk = candidates.slice(offset, offset + (words.length ? 200 : first + 1));
-    const records = await ctx.loaders.news.article.loadMany(chunk.map((e) => e.k));
-    chunk.forEach((entry, i) => {
-      const record = records[i];
-      if (!record || record instanceof Error) return;
-      if (words.length && !matchesText(record, words)) return;
-      if (picked.length < first) picked.push({ entry, record });
-      else hasNextPage = true;
-    });
-    if (!words.length) break;
-  }
-  const edges = picked.map(({ entry, record }) => ({ node: toArticle(record), cursor: encodeCursor([entry.t, entry.k]) }));
-  return connectionOf(edges, {
-    totalCount: words.length ? picked.length + (hasNextPage ? 1 : 0) : totalBeforeText,
-    hasNextPage: words.length ? hasNextPage : candidates.length > first,
-    hasPreviousPage: after !== undefined,
-  });
-}
-
-function matchesText(record: ArticleRecord, words: string[]): boolean {
-  const haystack = `${record.title ?? ""} ${record.author ?? ""} ${record.summaryHtml ? htmlToText(record.summaryHtml) : ""}`.toLowerCase();
-  return words.every((w) => haystack.includes(w));
+  const page = await readArticlePage(ctx.loaders.news, entries, { ...window, first: request.first!, after: request.after });
+  return toConnection(page, toArticle);
 }
 
 @Resolver(() => Article)
 export class ArticleResolver {
   @Query(() => Article, { nullable: true, description: "The article for a URL (any spelling of it: tracking parameters, fragment, case of the host)." })
   async article(@Arg("url", () => String) url: string, @Ctx() ctx: Context): Promise<Article | null> {
-    const key = canonicalUrl(url);
-    if (!key) throw new BadUserInputError("url", "expected an absolute http(s) URL");
+    const canonical = canonicalUrl(url);
+    if (!canonical) throw new BadUserInputError("url", "expected an absolute http(s) URL");
+    // An entry whose link another entry of its feed shares (a `#fragment` on one page) is found by its exact link.
+    const key = (await ctx.news.store.keyForLink(url)) ?? canonical;
     const record = await ctx.loaders.news.article.load(key);
     return record ? toArticle(record) : null;
   }
@@ -118,18 +86,10 @@ export class ArticleResolver {
     @Arg("filter", () => ArticleFilter, { nullable: true }) filter: ArticleFilter | null,
     @Ctx() ctx: Context,
   ) {
-    let entries: IndexEntry[];
-    if (filter?.sources?.length) {
-      const unknown = filter.sources.filter((s) => !ctx.news.sources.has(s));
-      if (unknown.length) throw new BadUserInputError("filter.sources", `unknown source slug(s): ${unknown.join(", ")}`);
-      const lists = await ctx.loaders.news.index.loadMany(filter.sources);
-      const merged = new Map<string, IndexEntry>();
-      for (const list of lists) if (!(list instanceof Error)) for (const e of list) merged.set(e.k, e);
-      entries = [...merged.values()].sort(compareEntries);
-    } else {
-      entries = await ctx.loaders.news.index.load(ALL_SOURCES);
-    }
-    return articlePage(ctx, entries, args, filter ?? {});
+    const slugs = filter?.sources ?? [];
+    const unknown = slugs.filter((s) => !ctx.news.sources.has(s));
+    if (unknown.length) throw new BadUserInputError("filter.sources", `unknown source slug(s): ${unknown.join(", ")}`);
+    return articlePage(ctx, await articleIndex(ctx.loaders.news, slugs), args, filter ?? {});
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Summary as sanitized HTML." })

@@ -149,13 +149,13 @@ export class AuthorResolver {
     return record ? toAuthor(gid.sourceId, record) : null;
   }
 
-  @FieldResolver(() => String)
-  async bio(@Root() author: Author, @Ctx() ctx: Context): Promise<string> {
+  @FieldResolver(() => String, { nullable: true })
+  async bio(@Root() author: Author, @Ctx() ctx: Context): Promise<string | null> {
     return author.partial ? (await profile(ctx, author)).bio : author.bio;
   }
 
-  @FieldResolver(() => DateTime)
-  async joinedAt(@Root() author: Author, @Ctx() ctx: Context): Promise<Date> {
+  @FieldResolver(() => DateTime, { nullable: true })
+  async joinedAt(@Root() author: Author, @Ctx() ctx: Context): Promise<Date | null> {
     return author.partial ? (await profile(ctx, author)).joinedAt : author.joinedAt;
   }
 

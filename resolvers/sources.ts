@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import type { Context } from "../src/context.js";
 import { BadUserInputError } from "../src/model/errors.js";
 import { decodeIdArgument, parseGlobalId } from "../src/model/ids.js";
-import { emptyHealth } from "../sources/rss/index.js";
+import { emptyHealth } from "../src/model/news.js";
 import { ArticleConnection, HealthStatus, Source, SourceHealth } from "../schema/news.js";
 import { articlePage, TimeWindowArgs } from "./articles.js";
 import { loadSource, requireAdmin } from "./source-lookup.js";

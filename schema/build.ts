@@ -3,20 +3,7 @@ import {
   DirectiveLocation, specifiedDirectives, GraphQLBoolean, GraphQLDirective, GraphQLEnumType, GraphQLInt, lexicographicSortSchema, printSchema,
   type GraphQLSchema,
 } from "graphql";
-import { buildSchema } from "type-graphql";
-import { AuthorResolver, ForumResolver, PostResolver, ThreadResolver } from "../resolvers/forum.js";
-import { NodeResolver } from "../resolvers/node.js";
-import { PostPermalinkResolver, ThreadPermalinkResolver } from "../resolvers/permalinks.js";
-import { ForumSourceFieldResolver, ForumSourceResolver } from "../resolvers/forum-source.js";
-import { ForumFeedsResolver, SourceFeedsResolver, ThreadFeedsResolver } from "../resolvers/feeds.js";
-import { ArticleResolver } from "../resolvers/articles.js";
-import { CitationResolver, CitedStoryResolver, PostCitationsResolver, ThreadCitationsResolver } from "../resolvers/citations.js";
-import { RiverResolver } from "../resolvers/river.js";
-import { SourceResolver } from "../resolvers/sources.js";
-import {
-  ArticleStoryResolver, RelatedArticleResolver, SearchResolver, StoryResolver, ThreadRelatedResolver,
-} from "../resolvers/search.js";
-import { SubscriptionResolver, ThreadCitationResolver } from "../resolvers/subscriptions.js";
+import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { fromRoot } from "../src/paths.js";
 
 export const SCHEMA_FILE = fromRoot("schema", "schema.graphql");
@@ -48,18 +35,15 @@ const perGatewayPubSub = {
 
 let built: Promise<GraphQLSchema> | undefined;
 
-/** The executable schema (built once per process; type-graphql's metadata is global anyway). */
-export function buildCrosswireSchema(): Promise<GraphQLSchema> {
+/**
+ * The executable schema from the types declared in schema/ and the resolver classes resolvers/index.ts lists (passed
+ * in, so schema/ never imports resolvers/, which import schema/'s types). Built once per process: type-graphql's
+ * metadata is global anyway.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- type-graphql's own resolver-class type
+export function buildSchemaWith(resolvers: NonEmptyArray<Function>): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [
-      NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver,
-      SourceResolver, ArticleResolver, PostCitationsResolver, CitationResolver, CitedStoryResolver,
-      ThreadCitationsResolver, RiverResolver,
-      ThreadFeedsResolver, ForumFeedsResolver, SourceFeedsResolver,
-      SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
-      ForumSourceFieldResolver, ForumSourceResolver,
-      SubscriptionResolver, ThreadCitationResolver, ThreadPermalinkResolver, PostPermalinkResolver,
-    ],
+    resolvers,
     pubSub: perGatewayPubSub,
     validate: false,
     // Giving type-graphql a directives list replaces graphql's own, so @include/@skip/@deprecated must be listed.
@@ -70,6 +54,7 @@ export function buildCrosswireSchema(): Promise<GraphQLSchema> {
 
 const HEADER = "# crosswire GraphQL schema. Generated from the code by `npm run schema`; do not edit by hand.\n\n";
 
-export async function printCrosswireSchema(): Promise<string> {
-  return HEADER + printSchema(lexicographicSortSchema(await buildCrosswireSchema())) + "\n";
+/** The SDL text of schema/schema.graphql for an executable schema. */
+export function printSchemaFile(schema: GraphQLSchema): string {
+  return HEADER + printSchema(lexicographicSortSchema(schema)) + "\n";
 }

@@ -89,11 +89,11 @@ export class Author extends Node {
   @Field(() => String, { description: "Display name." })
   name!: string;
 
-  @Field(() => String)
-  bio!: string;
+  @Field(() => String, { nullable: true, description: "Null when the forum does not say (a Discourse user who hid their profile)." })
+  bio!: string | null;
 
-  @Field(() => DateTime)
-  joinedAt!: Date;
+  @Field(() => DateTime, { nullable: true, description: "Null when the forum does not say (a Discourse user who hid their profile)." })
+  joinedAt!: Date | null;
 }
 
 export const { Edge: ThreadEdge, Connection: ThreadConnection } = connectionTypes("Thread", Thread);

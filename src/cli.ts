@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import "reflect-metadata";
 import { writeFile } from "node:fs/promises";
-import { printCrosswireSchema, SCHEMA_FILE } from "../schema/build.js";
+import { printCrosswireSchema } from "../resolvers/index.js";
+import { SCHEMA_FILE } from "../schema/build.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { createGateway } from "./server/index.js";

@@ -10,7 +10,10 @@ import type { Fetcher } from "../../src/net/types.js";
  * GETs of one Discourse site's JSON API: through the gateway's guarded fetcher (shared per-host budget,
  * backoff and breaker), cached in keyv for a short TTL, one request per path at a time in this process,
  * every answer validated against its schema. Failures reject with SourceUnavailableError naming the source;
- * a 404 resolves to null (the object does not exist). Each upstream answer is reported to the health.
+ * a 404 resolves to null (the object does not exist), and so does a 403 on one resource (a private post, a
+ * hidden profile, a topic of a staff category): it says nothing about the site, so it counts as an answer
+ * for the health and is cached like a 404. Only a 403 on a site-wide list (SITE_WIDE) is a failure: the
+ * site is closed to the gateway (login required, a wrong API key). Each upstream answer is reported to the health.
  */
 export interface DiscourseClient {
   /** `fetched` is true when the answer came from upstream just now (not from the cache). */
@@ -33,6 +36,9 @@ export interface DiscourseClientOptions {
 }
 
 const NOT_FOUND = Symbol("not found");
+
+/** Paths every visitor of an open site may read: a 403 there means the site, not one resource, is closed. */
+const SITE_WIDE = /^\/(categories|latest)\.json(\?|$)/;
 
 export function createDiscourseClient(options: DiscourseClientOptions): DiscourseClient {
   const { sourceId, fetcher, keyv, health } = options;
@@ -62,7 +68,8 @@ export function createDiscourseClient(options: DiscourseClientOptions): Discours
     try {
       response = await fetchOnce(url);
     } catch (err) {
-      if (err instanceof FetchError && err.code === "HTTP_STATUS" && (err.status === 404 || err.status === 410)) {
+      const missing = err instanceof FetchError && err.code === "HTTP_STATUS" && (err.status === 404 || err.status === 410 || (err.status === 403 && !SITE_WIDE.test(path)));
+      if (missing) {
         await health.success();
         return NOT_FOUND;
       }

@@ -10,9 +10,12 @@ import type { Fetcher } from "../../src/net/types.js";
 import type { AuthorRecord, BatchResult, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { ForumSource } from "../forum.js";
 import type { Page, PageRequest } from "../../src/model/paging.js";
-import { authorSummary, SITE_FORUM, toAuthor, toListedThread, toPost, toThread } from "./adapt.js";
+import { authorSummary, isSmallAction, SITE_FORUM, toAuthor, toPost, toThread, USERNAME } from "./adapt.js";
+import { readCategories } from "./categories.js";
 import { createDiscourseClient } from "./client.js";
-import { CategoriesWire, PostsWire, PostWire, TopicListWire, TopicWire, UserWire, type BasicUser } from "./wire.js";
+import { createMegaTopicPager } from "./mega-topic.js";
+import { createThreadLister, type ListedCategory } from "./thread-list.js";
+import { PostsWire, PostWire, TopicWire, UserWire } from "./wire.js";
 
 /**
  * forum-discourse: one Discourse site through its public JSON API, as a ForumSource.
@@ -57,16 +60,15 @@ const NEW_POSTS_CAP = 100;
 /** A topic's post ids are remembered this long after its last read; a topic unread longer starts afresh. */
 const STREAM_TTL_MS = 7 * 24 * 3600_000;
 
-interface Category {
-  record: ForumRecord;
-  topicCount: number | null;
-}
+type Category = ListedCategory;
 
 export function createDiscourseSource(options: DiscourseSourceOptions, deps: DiscourseSourceDeps): ForumSource {
   const { id } = options;
   const { keyv } = deps;
   const now = deps.now ?? (() => new Date());
   const baseUrl = options.url.replace(/\/+$/, "");
+  /** What relative URLs in cooked HTML are resolved against. */
+  const base = new URL(`${baseUrl}/`);
   const ttlMs = options.cacheTtlSeconds * 1000;
   const health = new ForumHealth(keyv, id, now);
   const index = new PostIndex(keyv, id, now, deps.indexLock);
@@ -93,15 +95,13 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   }
 
   async function categories(): Promise<Map<string, Category>> {
-    const answer = await client.get("/categories.json?include_subcategories=true", CategoriesWire);
     // Public categories only: an API key may see read-restricted ones, which anonymous clients must not.
-    const flat = (answer?.data.category_list.categories ?? [])
-      .flatMap((c) => [c, ...(c.subcategory_list ?? [])])
-      .filter((c) => !c.read_restricted);
-    const seen = await firstSeen(flat.map((c) => String(c.id)));
-    return new Map(flat.map((c) => [String(c.id), {
-      record: { id: String(c.id), slug: c.slug, name: c.name, description: c.description_text ?? "", createdAt: new Date(seen[String(c.id)]!) },
-      topicCount: c.topic_count ?? null,
+    const flat = (await readCategories(client)).filter((c) => !c.wire.read_restricted);
+    const seen = await firstSeen(flat.map((c) => String(c.wire.id)));
+    return new Map(flat.map(({ wire: c, slugPath, topicCountWithChildren }) => [String(c.id), {
+      record: { id: String(c.id), slug: slugPath, name: c.name, description: c.description_text ?? "", createdAt: new Date(seen[String(c.id)]!) },
+      slug: c.slug,
+      topicCount: topicCountWithChildren,
     }]));
   }
 
@@ -109,13 +109,19 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   async function rememberAuthors(users: Array<{ username: string; name?: string | null | undefined }>): Promise<void> {
     const unique = new Map(users.map((u) => [u.username.toLowerCase(), authorSummary(u.username, u.name)]));
     if (unique.size === 0) return;
-    await keyv.setMany([...unique.values()].map((a) => ({ key: key(`author:${a.id}`), value: { ...a, joinedAt: a.joinedAt.toISOString() }, ttl: 24 * 3600_000 })));
+    await keyv.setMany([...unique.values()].map((a) => ({ key: key(`author:${a.id}`), value: a, ttl: 24 * 3600_000 })));
   }
 
-  async function indexPosts(posts: PostWire[], stream?: readonly number[]): Promise<PostRecord[]> {
+  /**
+   * Posts as records, indexed. `stream` gives each post's position (its place in the topic's stream); without
+   * one (a mega topic) the position is its post_number. Small actions ("closed", "pinned": post_type 3) are
+   * left out: they have no text, and leaving them out keeps the positions of the posts around them.
+   */
+  async function indexPosts(posts: PostWire[], stream: readonly number[] | undefined): Promise<PostRecord[]> {
     const position = new Map(stream?.map((postId, i) => [postId, i + 1]));
-    const records = posts.map((p) => toPost(p, position.get(p.id)));
-    await rememberAuthors(posts);
+    const kept = posts.filter((p) => !isSmallAction(p) && (!stream || position.has(p.id)));
+    const records = kept.map((p) => toPost(p, base, position.get(p.id) ?? p.post_number));
+    await rememberAuthors(kept);
     await index.put(records);
     return records;
   }
@@ -150,11 +156,11 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const noticed = new WeakSet<TopicWire>();
   const pending = new Set<Promise<void>>();
   function noticeGrowth(topicId: string, data: TopicWire): void {
-    if (!deps.onPostsAdded || noticed.has(data)) return;
+    if (!deps.onPostsAdded || noticed.has(data) || !data.post_stream.stream) return;
     noticed.add(data);
     const report = deps.onPostsAdded;
+    const stream = data.post_stream.stream;
     const work = (async () => {
-      const stream = data.post_stream.stream;
       const before = await keyv.get<number[]>(key(`stream:${topicId}`));
       await keyv.set(key(`stream:${topicId}`), stream, STREAM_TTL_MS);
       if (!before) return;
@@ -191,61 +197,13 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const perKey = <T>(ids: readonly string[], load: (k: string) => Promise<T | null>): Promise<BatchResult<T>> =>
     Promise.all(ids.map((k) => load(k).catch((err: unknown) => err as Error)));
 
-  /** Topics per page of the site's topic lists (its per_page; Discourse's default until an answer says). */
-  let topicsPerPage = 30;
-  async function threadPage(request: PageRequest): Promise<Page<ThreadRecord>> {
-    if (request.last !== undefined || request.before !== undefined) {
-      throw new BadUserInputError("last", "threads of a Discourse forum page forwards only: use `first` and `after`");
-    }
-    const cats = await categories();
-    const category = request.parentId === SITE_FORUM ? null : cats.get(request.parentId);
-    if (request.parentId !== SITE_FORUM && !category) return { edges: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
-    const path = category ? `/c/${encodeURIComponent(category.record.slug)}/${category.record.id}.json` : "/latest.json";
-    if (request.after && (request.after.length !== 1 || typeof request.after[0] !== "number")) throw new CursorMismatchError("after");
-    const offset = request.after ? (request.after[0] as number) + 1 : 0;
-    const first = request.first ?? 20;
-    // Discourse pages topic lists (per_page, 30 by default, a site setting): read the pages covering
-    // [offset, offset + first] and one row more. The page size is learned from the answers.
-    let page = Math.floor(offset / topicsPerPage);
-    let base: number | null = null;
-    let resized = false;
-    const rows: ThreadRecord[] = [];
-    let more = true;
-    while (more && (base === null || base + rows.length < offset + first + 1)) {
-      const answer = await client.get(`${path}${page ? `?page=${page}` : ""}`, TopicListWire);
-      if (!answer) break;
-      const list = answer.data.topic_list;
-      if (base === null && list.per_page && list.per_page !== topicsPerPage) {
-        topicsPerPage = list.per_page;
-        // The first page read was chosen with the wrong size: start again at the page holding `offset`.
-        if (!resized && Math.floor(offset / topicsPerPage) !== page) {
-          resized = true;
-          page = Math.floor(offset / topicsPerPage);
-          continue;
-        }
-      }
-      base ??= page * topicsPerPage;
-      const users = new Map((answer.data.users ?? []).map((u) => [u.id, u] as [number, BasicUser]));
-      if (answer.fetched) await rememberAuthors(answer.data.users ?? []);
-      rows.push(...list.topics.map((t) => toListedThread(t, users)));
-      more = Boolean(list.more_topics_url) && list.topics.length > 0;
-      page += 1;
-    }
-    const from = Math.max(0, offset - (base ?? 0));
-    const window = rows.slice(from, from + first);
-    return {
-      // Cursors are offsets in Discourse's list, so a topic of a category not served leaves a gap in the page.
-      edges: window.map((node, i) => ({ node, cursor: [(base ?? 0) + from + i] })).filter((e) => cats.has(e.node.forumId)),
-      hasNextPage: rows.length > from + first || more,
-      hasPreviousPage: offset > 0,
-      totalCount: category?.topicCount ?? (base ?? 0) + rows.length,
-    };
-  }
+  const threadPage = createThreadLister({ client, categories, rememberAuthors, topic });
 
   async function postPage(request: PageRequest): Promise<Page<PostRecord> | null> {
     const t = await topic(request.parentId);
     if (!t) return null;
     const stream = t.post_stream.stream;
+    if (!stream) return megaTopicPage(t, request);
     const positions = stream.map((postId, i) => ({ postId: String(postId), position: i + 1 }));
     const page = pageOf(positions, request, (x) => [x.position], ["number"]);
     const posts = await topicPosts(request.parentId, stream, page.edges.map((e) => e.node.postId));
@@ -259,8 +217,10 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     };
   }
 
+  const megaTopicPage = createMegaTopicPager({ client, indexPosts });
+
   async function profile(authorId: string): Promise<AuthorRecord | null> {
-    if (!/^[\w.-]{1,60}$/.test(authorId)) return null;
+    if (!USERNAME.test(authorId)) return null;
     const answer = await client.get(`/u/${encodeURIComponent(authorId)}.json`, UserWire);
     return answer ? toAuthor(answer.data.user) : null;
   }
@@ -307,10 +267,13 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
           if (known[i]) return known[i];
           if (!/^\d{1,15}$/.test(k)) return null;
           try {
+            // A private post answers 403 and a missing one 404: both are null here, for this post only (client.ts).
             const answer = await client.get(`/posts/${k}.json`, PostWire);
-            // A post is served only when its topic is (which also indexes the topic's first posts).
-            if (!answer || !(await topic(String(answer.data.topic_id)))) return null;
-            return (await indexPosts([answer.data]))[0]!;
+            // A post is served only when its topic is (which also indexes the topic's first posts); its
+            // position is its place in the topic's stream, as in a page of the thread.
+            const t = answer ? await topic(String(answer.data.topic_id)) : null;
+            if (!answer || !t) return null;
+            return (await indexPosts([answer.data], t.post_stream.stream))[0] ?? null;
           } catch (err) {
             return err as Error;
           }
@@ -318,16 +281,24 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
       );
     },
     async authorsByIds(ids) {
-      const summaries = await keyv.getMany<AuthorRecord & { joinedAt: string }>(ids.map((k) => key(`author:${k.toLowerCase()}`)));
+      // Summaries carry no join date (null), so nothing in them needs reviving.
+      const summaries = await keyv.getMany<AuthorRecord>(ids.map((k) => key(`author:${k.toLowerCase()}`)));
       return Promise.all(
         ids.map((k, i) => {
           const summary = summaries[i];
-          return summary ? { ...summary, joinedAt: new Date(summary.joinedAt) } : profile(k.toLowerCase()).catch((err: unknown) => err as Error);
+          return summary ? { ...summary, joinedAt: null } : profile(k.toLowerCase()).catch((err: unknown) => err as Error);
         }),
       );
     },
     async authorProfilesByIds(ids) {
-      return perKey(ids, (k) => profile(k.toLowerCase()));
+      return perKey(ids, async (k) => {
+        const found = await profile(k.toLowerCase());
+        if (found) return found;
+        // A site that hides profiles from the public answers 403 (null here): the author the posts name still
+        // resolves, with no bio and no join date.
+        const summary = await keyv.get<AuthorRecord>(key(`author:${k.toLowerCase()}`));
+        return summary ? { ...summary, bio: null, joinedAt: null, partial: false } : null;
+      });
     },
     async threadPagesByForum(requests) {
       return Promise.all(requests.map((r) => threadPage(r).catch((err: unknown) => err as Error)));
@@ -353,7 +324,9 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
         [...new Set(requests.map((r) => r.parentId))].map(async (topicId) => {
           try {
             const t = await topic(topicId);
-            if (t) await topicPosts(topicId, t.post_stream.stream, t.post_stream.stream.slice(0, CITED_SCAN).map(String));
+            const stream = t?.post_stream.stream;
+            if (t && stream) await topicPosts(topicId, stream, stream.slice(0, CITED_SCAN).map(String));
+            else if (t) await megaTopicPage(t, { parentId: topicId, first: CITED_SCAN });
             return [topicId, null] as const;
           } catch (err) {
             return [topicId, err as Error] as const;

@@ -4,8 +4,8 @@ import type { Logger } from "../../src/logger.js";
 import { FetchError } from "../../src/net/index.js";
 import type { Fetcher } from "../../src/net/types.js";
 import { fromRoot } from "../../src/paths.js";
-import type { WorkerPool } from "../../src/workers/pool.js";
-import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../../src/model/news.js";
+import { workerFile, type WorkerPool } from "../../src/workers/pool.js";
+import { emptyHealth, type FeedSourceConfig, type ParsedFeed, type SourceHealthRecord } from "../../src/model/news.js";
 
 /**
  * The rss adapter: RSS 0.9x/1.0/2.0, Atom and JSON Feed sources. It fetches through src/net (conditional
@@ -30,10 +30,12 @@ export interface FeedParseInput {
   bytes: Uint8Array;
   contentType: string | null;
   charset: string | null;
+  /** The address the bytes were read from, after redirects: relative links resolve against it. */
+  url?: string | null;
 }
 export type FeedParserPool = WorkerPool<FeedParseInput, ParsedFeed>;
 
-export const PARSE_WORKER_FILE = fromRoot("dist", "sources", "rss", "parse-worker.js");
+export const PARSE_WORKER_FILE = workerFile(import.meta.url, "./parse-worker.js");
 
 export interface RssSourceDeps {
   /** Told the outcome of every poll (metrics). */
@@ -56,12 +58,14 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     return stored ?? emptyHealth();
   }
 
-  async function store(bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators, polled = true): Promise<PollOutcome> {
+  async function store(
+    bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators, polled = true, url: string | null = config.url ?? null,
+  ): Promise<PollOutcome> {
     const attemptAt = now();
     let feed: ParsedFeed;
     try {
       const copy = new Uint8Array(bytes); // transferred to the worker, so never the caller's buffer
-      feed = await deps.parser.run({ bytes: copy, contentType, charset }, [copy.buffer as ArrayBuffer]);
+      feed = await deps.parser.run({ bytes: copy, contentType, charset, url }, [copy.buffer as ArrayBuffer]);
     } catch (err) {
       // A pushed document that does not parse says nothing about polling the feed: its health is left alone.
       if (!polled) {
@@ -140,7 +144,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
       }
       return await store(response.bytes, response.contentType, response.charset, {
         etag: response.etag, lastModified: response.lastModified,
-      });
+      }, true, response.url);
     } catch (err) {
       if (err instanceof FetchError) return fail(attemptAt, describeFetchError(err), err.retryAfterMs);
       log.error({ err }, "unexpected error while polling");
@@ -152,13 +156,6 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
 interface Validators {
   etag: string | null;
   lastModified: string | null;
-}
-
-export function emptyHealth(): SourceHealthRecord {
-  return {
-    status: "PENDING", lastAttemptAt: null, lastSuccessAt: null, lastError: null, consecutiveFailures: 0,
-    itemCount: 0, etag: null, lastModified: null, format: null,
-  };
 }
 
 function describeFetchError(err: FetchError): string {

@@ -1,17 +1,17 @@
 import type { ParsedFeed, ParsedItem } from "../../src/model/news.js";
 import { parseFeedDate } from "./dates.js";
-import { list, text } from "./fields.js";
+import { list, plainTitle, resolveLink, text } from "./fields.js";
 import { escapeHtml } from "../../src/html/index.js";
 
 /** JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), read field by field into our types. */
-export function parseJsonFeed(source: string): ParsedFeed {
+export function parseJsonFeed(source: string, url: string | null = null): ParsedFeed {
   let doc: unknown;
   try {
     doc = JSON.parse(source);
   } catch (err) {
     throw new Error(`not valid JSON (${(err as Error).message})`);
   }
-  if (!isObject(doc) || typeof doc.version !== "string" || !doc.version.startsWith("https://jsonfeed.org/version/1")) {
+  if (!isObject(doc) || typeof doc.version !== "string" || !/^https?:\/\/jsonfeed\.org\/version\/1/.test(doc.version)) {
     throw new Error('not a JSON Feed (no "version": "https://jsonfeed.org/version/1.x")');
   }
   if (!Array.isArray(doc.items)) throw new Error('not a JSON Feed ("items" is not an array)');
@@ -19,7 +19,7 @@ export function parseJsonFeed(source: string): ParsedFeed {
     format: "JSON_FEED",
     title: text(doc.title),
     homepage: text(doc.home_page_url),
-    items: doc.items.filter(isObject).map(jsonItem),
+    items: doc.items.filter(isObject).map((item) => jsonItem(item, url)),
     warnings: [],
     // JSON Feed 1.1 `hubs`: [{ type: "WebSub", url }] (type is matched case-insensitively, as the spec's examples vary).
     hubs: (Array.isArray(doc.hubs) ? doc.hubs : [])
@@ -31,7 +31,7 @@ export function parseJsonFeed(source: string): ParsedFeed {
   };
 }
 
-function jsonItem(item: Record<string, unknown>): ParsedItem {
+function jsonItem(item: Record<string, unknown>, base: string | null): ParsedItem {
   const warnings: string[] = [];
   const date = (field: string) => {
     const raw = text(item[field]);
@@ -44,8 +44,10 @@ function jsonItem(item: Record<string, unknown>): ParsedItem {
   const firstAuthor = authors.find(isObject);
   return {
     guid: text(item.id) ?? (typeof item.id === "number" ? String(item.id) : null),
-    link: text(item.url) ?? text(item.external_url),
-    title: text(item.title),
+    link: resolveLink(text(item.url) ?? text(item.external_url), base),
+    // Plain text by the spec, but often entity-escaped by the publisher (`&amp;`, `&#8217;`): references are decoded
+    // once, as readers do; anything that looks like markup stays (a title may say "<i> und <b>").
+    title: titleText(text(item.title)),
     // "summary" and "content_text" are plain text in JSON Feed; only "content_html" is HTML.
     summaryHtml: escapeText(text(item.summary)) ?? text(item.content_html) ?? escapeText(text(item.content_text)),
     author: firstAuthor ? text(firstAuthor.name) : null,
@@ -55,6 +57,11 @@ function jsonItem(item: Record<string, unknown>): ParsedItem {
     categories: list(item.tags),
     warnings,
   };
+}
+
+function titleText(raw: string | null): string | null {
+  if (raw === null) return null;
+  return plainTitle(raw.replace(/</g, "&lt;"), true);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

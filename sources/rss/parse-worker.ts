@@ -9,7 +9,7 @@ parentPort!.on("message", async (input: FeedParseInput) => {
     const bytes = Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
     const format = input.contentType?.includes("json") ? "json" : "xml";
     const text = decodeText(bytes, input.charset, format);
-    parentPort!.postMessage({ ok: true, value: await parseFeed(text, input.contentType) });
+    parentPort!.postMessage({ ok: true, value: await parseFeed(text, input.contentType, input.url ?? null) });
   } catch (err) {
     parentPort!.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) });
   }

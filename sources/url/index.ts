@@ -72,6 +72,8 @@ export function createUrlSource(options: UrlSourceOptions): UrlSource {
         url,
         accept: ACCEPT,
         maxBytes: options.maxBytes,
+        // Any client can ask for any URL: its answer must not put a news source's host into backoff.
+        clientChosen: true,
         // A PDF or an image is described by its headers; its body is never downloaded.
         wantBody: (type) => type === null || HTML_TYPES.has(type),
       });

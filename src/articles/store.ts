@@ -88,29 +88,24 @@ export class ArticleStore {
 
   /**
    * Stores a feed's items for one source: new items are added, changed ones updated in place (never
-   * duplicated), unchanged ones left alone. Identity: the guid already seen from this source, else the
-   * canonical link, else the guid, else a hash of title and summary.
+   * duplicated), unchanged ones left alone. Identity: see identify().
    */
   upsert(sourceId: string, items: readonly ParsedItem[], now = new Date()): Promise<UpsertResult> {
     return this.exclusive(() => this.upsertAlone(sourceId, items, now));
   }
 
   private async upsertAlone(sourceId: string, items: readonly ParsedItem[], now: Date): Promise<UpsertResult> {
-    const guidKeys = items.map((item) => (item.guid ? `g:${sourceId}:${item.guid}` : null));
-    const known = await this.keyv.getMany<string>(guidKeys.filter((k): k is string => k !== null));
-    const knownByGuidKey = new Map<string, string>();
-    guidKeys.filter((k): k is string => k !== null).forEach((k, i) => known[i] && knownByGuidKey.set(k, known[i]!));
-
-    // Within one feed, two items naming the same article are one story: keep the most recent version.
-    // Each item's canonical link is computed once here (it is the costliest step per item) and carried along.
+    const canonicals = items.map((item) => (item.link ? canonicalUrl(item.link) : null));
+    const keys0 = await this.identify(sourceId, items, canonicals);
+    // Within one feed, two items with one identity (the same guid, or no guid and the same link) are one story:
+    // keep the most recent version.
     const chosen = new Map<string, { item: ParsedItem; canonical: string | null }>();
     let duplicates = 0;
     items.forEach((item, i) => {
-      const canonical = item.link ? canonicalUrl(item.link) : null;
-      const key = (guidKeys[i] && knownByGuidKey.get(guidKeys[i]!)) ?? articleKey(sourceId, item, canonical);
+      const key = keys0[i]!;
       const previous = chosen.get(key);
       if (previous) duplicates += 1;
-      if (!previous || itemTime(item) >= itemTime(previous.item)) chosen.set(key, { item, canonical });
+      if (!previous || itemTime(item) >= itemTime(previous.item)) chosen.set(key, { item, canonical: canonicals[i]! });
     });
 
     const keys = [...chosen.keys()];
@@ -125,6 +120,9 @@ export class ArticleStore {
       const before = existing[i] ?? null;
       const after = mergeArticle(before, key, sourceId, item, canonical, now);
       if (item.guid) writes.push({ key: `g:${sourceId}:${item.guid}`, value: key });
+      // An entry that does not own its canonical URL (another entry of the feed shares the link) is still found by
+      // its own link: article(url:) looks up `l:` first.
+      if (item.link && key !== canonical) writes.push({ key: `l:${item.link}`, value: key });
       if (before && sameArticle(before, after)) {
         result.unchanged += 1;
       } else {
@@ -143,6 +141,62 @@ export class ArticleStore {
     if (written.length) this.onArticlesChanged?.(written);
     if (added.length) this.hooks.onArticlesAdded?.(sourceId, added);
     return result;
+  }
+
+  /** The exact link an entry was stored under, when it does not own its canonical URL (see identify). */
+  keyForLink(url: string): Promise<string | null> {
+    return keyForLink(this.keyv, url);
+  }
+
+  /**
+   * Each item's article key. An item's identity is its guid/id within its source; the canonical link only joins
+   * it to an article that no other entry of the same source owns (the same story from another source, or known from
+   * its page), so entries sharing a link stay apart. In order:
+   * 1. the key this source's guid was stored under — unless that article now carries another guid of this source
+   *    (data written before this rule, when entries sharing a link were collapsed into one);
+   * 2. the canonical link's article, if no entry of this source owns it, or this guid owns it, or its owner has
+   *    left the feed and the title is the same (the feed changed its guids, not its entries);
+   * 3. a key of its own: `urn:crosswire:<source>:guid:<sha1(guid)>`, else a hash of title and summary.
+   * An item without a guid and with a link is the canonical link's article, as before.
+   */
+  private async identify(sourceId: string, items: readonly ParsedItem[], canonicals: Array<string | null>): Promise<string[]> {
+    const guidKeys = items.map((item) => (item.guid ? `g:${sourceId}:${item.guid}` : null));
+    const known = await this.keyv.getMany<string>(guidKeys.filter((k): k is string => k !== null));
+    const knownByGuid = new Map<string, string>();
+    let n = 0;
+    items.forEach((item) => item.guid && known[n++] && knownByGuid.set(item.guid, known[n - 1]!));
+    const wanted = [...new Set([...knownByGuid.values(), ...canonicals.filter((c): c is string => c !== null)])];
+    const records = new Map<string, ArticleRecord | null>();
+    (await this.getMany(wanted)).forEach((r, i) => records.set(wanted[i]!, r));
+    const inFeed = new Set(items.map((i) => i.guid).filter((g): g is string => g !== null));
+    const batchByGuid = new Map<string, string>();
+    const claimed = new Map<string, string | null>(); // canonical → guid of the entry of this fetch that took it
+    return items.map((item, i) => {
+      const guid = item.guid;
+      const canonical = canonicals[i]!;
+      if (guid && batchByGuid.has(guid)) return batchByGuid.get(guid)!;
+      let key: string | null = null;
+      const knownKey = guid ? knownByGuid.get(guid) : undefined;
+      if (knownKey) {
+        const owner = records.get(knownKey)?.guids[sourceId];
+        if (owner === undefined || owner === guid) key = knownKey;
+      }
+      if (!key && canonical) {
+        if (claimed.has(canonical)) {
+          if (!guid || claimed.get(canonical) === guid) key = canonical;
+        } else {
+          const record = records.get(canonical) ?? null;
+          const owner = record?.guids[sourceId];
+          if (!record || !guid || owner === undefined || owner === guid || (!inFeed.has(owner) && sameTitle(record.title, item.title))) {
+            key = canonical;
+          }
+        }
+        if (key === canonical && !claimed.has(canonical)) claimed.set(canonical, guid);
+      }
+      key ??= articleKey(sourceId, item, null);
+      if (guid) batchByGuid.set(guid, key);
+      return key;
+    });
   }
 }
 
@@ -210,6 +264,16 @@ export function articleKey(sourceId: string, item: ParsedItem, canonical: string
   if (canonical) return canonical;
   if (item.guid) return `urn:crosswire:${sourceId}:guid:${sha1(item.guid)}`;
   return `urn:crosswire:${sourceId}:hash:${sha1(`${item.title ?? ""}\n${item.summaryHtml ?? ""}`)}`;
+}
+
+/** The article key an exact feed link was stored under when that entry does not own the link's canonical URL. */
+export async function keyForLink(keyv: Keyv, url: string): Promise<string | null> {
+  return (await keyv.get<string>(`l:${url.trim()}`)) ?? null;
+}
+
+function sameTitle(a: string | null, b: string | null): boolean {
+  const squash = (s: string | null) => (s ?? "").replace(/\s+/g, " ").trim().toLowerCase();
+  return squash(a) === squash(b);
 }
 
 function mergeArticle(

@@ -5,7 +5,7 @@ import type { Logger } from "../logger.js";
 import { createRedisLease } from "../cluster/lease.js";
 import { leaseExclusive, localExclusive, type Exclusive } from "../cluster/lock.js";
 import type { Lease } from "../cluster/types.js";
-import { sqliteProbe, type ReadinessProbe } from "../server/readiness.js";
+import { sqliteProbe, type ReadinessProbe } from "./readiness.js";
 import { createRedisClient, REDIS_STORE_NAME, TimedRedisStore, whenRedisReady } from "./redis-store.js";
 import { SqliteKeyvStore } from "./sqlite-store.js";
 

@@ -48,6 +48,14 @@ const toText = compile({
   ],
 });
 
+/**
+ * Whether readers take an RSS title for HTML: an end tag or a character/entity reference in it (feedparser's
+ * test): sources/rss reads such an RSS title as HTML, and src/syndication writes one HTML-escaped.
+ */
+export function looksLikeHtml(text: string): boolean {
+  return /<\/[A-Za-z][\w-]*\s*>|&#?\w+;/.test(text);
+}
+
 /** Text made safe to put into HTML, in element content or a double-quoted attribute. */
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");

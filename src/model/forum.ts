@@ -43,8 +43,10 @@ export interface AuthorRecord {
   id: string;
   username: string;
   name: string;
-  bio: string;
-  joinedAt: Date;
+  /** Null when the source does not say (a Discourse user who hid their profile). */
+  bio: string | null;
+  /** Null when the source does not say (a Discourse user who hid their profile). */
+  joinedAt: Date | null;
   /**
    * True for a summary taken from post data (a Discourse post names its author but not their bio or join
    * date): `bio` and `joinedAt` are then placeholders, and `authorProfilesByIds` gives the full record.

@@ -1,4 +1,4 @@
-import type { HealthRecord } from "./health.js";
+import { pendingHealth, type HealthRecord } from "./health.js";
 
 /**
  * The news half of the model: what feed and URL adapters produce and the article store keeps.
@@ -66,6 +66,11 @@ export interface SourceHealthRecord extends HealthRecord {
   lastModified: string | null;
   /** Format seen in the last successful parse. */
   format: FeedFormat | null;
+}
+
+/** The health of a feed never polled yet. */
+export function emptyHealth(): SourceHealthRecord {
+  return { ...pendingHealth(), etag: null, lastModified: null, format: null };
 }
 
 /** A configured feed source (validated config, see src/config). */

@@ -3,11 +3,17 @@ import { FetchError, networkCode } from "./errors.js";
 
 /**
  * Shared politeness for every outbound request of the process: at most `perHost` requests in flight to one
- * host and `global` in all, queued in arrival order; and a host that answered 403/429/503 is left alone
+ * host and `global` in all, queued in arrival order; and a host that answered 429/503 is left alone
  * until its Retry-After (or `defaultBackoffMs`) has passed, instead of being retried blindly.
+ *
+ * A 403 or 404 is about one resource (a private post, a hidden profile, a page behind a paywall), never about
+ * the host: it sets no backoff. A request for a URL a client chose (`clientChosen`: Query.unfurl, a link in a
+ * post) obeys the host's backoff and open circuit but never changes them, whatever it answers: otherwise
+ * anyone could take a news source offline by asking for a URL of its host that answers 429 or 500. A 429/503
+ * it gets backs off only the client-chosen requests to that host (unfurls stay polite to a rate-limited site).
  */
 export interface HostBudget {
-  run<T>(host: string, url: string, task: () => Promise<T>): Promise<T>;
+  run<T>(host: string, url: string, task: () => Promise<T>, options?: { clientChosen?: boolean }): Promise<T>;
   /** Hosts whose breaker or backoff state is kept (bounded by MAX_TRACKED_HOSTS each). */
   trackedHosts(): number;
 }
@@ -32,7 +38,8 @@ const upstreamDown = (error: Error) =>
   error instanceof FetchError &&
   ((error.code === "NETWORK" && networkCode(error) !== "ENOTFOUND") || error.code === "TIMEOUT" || (error.code === "HTTP_STATUS" && (error.status ?? 0) >= 500));
 
-const BACKOFF_STATUSES = new Set([403, 429, 503]);
+/** Statuses that speak for the whole host (a rate limit, an overload); 403 and 404 speak for one resource. */
+const BACKOFF_STATUSES = new Set([429, 503]);
 
 /**
  * Most hosts whose failure state (breaker, backoff) is remembered. Anyone can make the gateway fetch from
@@ -48,6 +55,8 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
   let globalActive = 0;
   const waiting: Array<{ host: string; start: () => void }> = [];
   const blockedUntil = new Map<string, { until: number; status: number }>();
+  /** Backoffs set by client-chosen requests: they hold back client-chosen requests only. */
+  const clientBlockedUntil = new Map<string, { until: number; status: number }>();
   // One circuit breaker per host (cockatiel): after `breakerThreshold` failures in a row, requests to the
   // host fail at once for `breakerOpenMs`, then a single trial decides whether it closes again.
   const breakers = new Map<string, CircuitBreakerPolicy>();
@@ -88,13 +97,15 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
   function forgetIdle(host: string, countedFailure: boolean): void {
     if ((active.get(host) ?? 0) > 0) return;
     active.delete(host);
-    const blocked = blockedUntil.get(host);
-    if (blocked && blocked.until <= now()) blockedUntil.delete(host);
+    for (const map of [blockedUntil, clientBlockedUntil]) {
+      const blocked = map.get(host);
+      if (blocked && blocked.until <= now()) map.delete(host);
+    }
     // A closed breaker after an outcome it did not count as a failure holds no failure count: it is the same as a
     // new one. (Its consecutive count is reset by a success; a request that failed for a reason other than the
     // upstream being down, such as a name that does not resolve, was never counted.)
     if (!countedFailure && breakers.get(host)?.state === CircuitState.Closed) breakers.delete(host);
-    for (const map of [breakers, blockedUntil] as Array<Map<string, unknown>>) {
+    for (const map of [breakers, blockedUntil, clientBlockedUntil] as Array<Map<string, unknown>>) {
       if (map.size <= MAX_TRACKED_HOSTS) continue;
       for (const oldest of map.keys()) {
         if (map.size <= MAX_TRACKED_HOSTS) break;
@@ -104,9 +115,12 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
   }
 
   return {
-    async run(host, url, task) {
-      const blocked = blockedUntil.get(host);
-      if (blocked && blocked.until <= now()) blockedUntil.delete(host);
+    async run(host, url, task, runOptions = {}) {
+      for (const map of runOptions.clientChosen ? [blockedUntil, clientBlockedUntil] : [blockedUntil]) {
+        const expired = map.get(host);
+        if (expired && expired.until <= now()) map.delete(host);
+      }
+      const blocked = blockedUntil.get(host) ?? (runOptions.clientChosen ? clientBlockedUntil.get(host) : undefined);
       if (blocked && blocked.until > now()) {
         const at = new Date(blocked.until).toISOString().slice(11, 16);
         throw new FetchError("HOST_BACKOFF", url, `not asking ${host} again before ${at} UTC: it answered HTTP ${blocked.status}`, {
@@ -117,14 +131,19 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
       else await new Promise<void>((start) => waiting.push({ host, start }));
       let countedFailure = false;
       try {
+        if (runOptions.clientChosen) {
+          // Observes the host's state without changing it: no breaker is created for it, no failure counted.
+          if (breakers.get(host)?.state === CircuitState.Open) throw new BrokenCircuitError();
+          return await task();
+        }
         return await breakerFor(host).execute(() => task());
       } catch (error) {
-        countedFailure = error instanceof Error && upstreamDown(error);
+        countedFailure = !runOptions.clientChosen && error instanceof Error && upstreamDown(error);
         if (error instanceof BrokenCircuitError) {
           throw new FetchError("CIRCUIT_OPEN", url, `not asking ${host} for now: its last ${options.breakerThreshold} requests failed (retrying after ${Math.round(options.breakerOpenMs / 1000)} s)`);
         }
         if (error instanceof FetchError && error.code === "HTTP_STATUS" && BACKOFF_STATUSES.has(error.status ?? 0)) {
-          blockedUntil.set(host, { until: now() + (error.retryAfterMs ?? options.defaultBackoffMs), status: error.status! });
+          (runOptions.clientChosen ? clientBlockedUntil : blockedUntil).set(host, { until: now() + (error.retryAfterMs ?? options.defaultBackoffMs), status: error.status! });
         }
         throw error;
       } finally {
@@ -134,6 +153,6 @@ export function createHostBudget(options: BudgetOptions): HostBudget {
         pump();
       }
     },
-    trackedHosts: () => new Set([...breakers.keys(), ...blockedUntil.keys()]).size,
+    trackedHosts: () => new Set([...breakers.keys(), ...blockedUntil.keys(), ...clientBlockedUntil.keys()]).size,
   };
 }

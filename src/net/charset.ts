@@ -6,16 +6,37 @@ import iconv from "iconv-lite";
  * `<meta charset>` / `<meta http-equiv … charset=…>` (first 4096 bytes), then UTF-8. A name iconv-lite does not know
  * is skipped in favour of the next source. The BOM is stripped. For XML the declaration in the returned string is
  * rewritten to say UTF-8, since the text is no longer in the encoding it names.
+ *
+ * A declared charset is checked, not trusted: servers send `charset=utf-8` for bytes in windows-1252 (a recorded
+ * feed from uol.com.br does). When the bytes are not valid in the charset a source names, the next source is
+ * tried, then UTF-8, then windows-1252 (the web's fallback, WHATWG Encoding), as feed readers do; only when every
+ * candidate fails is the first one used, with U+FFFD for what it cannot read.
  */
 export function decodeText(bytes: Buffer, charsetFromHeader: string | null, kind: "xml" | "html" | "json"): string {
-  const charset =
-    sniffBom(bytes) ??
-    usable(charsetFromHeader) ??
-    (kind === "xml" ? sniffXml(bytes) : kind === "html" ? sniffHtml(bytes) : null) ??
-    "utf-8";
+  const bom = sniffBom(bytes);
+  const candidates = bom
+    ? [bom]
+    : [usable(charsetFromHeader), kind === "xml" ? sniffXml(bytes) : kind === "html" ? sniffHtml(bytes) : null, "utf-8", "windows-1252"];
+  const names = [...new Set(candidates.filter((c): c is string => c !== null))];
+  const first = names[0] ?? "utf-8";
+  const charset = names.find((name) => decodesCleanly(bytes, name)) ?? first;
   let text = iconv.decode(bytes, charset);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return kind === "xml" ? declareUtf8(text) : text;
+}
+
+/** Whether every byte reads as a character in `charset`. */
+function decodesCleanly(bytes: Buffer, charset: string): boolean {
+  if (charset === "utf-8") {
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  // A legacy charset has no U+FFFD of its own: one in the output is a byte sequence the charset does not have.
+  return !iconv.decode(bytes, charset).includes("\uFFFD");
 }
 
 function sniffBom(bytes: Buffer): string | null {

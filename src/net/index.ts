@@ -40,7 +40,7 @@ export function createFetcher(options: Partial<FetcherOptions> & { userAgent?: s
       } catch {
         return fetchWithDeadline(context, request); // rejects with BAD_URL, naming the input
       }
-      return budget.run(host, request.url, () => fetchWithDeadline(context, request));
+      return budget.run(host, request.url, () => fetchWithDeadline(context, request), { clientChosen: request.clientChosen === true });
     },
   };
 }

@@ -26,7 +26,7 @@ export interface FetcherOptions {
   perHostConcurrency?: number;
   /** Requests in flight in all. Default 32. */
   globalConcurrency?: number;
-  /** How long a host that answered 403/429/503 without Retry-After is left alone. Default 60000. */
+  /** How long a host that answered 429/503 without Retry-After is left alone (a 403/404 concerns one resource). Default 60000. */
   hostBackoffMs?: number;
   /** Consecutive upstream failures that open a host's circuit breaker. Default 5. */
   breakerThreshold?: number;
@@ -51,6 +51,11 @@ export interface FetchRequest {
   wantBody?: (contentType: string | null) => boolean;
   /** Sends a POST with this body instead of a GET (WebSub hub requests). Redirects are not followed for a POST. */
   post?: { contentType: string; body: string };
+  /**
+   * The URL was chosen by a client (Query.unfurl, a link in a post), not by the operator's configuration:
+   * the request obeys its host's backoff and open circuit but never puts the host into either (src/net/budget.ts).
+   */
+  clientChosen?: boolean;
 }
 
 export interface FetchResult {

@@ -308,6 +308,7 @@ export function renderOpml(
 
 // Characters XML 1.0 cannot carry at all, not even as character references: C0 controls other than tab/LF/CR,
 // U+FFFE/U+FFFF and unpaired surrogates. Dropping them is the only way to keep the output well-formed.
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point here
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function escapeText(value: string): string {

@@ -5,7 +5,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import type { GraphQLFormattedError } from "graphql";
 import type { ForumSource } from "../../sources/forum.js";
 import { createLocalForumSource, FORUM_STORE, localForumFile, openForumDatabase } from "../../sources/forum-local/index.js";
-import { buildCrosswireSchema } from "../../schema/build.js";
+import { buildCrosswireSchema } from "../../resolvers/index.js";
 import { openCache, type SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
@@ -20,7 +20,7 @@ import { createLive, type Live } from "../live/index.js";
 import { isAdminRequest } from "./auth.js";
 import type { FeedSourceConfig } from "../model/news.js";
 import type { Logger } from "../logger.js";
-import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "./http.js";
+import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "../http/messages.js";
 import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
 import { apqCache } from "./apq.js";
 import { applyCors } from "./cors.js";
@@ -28,7 +28,7 @@ import { rateLimitPlugin } from "./rate-limit.js";
 import { preloadSafelist, readSafelist, safelistPlugin } from "./safelist.js";
 import { costPlugin, limitRules, restoreLimitCode } from "./limits.js";
 import { createMetrics } from "./metrics.js";
-import { checkReadiness, sqliteProbe, type ReadinessProbe } from "./readiness.js";
+import { checkReadiness, sqliteProbe, type ReadinessProbe } from "../cache/readiness.js";
 import { metricsPlugin, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
 import { PLAYGROUND_PATH, playgroundLandingPage, readPlaygroundAsset, renderPlayground } from "./playground.js";
 

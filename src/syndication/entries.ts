@@ -1,11 +1,10 @@
 import type { Context } from "../context.js";
 import type { ArticleRecord } from "../model/news.js";
 import type { AuthorRecord, CitationRecord, ForumRecord, PostRecord, ThreadRecord } from "../model/forum.js";
-import { toArticle, toPost, toThread } from "../../resolvers/mappers.js";
 import { globalIds } from "../model/ids.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
 import type { FeedEntry } from "./model.js";
-import { cap, categoryText, escapeHtml, excerpt, MAX_SUMMARY_LENGTH, plainOf, plainText, safeHtml } from "./text.js";
+import { articleTitle, cap, categoryText, escapeHtml, excerpt, MAX_SUMMARY_LENGTH, plainOf, plainText, safeHtml } from "./text.js";
 
 /**
  * Forum and news objects → feed entries, through the request's loaders (batched: a page of posts costs one
@@ -66,7 +65,7 @@ export async function postEntries(ctx: Context, sourceId: string, posts: PostRec
       ? `#${post.position} ${who}: ${cap(text, 120)}`
       : `${who} in “${thread ? plainText(thread.title, 120) : "a thread"}”`;
     return {
-      guid: tagUri(ctx.config, toPost(sourceId, post).id),
+      guid: tagUri(ctx.config, globalIds.post(sourceId, post.id)),
       title: plainText(title),
       link: feedLinks(ctx.config, feedPath("threads", threadId), undefined, `post-${post.position}`),
       externalUrl: cited.map((c) => c.url).find((url) => isHttpUrl(url)) ?? null,
@@ -85,7 +84,7 @@ function citationsHtml(ctx: Context, cited: CitationRecord[], articles: Loaded<A
   const items = cited.map((c) => {
     const article = articles.get(c.canonicalUrl);
     const href = isHttpUrl(article?.url) ? article!.url! : c.url;
-    const title = escapeHtml(plainText(article?.title ?? c.url));
+    const title = escapeHtml(articleTitle(article?.title ?? c.url));
     if (!article) return `<li><a href="${escapeHtml(href)}">${title}</a></li>`;
     const where = article.sourceIds.map((s) => sourceName(ctx, s)).join(", ");
     const when = article.publishedAt ? new Date(article.publishedAt).toUTCString() : null;
@@ -103,8 +102,8 @@ export function articleEntries(ctx: Context, records: ArticleRecord[], fallbackL
     const changed = r.updatedAt ?? r.changedAt;
     const sources = r.sourceIds.map((s) => sourceName(ctx, s));
     return {
-      guid: tagUri(ctx.config, toArticle(r).id),
-      title: plainText(r.title ?? r.url ?? "(untitled)"),
+      guid: tagUri(ctx.config, globalIds.article(r.key)),
+      title: articleTitle(r.title ?? r.url ?? "(untitled)"),
       link: isHttpUrl(r.canonicalUrl) ? r.canonicalUrl : isHttpUrl(r.url) ? r.url : fallbackLink(r),
       externalUrl: null,
       published,
@@ -126,7 +125,7 @@ export async function threadEntries(ctx: Context, sourceId: string, threads: Thr
     Promise.all(threads.map((t) => loaders.postPagesByThread.load({ parentId: t.id, first: 1 }))),
   ]);
   return threads.map((thread, i) => {
-    const id = toThread(sourceId, thread).id;
+    const id = globalIds.thread(sourceId, thread.id);
     const opener = openers[i]!.edges[0]?.node;
     const body = opener ? safeHtml(opener.bodyHtml) : "";
     const author = authors.get(thread.authorId)?.name ?? null;

@@ -1,13 +1,11 @@
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
-import { compareEntries } from "../articles/store.js";
+import { articleIndex, readArticlePage } from "../read/articles.js";
 import { BadUserInputError } from "../model/errors.js";
 import { parseGlobalId, type NodeType } from "../model/ids.js";
-import type { ArticleRecord } from "../model/news.js";
 import type { CursorKey, Page } from "../model/paging.js";
 import { CursorMismatchError } from "../model/paging.js";
-import { encodeCursor } from "../model/paging.js";
-import { toPageRequest } from "../../resolvers/pagination.js";
+import { decodeCursor, encodeCursor } from "../model/paging.js";
 import { articleEntries, postEntries, threadEntries } from "./entries.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
 import { FeedHttpError, type FeedDocument, type FeedEntry } from "./model.js";
@@ -21,11 +19,10 @@ import { plainText } from "./text.js";
  * walk the thread backwards (`last`/`before`).
  */
 
-/** Decodes `?after=` with the GraphQL connections' own decoder: same cursors, same checks. */
-export function decodeAfter(config: Config, after: string): CursorKey {
-  const unbounded = { ...config, pagination: { ...config.pagination, maxFirst: Number.MAX_SAFE_INTEGER } };
+/** Decodes `?after=` with the GraphQL connections' own decoder (src/model/paging): same cursors, same checks. */
+export function decodeAfter(_config: Config, after: string): CursorKey {
   try {
-    return toPageRequest("feed", { first: 1, after }, unbounded).after!;
+    return decodeCursor("after", after);
   } catch (err) {
     if (err instanceof BadUserInputError) throw badCursor();
     throw err;
@@ -131,17 +128,10 @@ export async function sourceFeed(ctx: Context, id: string, params: FeedParams): 
   const slug = sourceSlug(ctx, id);
   const source = slug ? ctx.news.sources.get(slug)!.config : null;
   if (!slug || !source) throw new FeedHttpError(404, `No source with id or slug "${id.slice(0, 100)}".`);
-  let index = await ctx.loaders.news.index.load(slug);
-  if (params.after) {
-    const after = decodeAfter(ctx.config, params.after);
-    if (after.length !== 2 || typeof after[0] !== "number" || typeof after[1] !== "string") throw badCursor();
-    index = index.filter((e) => compareEntries(e, { t: after[0] as number, k: after[1] as string }) > 0);
-  }
-  const picked = index.slice(0, params.limit);
-  const records = (await ctx.loaders.news.article.loadMany(picked.map((e) => e.k))).filter(
-    (r): r is ArticleRecord => r !== null && !(r instanceof Error),
-  );
-  const last = picked[picked.length - 1];
+  const after = params.after ? decodeAfter(ctx.config, params.after) : undefined;
+  const articles = await page(readArticlePage(ctx.loaders.news, await articleIndex(ctx.loaders.news, [slug]), { first: params.limit, after }));
+  const records = articles.edges.map((e) => e.node);
+  const last = articles.edges[articles.edges.length - 1];
   const home = isHttpUrl(source.homepage) ? source.homepage : source.url;
   return feedDocument(ctx.config, {
     path: feedPath("sources", id),
@@ -151,6 +141,6 @@ export async function sourceFeed(ctx: Context, id: string, params: FeedParams): 
     alternate: home,
     author: source.name,
     entries: articleEntries(ctx, records, () => home),
-    nextCursor: index.length > params.limit && last ? encodeCursor([last.t, last.k]) : null,
+    nextCursor: articles.hasNextPage && last ? encodeCursor(last.cursor) : null,
   });
 }

@@ -11,7 +11,7 @@ import type { FeedFormat } from "./model.js";
  * from publicUrl, tag: ids from tagAuthority, the hub). Any change to an entry (even an edit that set no edit time)
  * changes it, two URLs never share one, and a matching If-None-Match is answered 304 without rendering.
  * Weak, because the same entries re-rendered by a newer library version are the same feed to a reader.
- * Last-Modified: the newest change among the entries.
+ * Last-Modified: when this URL's representation last changed (modified.ts), never earlier than its newest entry.
  */
 
 export const CONTENT_TYPES: Record<FeedFormat | "opml", string> = {

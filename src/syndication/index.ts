@@ -1,9 +1,10 @@
+import { createModifiedClock } from "./modified.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GraphQLSchema } from "graphql";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
 import type { Logger } from "../logger.js";
-import { sendText } from "../server/http.js";
+import { sendText } from "../http/messages.js";
 import { forumFeed, sourceFeed, threadFeed } from "./feeds.js";
 import { CONTENT_TYPES, sendRepresentation, type Representation } from "./http.js";
 import { FeedHttpError, type FeedDocument, type FeedFormat } from "./model.js";
@@ -40,6 +41,8 @@ export function createSyndication(deps: SyndicationDeps): Syndication {
   // The OPML list changes only with the configuration, i.e. on restart: its date is the start time.
   const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
 
+  const modified = createModifiedClock();
+
   async function represent(route: Route): Promise<Representation> {
     const ctx = deps.newContext();
     if (route.kind === "opml") {
@@ -64,7 +67,10 @@ export function createSyndication(deps: SyndicationDeps): Syndication {
       try {
         const route = parseRoute(url, config);
         if (!route) return false;
-        sendRepresentation(req, res, await represent(route), config.syndication.maxAgeSeconds);
+        const rep = await represent(route);
+        // Last-Modified follows the representation, not only the entry dates (modified.ts says why).
+        rep.lastModified = modified.lastModified(`${url.pathname}${url.search}`, rep.validator, rep.lastModified);
+        sendRepresentation(req, res, rep, config.syndication.maxAgeSeconds);
       } catch (err) {
         if (!(err instanceof FeedHttpError)) throw err;
         sendText(res, err.status, `${err.message}\n`, { "cache-control": "no-store" });

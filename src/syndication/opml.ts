@@ -1,6 +1,6 @@
 import type { Context } from "../context.js";
 import { renderOpml } from "../opml/index.js";
-import { toSource } from "../../resolvers/mappers.js";
+import { globalIds } from "../model/ids.js";
 import { feedLinks, feedPath, isHttpUrl } from "./links.js";
 
 /**
@@ -12,7 +12,7 @@ import { feedLinks, feedPath, isHttpUrl } from "./links.js";
 export function sourcesOpml(ctx: Context, createdAt: Date): string {
   const sources = [...ctx.news.sources.values()].map(({ config }) => ({
     name: config.name,
-    url: feedLinks(ctx.config, feedPath("sources", toSource(config, null).id)).rss,
+    url: feedLinks(ctx.config, feedPath("sources", globalIds.source(config.id))).rss,
     homepage: isHttpUrl(config.homepage) ? config.homepage : null,
   }));
   return renderOpml("crosswire sources", sources, createdAt);

@@ -1,14 +1,15 @@
 import { Feed, type Item } from "feed";
 import { linkFor } from "./links.js";
 import type { FeedDocument, FeedEntry, FeedFormat } from "./model.js";
-import { escapeHtml } from "./text.js";
+import { escapeHtml, looksLikeHtml } from "./text.js";
 
 /**
  * FeedDocument → RSS 2.0, Atom 1.0 or JSON Feed 1.1, through the `feed` library (jpmonette/feed 6), which writes
  * XML with xml-js; nothing here concatenates markup except the one Atom link the library cannot write (below).
  *
  * What the library needs from us, learnt from its source (lib/feed.js):
- * - Atom titles and summaries are written `type="html"`, so plain text must be HTML-escaped for Atom only;
+ * - Atom titles and summaries are written `type="html"`, so plain text must be HTML-escaped for Atom (and RSS
+ *   titles that readers would take for HTML);
  * - RSS titles are CDATA, and xml-js splits only the first `]]>` of a CDATA section (text.ts breaks them all up);
  * - category terms are written into attributes with only `&` escaped (model categories carry no `<`);
  * - RSS `<author>` must be an e-mail address (RSS 2.0), so authors go out as `dc:creator` (an item extension);
@@ -29,7 +30,7 @@ export interface RenderOptions {
  * Version of what this module writes: part of every feed ETag (http.ts), so a change to the rendering (or a
  * `feed` library upgrade that changes output) must bump it, or readers keep a stale copy until the data changes.
  */
-export const RENDERER_VERSION = 1;
+export const RENDERER_VERSION = 2;
 
 /** How many feeds have been rendered since start (tests prove a 304 renders nothing). */
 export const renderStats = { count: 0 };
@@ -77,7 +78,9 @@ function toItem(entry: FeedEntry, format: FeedFormat): Item {
   const item: Item = {
     id: entry.guid,
     guid: entry.guid,
-    title: format === "atom" ? escapeHtml(entry.title) : entry.title,
+    // Titles are plain text: Atom writes them type="html", so escaped; RSS titles readers take for HTML (an end
+    // tag or a reference in them) escaped too, others as written; JSON Feed titles are plain text by definition.
+    title: format === "atom" || (format === "rss" && looksLikeHtml(entry.title)) ? escapeHtml(entry.title) : entry.title,
     link: linkFor(entry.link, format),
     date: entry.updated,
     published: entry.published,

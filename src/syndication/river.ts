@@ -1,9 +1,10 @@
 import type { Context } from "../context.js";
-import { ALL_SOURCES, compareEntries, type IndexEntry } from "../articles/store.js";
+import type { IndexEntry } from "../articles/store.js";
+import { compareRiver, riverArticles, riverCursor, riverCursorKey, type RiverKey } from "../read/river.js";
 import { parseGlobalId, type GlobalId } from "../model/ids.js";
 import type { ArticleRecord } from "../model/news.js";
 import type { PostRecord, ThreadRecord } from "../model/forum.js";
-import { encodeCursor } from "../model/paging.js";
+import { CursorMismatchError, encodeCursor } from "../model/paging.js";
 import { articleEntries, postEntries } from "./entries.js";
 import { badCursor, decodeAfter, feedDocument, sourceSlug } from "./feeds.js";
 import { publicBase, RIVER_PATH } from "./links.js";
@@ -25,21 +26,10 @@ import type { FeedParams } from "./routes.js";
 const SCAN_CHUNK = 500;
 const MAX_SCAN = 5_000;
 
-interface RiverKey {
-  t: number;
-  /** 0 article, 1 post (Query.river's order for equal times). */
-  kind: 0 | 1;
-  key: string;
-}
-
 type Candidate = RiverKey & ({ post: PostRecord; sourceId: string } | { article: IndexEntry });
 
-function compareRiver(a: RiverKey, b: RiverKey): number {
-  return b.t - a.t || a.kind - b.kind || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-}
-
 export async function riverFeed(ctx: Context, params: FeedParams): Promise<FeedDocument> {
-  const cursor = params.after ? riverCursor(ctx, params.after) : null;
+  const cursor = params.after ? feedCursor(ctx, params.after) : null;
   const beyond = (k: RiverKey) => !cursor || compareRiver(k, cursor) > 0;
   const slugs = params.sources.map((s) => {
     const slug = sourceSlug(ctx, s);
@@ -50,7 +40,7 @@ export async function riverFeed(ctx: Context, params: FeedParams): Promise<FeedD
   const wantArticles = params.sources.length > 0 || params.forums.length === 0;
   const wantPosts = params.forums.length > 0 || params.sources.length === 0;
 
-  const articles = wantArticles ? await articleCandidates(ctx, slugs, beyond, params.limit) : [];
+  const articles = wantArticles ? await articleCandidates(ctx, slugs, cursor, params.limit) : [];
   const posts = wantPosts ? await postCandidates(ctx, boards, cursor, beyond, params.limit) : { found: [], boundary: null };
   const { boundary } = posts;
   const merged = [...posts.found, ...articles]
@@ -68,14 +58,17 @@ export async function riverFeed(ctx: Context, params: FeedParams): Promise<FeedD
     alternate: null,
     author: "crosswire",
     entries: await entriesInOrder(ctx, pageItems),
-    nextCursor: nextKey ? encodeCursor([nextKey.t, nextKey.kind, nextKey.key]) : null,
+    nextCursor: nextKey ? encodeCursor(riverCursorKey(nextKey)) : null,
   });
 }
 
-function riverCursor(ctx: Context, after: string): RiverKey {
-  const key = decodeAfter(ctx.config, after);
-  if (key.length !== 3 || typeof key[0] !== "number" || (key[1] !== 0 && key[1] !== 1) || typeof key[2] !== "string") throw badCursor();
-  return { t: key[0], kind: key[1], key: key[2] };
+function feedCursor(ctx: Context, after: string): RiverKey {
+  try {
+    return riverCursor(decodeAfter(ctx.config, after))!;
+  } catch (err) {
+    if (err instanceof CursorMismatchError) throw badCursor();
+    throw err;
+  }
 }
 
 function riverDescription(params: FeedParams): string {
@@ -103,27 +96,9 @@ async function boardFilter(ctx: Context, ids: string[]): Promise<Map<string, Set
   return boards;
 }
 
-async function articleCandidates(ctx: Context, slugs: string[], beyond: (k: RiverKey) => boolean, limit: number): Promise<Candidate[]> {
-  let index: IndexEntry[];
-  if (slugs.length) {
-    const lists = await ctx.loaders.news.index.loadMany(slugs);
-    const merged = new Map<string, IndexEntry>();
-    for (const list of lists) {
-      if (list instanceof Error) throw list;
-      for (const e of list) merged.set(e.k, e);
-    }
-    index = [...merged.values()].sort(compareEntries);
-  } else {
-    index = await ctx.loaders.news.index.load(ALL_SOURCES);
-  }
-  const out: Candidate[] = [];
-  for (const e of index) {
-    const key: RiverKey = { t: e.t, kind: 0, key: e.k };
-    if (!beyond(key)) continue;
-    out.push({ ...key, article: e });
-    if (out.length > limit) break;
-  }
-  return out;
+async function articleCandidates(ctx: Context, slugs: string[], cursor: RiverKey | null, limit: number): Promise<Candidate[]> {
+  const { entries } = await riverArticles(ctx.loaders.news, slugs, cursor, limit);
+  return entries.map((e) => ({ t: e.t, kind: 0, key: e.k, article: e }));
 }
 
 async function postCandidates(

@@ -7,6 +7,7 @@ import { htmlToText, sanitizeHtml } from "../html/index.js";
 
 // Characters XML 1.0 cannot carry at all, not even as character references (XML 1.0 §2.2): C0 controls other
 // than tab/LF/CR, U+FFFE/U+FFFF, and unpaired surrogates (not characters at all, and invalid UTF-8 once encoded).
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point here
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export const MAX_TITLE_LENGTH = 200;
@@ -28,6 +29,19 @@ export function cap(text: string, max: number): string {
  */
 export function plainText(raw: string, max = MAX_TITLE_LENGTH): string {
   const text = /[<&]/.test(raw) ? htmlToText(sanitizeHtml(raw)) : raw;
+  return textOf(text, max);
+}
+
+/**
+ * An article title, which is plain text already (sources/rss reads every format's titles to plain text, decoded
+ * once): `<` and `&` in it are characters ("Die Rückkehr von <i> und <b>" is a title) that each format escapes
+ * in its own way when writing (render.ts). Running it through the HTML path again would drop them.
+ */
+export function articleTitle(raw: string, max = MAX_TITLE_LENGTH): string {
+  return textOf(raw, max);
+}
+
+function textOf(text: string, max: number): string {
   // RSS titles are CDATA sections, and the `feed` library's XML writer (xml-js) splits only the first `]]>` of one;
   // a second would end the section early. A space keeps the text readable and the XML well-formed.
   return cap(xmlSafe(text).replace(/\s+/g, " ").replace(/]]>/g, "]] >").trim(), max);
@@ -57,4 +71,4 @@ export function excerpt(html: string, max = MAX_SUMMARY_LENGTH): string {
   return cap(plainOf(html), max);
 }
 
-export { escapeHtml } from "../html/index.js";
+export { escapeHtml, looksLikeHtml } from "../html/index.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "graphql";
-import { buildCrosswireSchema } from "../../schema/build.js";
+import { buildCrosswireSchema } from "../../resolvers/index.js";
 import { loadConfig } from "../../src/config/index.js";
 import { toGlobalId } from "../../src/model/ids.js";
 import { operationCost } from "../../src/server/limits.js";

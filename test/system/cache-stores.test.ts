@@ -11,7 +11,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { ErrorCode, ServiceUnavailableError } from "../../src/model/errors.js";
 import { createFetcher } from "../../src/net/index.js";
 import { apqCache } from "../../src/server/apq.js";
-import { checkReadiness } from "../../src/server/readiness.js";
+import { checkReadiness } from "../../src/cache/readiness.js";
 import { startFixtureServer, type FixtureServer } from "../helpers/fixture-server.js";
 import { startRedis, type TestRedis } from "../helpers/servers.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isAbstractType, isCompositeType, isListType, isNonNullType, type GraphQLOutputType, type GraphQLSchema } from "graphql";
-import { buildCrosswireSchema } from "../../schema/build.js";
+import { buildCrosswireSchema } from "../../resolvers/index.js";
 
 /**
  * graphql-js's OverlappingFieldsCanBeMerged refuses `... on A { title } ... on B { title }` when A.title and

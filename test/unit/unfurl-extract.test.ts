@@ -248,35 +248,58 @@ const ld = (props: Record<string, unknown>) =>
 const metaTag = (attr: "property" | "name" | "http-equiv", key: string, content: string) =>
   `<meta ${attr}="${key}" content="${content}">`;
 
+const ARTICLE_TEXT = "The harbour master said the new pier would open in spring, two years after the storm took the old one away.";
 const LADDERS: Array<[PageMetadataField, Rung[]]> = [
   ["title", [
-    ["json-ld:headline", "LD headline", ld({ headline: "LD headline" })],
     ["og:title", "OG title", metaTag("property", "og:title", "OG title")],
+    ["json-ld:headline", "LD headline", ld({ headline: "LD headline" })],
     ["twitter:title", "Twitter title", metaTag("name", "twitter:title", "Twitter title")],
+    ["parsely-page.title", "Parsely title", `<meta name="parsely-page" content='{"title":"Parsely title"}'>`],
     ["<title>", "Document title", "<title>Document title</title>"],
   ]],
   ["summary", [
-    ["json-ld:description", "LD description", ld({ description: "LD description" })],
     ["og:description", "OG description", metaTag("property", "og:description", "OG description")],
     ["twitter:description", "Twitter description", metaTag("name", "twitter:description", "Twitter description")],
     ["meta:description", "Meta description", metaTag("name", "description", "Meta description")],
+    ["json-ld:description", "LD description", ld({ description: "LD description" })],
+    ["itemprop:description", "Microdata description", `<meta itemprop="description" content="Microdata description">`],
+    ["first paragraph", ARTICLE_TEXT, `<article><p>Short dateline.</p><p>${ARTICLE_TEXT}</p></article>`],
   ]],
   ["publishedAt", [
     ["json-ld:datePublished", "2026-01-01T00:00:00.000Z", ld({ datePublished: "2026-01-01T00:00:00Z" })],
     ["article:published_time", "2026-01-02T00:00:00.000Z", metaTag("property", "article:published_time", "2026-01-02T00:00:00Z")],
-    ["meta:date", "2026-01-03T00:00:00.000Z", metaTag("name", "date", "2026-01-03")],
-    ["meta:pubdate", "2026-01-04T00:00:00.000Z", metaTag("name", "pubdate", "2026-01-04")],
-    ["meta:dc.date", "2026-01-05T00:00:00.000Z", metaTag("name", "DC.date", "2026-01-05")],
+    ["og:article:published_time", "2026-01-03T00:00:00.000Z", metaTag("property", "og:article:published_time", "2026-01-03T00:00:00+0000")],
+    ["article:published", "2026-01-04T00:00:00.000Z", metaTag("property", "article:published", "2026-01-04T00:00:00Z")],
+    ["meta:article.published", "2026-01-05T00:00:00.000Z", metaTag("name", "article.published", "2026-01-05T00:00:00.000Z")],
+    ["itemprop:datePublished", "2026-01-06T00:00:00.000Z", `<time itemprop="datePublished" datetime="2026-01-06T00:00:00Z">6 Jan</time>`],
+    ["meta:parsely-pub-date", "2026-01-07T00:00:00.000Z", metaTag("name", "parsely-pub-date", "2026-01-07T00:00:00Z")],
+    ["parsely-page.pub_date", "2026-01-08T00:00:00.000Z", `<meta name="parsely-page" content='{"pub_date":"2026-01-08T00:00:00Z"}'>`],
+    ["json-ld:dateCreated", "2026-01-09T00:00:00.000Z", ld({ dateCreated: "2026-01-09T00:00:00Z" })],
+    ["meta:date", "2026-01-10T00:00:00.000Z", metaTag("name", "date", "2026-01-10")],
+    ["meta:pubdate", "2026-01-11T00:00:00.000Z", metaTag("name", "pubdate", "2026-01-11")],
+    ["meta:dc.date", "2026-01-12T00:00:00.000Z", metaTag("name", "DC.date", "2026-01-12")],
   ]],
   ["modifiedAt", [
     ["json-ld:dateModified", "2026-02-01T00:00:00.000Z", ld({ dateModified: "2026-02-01T00:00:00Z" })],
     ["article:modified_time", "2026-02-02T00:00:00.000Z", metaTag("property", "article:modified_time", "2026-02-02T00:00:00Z")],
-    ["og:updated_time", "2026-02-03T00:00:00.000Z", metaTag("property", "og:updated_time", "2026-02-03T00:00:00Z")],
+    ["og:article:modified_time", "2026-02-03T00:00:00.000Z", metaTag("property", "og:article:modified_time", "2026-02-03T00:00:00Z")],
+    ["og:updated_time", "2026-02-04T00:00:00.000Z", metaTag("property", "og:updated_time", "2026-02-04T00:00:00Z")],
+    ["meta:article.updated", "2026-02-05T00:00:00.000Z", metaTag("name", "article.updated", "2026-02-05T00:00:00Z")],
+    ["itemprop:dateModified", "2026-02-06T00:00:00.000Z", `<meta itemprop="dateModified" content="2026-02-06T00:00:00Z">`],
   ]],
   ["author", [
     ["json-ld:author", "LD Object Author", ld({ author: { "@type": "Person", name: "LD Object Author" } })],
     ["meta:author", "Meta Author", metaTag("name", "author", "Meta Author")],
+    ["itemprop:author", "Microdata Meta Author", `<meta itemprop="author" content="Microdata Meta Author">`],
     ["article:author", "Article Author", metaTag("property", "article:author", "Article Author")],
+    ["og:article:author", "OG Article Author", metaTag("property", "og:article:author", "OG Article Author")],
+    ["meta:dc.creator", "Dublin Core Creator", metaTag("name", "DC.creator", "Dublin Core Creator")],
+    ["meta:parsely-author", "Parsely Author", metaTag("name", "parsely-author", "Parsely Author")],
+    ["parsely-page.author", "Parsely Page Author", `<meta name="parsely-page" content='{"author":"Parsely Page Author"}'>`],
+    ["meta:byl", "Times Byline", metaTag("name", "byl", "By Times Byline")],
+    ["microdata itemprop=author", "Microdata Person", `<p itemprop="author" itemscope><a href="/p"><span itemprop="name">Microdata Person</span></a></p>`],
+    ["<a rel=author>", "Linked Author", `<a rel="author" href="/linked">Linked Author</a>`],
+    ["class=byline", "Byline Text", `<div class="article-byline"><em>By</em> Byline Text</div>`],
   ]],
   ["publisher", [
     ["og:site_name", "OG Site", metaTag("property", "og:site_name", "OG Site")],
@@ -284,11 +307,14 @@ const LADDERS: Array<[PageMetadataField, Rung[]]> = [
     ["meta:application-name", "App Name", metaTag("name", "application-name", "App Name")],
   ]],
   ["imageUrl", [
-    ["json-ld:image", "https://img.example/ld.jpg", ld({ image: { "@type": "ImageObject", url: "https://img.example/ld.jpg" } })],
     ["og:image", "https://img.example/og.jpg", metaTag("property", "og:image", "https://img.example/og.jpg")],
     ["og:image:url", "https://img.example/og-url.jpg", metaTag("property", "og:image:url", "https://img.example/og-url.jpg")],
+    ["og:image:secure_url", "https://img.example/og-secure.jpg", metaTag("property", "og:image:secure_url", "https://img.example/og-secure.jpg")],
     ["twitter:image", "https://img.example/tw.jpg", metaTag("name", "twitter:image", "https://img.example/tw.jpg")],
     ["twitter:image:src", "https://img.example/tw-src.jpg", metaTag("name", "twitter:image:src", "https://img.example/tw-src.jpg")],
+    ["json-ld:image", "https://img.example/ld.jpg", ld({ image: { "@type": "ImageObject", url: "https://img.example/ld.jpg" } })],
+    ["itemprop:image", "https://img.example/md.jpg", `<meta itemprop="image" content="https://img.example/md.jpg">`],
+    ["parsely-page.image_url", "https://img.example/ply.jpg", `<meta name="parsely-page" content='{"image_url":"https://img.example/ply.jpg"}'>`],
   ]],
   ["canonicalUrl", [
     ["<link rel=canonical>", "https://site.example/link", `<link rel="canonical" href="https://site.example/link">`],
@@ -376,14 +402,14 @@ describe("extractPageMetadata: <title> site suffix", () => {
     expect(titled("A - B | Harbour Times", "Harbour Times")).toBe("A - B");
   });
 
-  it("keeps the title when the suffix is another name, when nothing would remain, and for og:title", () => {
+  it("keeps the title when the suffix is another name and when nothing would remain; cuts it from og:title too", () => {
     expect(titled("Story | Other Paper", "Harbour Times")).toBe("Story | Other Paper");
     expect(titled("Harbour Times", "Harbour Times")).toBe("Harbour Times");
     const og = extractPageMetadata(
       `${metaTag("property", "og:title", "Story | Harbour Times")}${metaTag("property", "og:site_name", "Harbour Times")}`,
       "https://p.example/",
     );
-    expect(og.title).toBe("Story | Harbour Times");
+    expect(og.title).toBe("Story");
   });
 
   it("skips an <svg>'s <title> (an icon label) and takes the page's", () => {

@@ -8,7 +8,7 @@ import type { Logger } from "../../logger.js";
 import { FetchError } from "../../net/index.js";
 import type { Fetcher } from "../../net/types.js";
 import { parseContentType } from "../../net/headers.js";
-import { readBodyBytes, sendText } from "../../server/http.js";
+import { readBodyBytes, sendText } from "../../http/messages.js";
 import { publicBase } from "../../syndication/links.js";
 import { verifySignature } from "./signature.js";
 

@@ -32,6 +32,8 @@ function perSlot<T>(count: number, fn: () => T[]): Array<T | Error> {
 }
 
 /** The embedded search index: FTS5 and story tables in one SQLite file. */
+// Long on purpose (96 lines): a factory returning the SearchIndex methods over one database handle and its term
+// statistics; every method is under 15 lines, most delegating to documents.ts, grouping.ts, stories.ts or related.ts.
 export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): SqliteSearchIndex {
   const db = new SqliteDatabase(options.file, MIGRATIONS);
   // The index is derived data (rebuilt from the stores when lost): a power cut may cost the last batches,

@@ -22,6 +22,8 @@ const threadValues = (requests: readonly RelatedRequest[]) => ({
 });
 const keyOf = (sourceId: string, threadId: string) => `${sourceId}\u0000${threadId}`;
 
+// Long on purpose (106 lines): three numbered steps, each one SQL statement over the same VALUES list of threads and
+// each feeding the per-thread maps the next one reads; most of the length is the SQL text itself.
 export function relatedArticles(db: SqliteDatabase, stats: TermStats, requests: readonly RelatedRequest[]): RelatedRecord[][] {
   if (requests.length === 0) return [];
   const values = threadValues(requests);

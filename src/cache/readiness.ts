@@ -1,4 +1,4 @@
-import { withTimeout } from "../cache/timeout.js";
+import { withTimeout } from "./timeout.js";
 import { unavailableDetail } from "../model/errors.js";
 
 /**
