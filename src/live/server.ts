@@ -9,7 +9,7 @@ import { CloseCode, handleProtocols, makeServer, type SubscribePayload } from "g
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Config } from "../config/index.js";
 import { withTimeout } from "../cache/timeout.js";
-import type { Context } from "../context.js";
+import type { RequestContext } from "../app/context.js";
 import type { Logger } from "../logger.js";
 import { isAdminRequest } from "../server/auth.js";
 import { limitRules, operationCost } from "../server/limits.js";
@@ -45,7 +45,7 @@ export interface SubscriptionServerOptions {
   config: Config;
   logger: Logger;
   /** A fresh context for one subscription (its loaders are renewed per event). */
-  contextFor(isAdmin: boolean, clientIp: string): Context;
+  createContext: RequestContext;
   /** What a client may see of an error (src/server's formatPublicError). */
   formatError(error: GraphQLError): GraphQLFormattedError;
   /** With persistedQueries.safelistOnly: the operation texts that may run. */
@@ -56,7 +56,8 @@ interface Extra {
   socket: WebSocket;
   request: IncomingMessage;
   clientIp: string;
-  isAdmin: boolean;
+  /** The Authorization connection parameter, once onConnect has accepted it. */
+  authorization?: string;
 }
 
 export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
@@ -114,7 +115,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
       if (given === undefined || given === null || given === "") return true;
       // A token that does not match is refused (4403 Forbidden), as the same token is refused on POST.
       if (typeof given !== "string" || !isAdminRequest(given, config.adminToken)) return false;
-      ctx.extra.isAdmin = true;
+      ctx.extra.authorization = given;
       return true;
     },
     async onSubscribe(ctx, id, payload) {
@@ -130,7 +131,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         document: checked.document,
         variableValues: payload.variables ?? null,
         operationName: payload.operationName ?? null,
-        contextValue: options.contextFor(ctx.extra.isAdmin, ctx.extra.clientIp),
+        contextValue: options.createContext({ authorization: ctx.extra.authorization, clientIp: ctx.extra.clientIp, subscription: true }),
       };
       // Subscribing here, not in graphql-ws's own call, so that an error while subscribing (a malformed id:
       // BAD_USER_INPUT) is an `error` message for this subscription rather than a `next` with errors.
@@ -252,7 +253,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
             });
           }),
       },
-      { socket, request, clientIp: ip, isAdmin: false },
+      { socket, request, clientIp: ip },
     );
     socket.once("close", (code, reason) => {
       clearInterval(keepAlive);
