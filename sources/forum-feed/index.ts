@@ -4,10 +4,11 @@ import { ForumHealth } from "../../src/forums/health.js";
 import { compareKeys, pageOf } from "../../src/forums/paging.js";
 import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
 import type { Logger } from "../../src/logger.js";
-import { FetchError, type Fetcher } from "../../src/net/index.js";
+import type { Fetcher } from "../../src/net/index.js";
 import type { AuthorRecord, ForumHealthRecord, ForumRecord, ForumSource, PostRecord, ThreadRecord } from "../forum.js";
 import type { FeedSourceConfig, ParsedFeed, ParsedItem } from "../news.js";
-import type { FeedParserPool, FeedSource, PollOutcome } from "../rss/index.js";
+import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
+import type { FeedSource } from "../rss/index.js";
 import { postKey, threadKeyFromLink, threadTitle, titleKey } from "./grouping.js";
 
 /**
@@ -152,33 +153,31 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
 
   async function poll(): Promise<PollOutcome> {
     const board = await load();
-    try {
-      const response = await deps.fetcher.fetch({ url: options.url, etag: board?.etag ?? null, lastModified: board?.lastModified ?? null });
+    const validators = { etag: board?.etag ?? null, lastModified: board?.lastModified ?? null };
+    return pollFeed(deps.fetcher, options.url, validators, log, {
       // Polls always record their attempt: another gateway's poller reads it to skip this interval.
-      if (response.status === 304) {
+      notModified: async () => {
         await health.success({ record: true });
         return { kind: "not-modified" };
-      }
-      return await ingest(response.bytes, response.contentType, response.charset, response, true);
-    } catch (err) {
-      const reason = err instanceof FetchError ? err.message : "internal error while polling (see the gateway log)";
-      if (!(err instanceof FetchError)) log.error({ err }, "unexpected error while polling a forum feed");
-      await health.failure(`${reason}; ${await index.count()} stored posts kept`);
-      return { kind: "failed", error: reason, ...(err instanceof FetchError && err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
-    }
+      },
+      fetched: (body, fetchedValidators) => ingest(body, fetchedValidators, true),
+      failed: async (reason, retryAfterMs) => {
+        await health.failure(`${reason}; ${await index.count()} stored posts kept`);
+        return { kind: "failed", error: reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      },
+    });
   }
 
-  async function ingest(bytes: Buffer, contentType: string | null, charset: string | null, validators = { etag: null as string | null, lastModified: null as string | null }, polled = false): Promise<PollOutcome> {
+  async function ingest(body: FeedBody, validators: Validators = { etag: null, lastModified: null }, polled = false): Promise<PollOutcome> {
     let feed: ParsedFeed;
     try {
-      const copy = new Uint8Array(bytes); // transferred to the worker
-      feed = await deps.parser.run({ bytes: copy, contentType, charset }, [copy.buffer as ArrayBuffer]);
+      feed = await parseFeed(deps.parser, body);
     } catch (err) {
       const reason = (err as Error).message;
       await health.failure(`${reason}; ${await index.count()} stored posts kept`);
       return { kind: "failed", error: reason };
     }
-    return store(feed, { etag: validators.etag, lastModified: validators.lastModified }, polled);
+    return store(feed, validators, polled);
   }
 
   const config: FeedSourceConfig = { id, name: options.name, url: options.url, pollIntervalSeconds: options.pollIntervalSeconds, enabled: options.enabled };
@@ -189,7 +188,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     kind: "feed",
     name: options.name,
     url: options.url,
-    feed: { config, poll, ingest: (bytes, contentType, charset) => ingest(bytes, contentType, charset) },
+    feed: { config, poll, ingest: (bytes, contentType, charset) => ingest({ bytes, contentType, charset }) },
     poll,
     async health() {
       return health.get(await index.count());

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import type { ArticleStore } from "../../src/articles/store.js";
 import type { Logger } from "../../src/logger.js";
-import { FetchError, type Fetcher } from "../../src/net/index.js";
+import type { FetchError, Fetcher } from "../../src/net/index.js";
 import { fromRoot } from "../../src/paths.js";
-import type { WorkerPool } from "../../src/workers/pool.js";
+import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
 import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../news.js";
 
 /**
@@ -19,18 +19,7 @@ export interface FeedSource {
   ingest(bytes: Buffer, contentType: string | null, charset: string | null): Promise<PollOutcome>;
 }
 
-export type PollOutcome =
-  | { kind: "stored"; added: number; updated: number; unchanged: number; warnings: string[] }
-  | { kind: "not-modified" }
-  | { kind: "failed"; error: string; retryAfterMs?: number };
-
-/** Message to the parse worker. */
-export interface FeedParseInput {
-  bytes: Uint8Array;
-  contentType: string | null;
-  charset: string | null;
-}
-export type FeedParserPool = WorkerPool<FeedParseInput, ParsedFeed>;
+export type { FeedParseInput, FeedParserPool, PollOutcome } from "../poll.js";
 
 export const PARSE_WORKER_FILE = fromRoot("dist", "sources", "rss", "parse-worker.js");
 
@@ -55,12 +44,11 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     return stored ?? emptyHealth();
   }
 
-  async function store(bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators, polled = true): Promise<PollOutcome> {
+  async function store(body: FeedBody, validators: Validators, polled = true): Promise<PollOutcome> {
     const attemptAt = now();
     let feed: ParsedFeed;
     try {
-      const copy = new Uint8Array(bytes); // transferred to the worker, so never the caller's buffer
-      feed = await deps.parser.run({ bytes: copy, contentType, charset }, [copy.buffer as ArrayBuffer]);
+      feed = await parseFeed(deps.parser, body);
     } catch (err) {
       // A pushed document that does not parse says nothing about polling the feed: its health is left alone.
       if (!polled) {
@@ -117,40 +105,30 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     async ingest(bytes, contentType, charset) {
       // Bytes from elsewhere (a WebSub push) say nothing about the feed URL's validators: keep the poll's.
       const { etag, lastModified } = await currentHealth();
-      return observed(await store(bytes, contentType, charset, { etag, lastModified }, false));
+      return observed(await store({ bytes, contentType, charset }, { etag, lastModified }, false));
     },
   };
 
   async function pollOnce(): Promise<PollOutcome> {
     if (config.bundledFile) {
       const bytes = await readFile(fromRoot(config.bundledFile));
-      return store(bytes, null, null, { etag: null, lastModified: null });
+      return store({ bytes, contentType: null, charset: null }, { etag: null, lastModified: null });
     }
     const health = await currentHealth();
     const attemptAt = now();
-    try {
-      const response = await deps.fetcher.fetch({ url: config.url, etag: health.etag, lastModified: health.lastModified });
-      if (response.status === 304) {
+    return pollFeed(deps.fetcher, config.url, health, log, {
+      notModified: async () => {
         await deps.store.setHealth(config.id, {
           ...health, status: "OK", lastAttemptAt: attemptAt.toISOString(), lastSuccessAt: attemptAt.toISOString(),
           consecutiveFailures: 0, lastError: null,
         });
         return { kind: "not-modified" };
-      }
-      return await store(response.bytes, response.contentType, response.charset, {
-        etag: response.etag, lastModified: response.lastModified,
-      });
-    } catch (err) {
-      if (err instanceof FetchError) return fail(attemptAt, describeFetchError(err), err.retryAfterMs);
-      log.error({ err }, "unexpected error while polling");
-      return fail(attemptAt, "internal error while polling (see the gateway log)");
-    }
+      },
+      fetched: (body, validators) => store(body, validators),
+      failed: (reason, retryAfterMs) => fail(attemptAt, reason, retryAfterMs),
+      describe: describeFetchError,
+    });
   }
-}
-
-interface Validators {
-  etag: string | null;
-  lastModified: string | null;
 }
 
 export function emptyHealth(): SourceHealthRecord {
