@@ -1,15 +1,16 @@
 import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, InputType, Query, Resolver, Root } from "type-graphql";
 import { ALL_SOURCES, compareEntries, type IndexEntry } from "../src/articles/store.js";
 import type { Context } from "../src/context.js";
-import { BadUserInputError, ErrorCode, UnfurlError } from "../src/errors.js";
+import { BadUserInputError, ErrorCode, UnfurlError } from "../src/model/errors.js";
 import { htmlToText, sanitizeHtml } from "../src/html/index.js";
 import { canonicalUrl } from "../src/urls/index.js";
-import type { ArticleRecord } from "../sources/news.js";
+import type { ArticleRecord } from "../src/model/news.js";
 import { PostConnection } from "../schema/forum.js";
 import { Article, ArticleConnection, Source } from "../schema/news.js";
 import { DateTime } from "../schema/scalars.js";
 import { toArticle, toPost } from "./mappers.js";
-import { checkCursorShape, ConnectionArgs, connectionOf, encodeCursor, toConnection, toPageRequest } from "./pagination.js";
+import { checkCursorShape, encodeCursor } from "../src/model/paging.js";
+import { ConnectionArgs, connectionOf, toConnection, toPageRequest } from "./pagination.js";
 import { loadSource } from "./source-lookup.js";
 
 @ArgsType()

@@ -2,11 +2,11 @@ import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-g
 import { Author, Forum, Post, PostConnection, Thread, ThreadConnection } from "../schema/forum.js";
 import type { Context } from "../src/context.js";
 import { htmlToText, sanitizeHtml } from "../src/html/index.js";
-import { decodeIdArgument } from "../src/ids/index.js";
+import { decodeIdArgument } from "../src/model/ids.js";
 import type { ForumLoaders } from "../src/loaders/index.js";
 import { toAuthor, toForum, toPost, toThread } from "./mappers.js";
 import { DateTime } from "../schema/scalars.js";
-import { ConnectionArgs, loadPage, toConnection, toPageRequest } from "./pagination.js";
+import { ConnectionArgs, toConnection, toPageRequest } from "./pagination.js";
 
 function loaders(ctx: Context, sourceId: string): ForumLoaders {
   const found = ctx.loaders.forSource(sourceId);
@@ -69,7 +69,7 @@ export class ForumResolver {
   })
   async threads(@Root() forum: Forum, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(forum.key, args, ctx.config);
-    const result = await loadPage(loaders(ctx, forum.sourceId).threadPagesByForum.load(request));
+    const result = await loaders(ctx, forum.sourceId).threadPagesByForum.load(request);
     return toConnection(result, (r) => toThread(forum.sourceId, r));
   }
 }
@@ -98,7 +98,7 @@ export class ThreadResolver {
   @FieldResolver(() => PostConnection, { description: "Posts in thread order." })
   async posts(@Root() thread: Thread, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(thread.key, args, ctx.config);
-    const result = await loadPage(loaders(ctx, thread.sourceId).postPagesByThread.load(request));
+    const result = await loaders(ctx, thread.sourceId).postPagesByThread.load(request);
     return toConnection(result, (r) => toPost(thread.sourceId, r));
   }
 }
@@ -162,7 +162,7 @@ export class AuthorResolver {
   @FieldResolver(() => PostConnection, { description: "Posts by this author, newest first." })
   async posts(@Root() author: Author, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(author.key, args, ctx.config);
-    const result = await loadPage(loaders(ctx, author.sourceId).postPagesByAuthor.load(request));
+    const result = await loaders(ctx, author.sourceId).postPagesByAuthor.load(request);
     return toConnection(result, (r) => toPost(author.sourceId, r));
   }
 }

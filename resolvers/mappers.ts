@@ -1,7 +1,7 @@
-import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../sources/forum.js";
+import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../src/model/forum.js";
 import { Author, Forum, Post, Thread } from "../schema/forum.js";
-import { toGlobalId } from "../src/ids/index.js";
-import type { ArticleRecord, FeedSourceConfig, SourceHealthRecord } from "../sources/news.js";
+import { globalIds } from "../src/model/ids.js";
+import type { ArticleRecord, FeedSourceConfig, SourceHealthRecord } from "../src/model/news.js";
 import { Article, FieldOrigin, Source, type FieldProvenance, type SourceKind } from "../schema/news.js";
 import { Story } from "../schema/search.js";
 import type { StoryRecord } from "../src/search/index.js";
@@ -10,35 +10,35 @@ import type { StoryRecord } from "../src/search/index.js";
 
 export function toForum(sourceId: string, r: ForumRecord): Forum {
   return Object.assign(new Forum(), {
-    id: toGlobalId("Forum", sourceId, r.id), sourceId, key: r.id,
+    id: globalIds.forum(sourceId, r.id), sourceId, key: r.id,
     slug: r.slug, name: r.name, description: r.description, createdAt: r.createdAt,
   });
 }
 
 export function toThread(sourceId: string, r: ThreadRecord): Thread {
   return Object.assign(new Thread(), {
-    id: toGlobalId("Thread", sourceId, r.id), sourceId, key: r.id, forumKey: r.forumId, authorKey: r.authorId,
+    id: globalIds.thread(sourceId, r.id), sourceId, key: r.id, forumKey: r.forumId, authorKey: r.authorId,
     title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt,
   });
 }
 
 export function toPost(sourceId: string, r: PostRecord): Post {
   return Object.assign(new Post(), {
-    id: toGlobalId("Post", sourceId, r.id), sourceId, key: r.id, threadKey: r.threadId, authorKey: r.authorId,
+    id: globalIds.post(sourceId, r.id), sourceId, key: r.id, threadKey: r.threadId, authorKey: r.authorId,
     rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt,
   });
 }
 
 export function toAuthor(sourceId: string, r: AuthorRecord): Author {
   return Object.assign(new Author(), {
-    id: toGlobalId("Author", sourceId, r.id), sourceId, key: r.id, partial: r.partial ?? false,
+    id: globalIds.author(sourceId, r.id), sourceId, key: r.id, partial: r.partial ?? false,
     username: r.username, name: r.name, bio: r.bio, joinedAt: r.joinedAt,
   });
 }
 
 export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | null): Source {
   return Object.assign(new Source(), {
-    id: toGlobalId("Source", config.id, config.id), slug: config.id, name: config.name,
+    id: globalIds.source(config.id), slug: config.id, name: config.name,
     kind: (health?.format ?? config.kind ?? "RSS") as SourceKind,
     url: config.url, homepage: config.homepage ?? null, enabled: config.enabled, pollIntervalSeconds: config.pollIntervalSeconds,
   });
@@ -47,7 +47,7 @@ export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | 
 export function toArticle(r: ArticleRecord): Article {
   const date = (v: string | null) => (v ? new Date(v) : null);
   return Object.assign(new Article(), {
-    id: toGlobalId("Article", "news", r.key), key: r.key, rawSummary: r.summaryHtml, sourceIds: r.sourceIds,
+    id: globalIds.article(r.key), key: r.key, rawSummary: r.summaryHtml, sourceIds: r.sourceIds,
     url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, author: r.author,
     publishedAt: date(r.publishedAt), updatedAt: date(r.updatedAt), imageUrl: r.imageUrl, categories: r.categories,
     provenance: provenanceOf(r),
@@ -65,7 +65,7 @@ function provenanceOf(r: ArticleRecord): FieldProvenance[] {
 
 export function toStory(r: StoryRecord): Story {
   return Object.assign(new Story(), {
-    id: toGlobalId("Story", "news", r.id), key: r.id, sourceIds: r.sourceIds, title: r.title,
+    id: globalIds.story(r.id), key: r.id, sourceIds: r.sourceIds, title: r.title,
     articleCount: r.articleCount, sourceCount: r.sourceCount, postCount: r.postCount,
     firstPublishedAt: new Date(r.firstMs), lastPublishedAt: new Date(r.lastMs),
   });

@@ -1,8 +1,8 @@
 import { Arg, Ctx, ID, Query, Resolver } from "type-graphql";
 import { Node } from "../schema/node.js";
 import type { Context } from "../src/context.js";
-import { BadUserInputError } from "../src/errors.js";
-import { decodeIdArgument, type GlobalId } from "../src/ids/index.js";
+import { BadUserInputError } from "../src/model/errors.js";
+import { decodeIdArgument, type GlobalId } from "../src/model/ids.js";
 import { toArticle, toAuthor, toForum, toPost, toSource, toStory, toThread } from "./mappers.js";
 
 async function loadNode(ctx: Context, gid: GlobalId): Promise<Node | null> {

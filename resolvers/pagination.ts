@@ -1,8 +1,7 @@
 import { ArgsType, Field, Int } from "type-graphql";
-import type { CursorKey, Page, PageRequest } from "../sources/forum.js";
+import { decodeCursor, encodeCursor, type Page, type PageRequest } from "../src/model/paging.js";
 import type { ConnectionShape } from "../schema/connection.js";
-import { BadUserInputError } from "../src/errors.js";
-import { CursorMismatchError } from "../sources/forum-local/paging.js";
+import { BadUserInputError } from "../src/model/errors.js";
 import type { Config } from "../src/config/index.js";
 
 @ArgsType()
@@ -18,29 +17,6 @@ export class ConnectionArgs {
 
   @Field(() => String, { nullable: true, description: "Return items before this cursor." })
   before?: string | null;
-}
-
-// Cursors are the adapter's sort key, wrapped so clients treat them as opaque and a version can change them.
-const CURSOR_PREFIX = "c1:";
-
-export function encodeCursor(key: CursorKey): string {
-  return Buffer.from(CURSOR_PREFIX + JSON.stringify(key), "utf8").toString("base64url");
-}
-
-function decodeCursor(argumentName: string, cursor: string): CursorKey {
-  const fail = () =>
-    new BadUserInputError(argumentName, "not a valid cursor; pass `cursor` or `pageInfo.endCursor` from a previous page");
-  if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw fail();
-  const text = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!text.startsWith(CURSOR_PREFIX)) throw fail();
-  let key: unknown;
-  try {
-    key = JSON.parse(text.slice(CURSOR_PREFIX.length));
-  } catch {
-    throw fail();
-  }
-  if (!Array.isArray(key) || key.length === 0 || key.some((v) => typeof v !== "string" && typeof v !== "number")) throw fail();
-  return key as CursorKey;
 }
 
 function checkSize(argumentName: string, value: number, max: number): number {
@@ -85,21 +61,4 @@ export function connectionOf<N>(
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
   };
-}
-
-/** A cursor of another list, or of another shape, is the client's mistake: BAD_USER_INPUT naming `after`. */
-export function checkCursorShape(after: CursorKey | undefined, shape: ReadonlyArray<"number" | "string">): void {
-  if (after && (after.length !== shape.length || after.some((v, i) => typeof v !== shape[i]))) {
-    throw new BadUserInputError("after", "cursor does not belong to this list; pass a cursor returned by this same connection");
-  }
-}
-
-/** Page loads fail with CursorMismatchError when a cursor from another list is passed: that is user input. */
-export async function loadPage<T>(load: Promise<T>): Promise<T> {
-  try {
-    return await load;
-  } catch (err) {
-    if (err instanceof CursorMismatchError) throw new BadUserInputError(err.argumentName, err.message);
-    throw err;
-  }
 }

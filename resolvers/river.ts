@@ -1,11 +1,12 @@
 import { Args, Ctx, Directive, Query, Resolver } from "type-graphql";
 import { ALL_SOURCES } from "../src/articles/store.js";
 import type { Context } from "../src/context.js";
-import { BadUserInputError } from "../src/errors.js";
+import { BadUserInputError } from "../src/model/errors.js";
 import type { Post } from "../schema/forum.js";
 import { type Article, RiverConnection } from "../schema/news.js";
 import { toArticle, toPost } from "./mappers.js";
-import { checkCursorShape, ConnectionArgs, connectionOf, encodeCursor, toPageRequest } from "./pagination.js";
+import { checkCursorShape, encodeCursor } from "../src/model/paging.js";
+import { ConnectionArgs, connectionOf, toPageRequest } from "./pagination.js";
 
 type RiverEntry = { t: number; kind: 0 | 1; key: string; node: Post | Article };
 

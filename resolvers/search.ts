@@ -6,12 +6,13 @@ import {
   RelatedArticle, RelatedReason, SearchResultConnection, SearchType, Story, StoryConnection, type SearchResultEdge,
 } from "../schema/search.js";
 import type { Context } from "../src/context.js";
-import { BadUserInputError } from "../src/errors.js";
+import { BadUserInputError } from "../src/model/errors.js";
 import { SEARCH_KINDS, type SearchHit } from "../src/search/index.js";
 import { parseSearchQuery, SearchSyntaxError, type ParsedQuery } from "../src/search/query.js";
 import { snippetHtml } from "../src/search/snippet.js";
 import { toArticle, toPost, toSource, toStory, toThread } from "./mappers.js";
-import { checkCursorShape, connectionOf, encodeCursor, loadPage, toConnection, toPageRequest } from "./pagination.js";
+import { checkCursorShape, encodeCursor } from "../src/model/paging.js";
+import { connectionOf, toConnection, toPageRequest } from "./pagination.js";
 
 @ArgsType()
 class ForwardArgs {
@@ -103,7 +104,7 @@ export class StoryResolver {
   @FieldResolver(() => ArticleConnection, { description: "The story's articles, newest first." })
   async articles(@Root() story: Story, @Args(() => ForwardArgs) args: ForwardArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(story.key, { first: args.first ?? null, after: args.after ?? null }, ctx.config);
-    const keys = await loadPage(ctx.loaders.search.storyArticles.load(request));
+    const keys = await ctx.loaders.search.storyArticles.load(request);
     const records = await ctx.loaders.news.article.loadMany(keys.edges.map((e) => e.node));
     const edges = keys.edges.flatMap((e, i) => {
       const r = records[i];
@@ -115,7 +116,7 @@ export class StoryResolver {
   @FieldResolver(() => ThreadConnection, { description: "Forum threads whose posts cite any of its articles, most citing posts first." })
   async threads(@Root() story: Story, @Args(() => ForwardArgs) args: ForwardArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(story.key, { first: args.first ?? null, after: args.after ?? null }, ctx.config);
-    const refs = await loadPage(ctx.loaders.search.storyThreads.load(request));
+    const refs = await ctx.loaders.search.storyThreads.load(request);
     const threads = await Promise.all(refs.edges.map((e) => ctx.loaders.forSource(e.node.sourceId)?.thread.load(e.node.threadId) ?? null));
     const edges = refs.edges.flatMap((e, i) => {
       const r = threads[i];

@@ -1,5 +1,5 @@
 import type { Context } from "../src/context.js";
-import { UnauthenticatedError } from "../src/errors.js";
+import { UnauthenticatedError } from "../src/model/errors.js";
 import { Source } from "../schema/news.js";
 import { toSource } from "./mappers.js";
 

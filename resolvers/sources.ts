@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { Context } from "../src/context.js";
-import { BadUserInputError } from "../src/errors.js";
-import { decodeIdArgument } from "../src/ids/index.js";
+import { BadUserInputError } from "../src/model/errors.js";
+import { decodeIdArgument } from "../src/model/ids.js";
 import { emptyHealth } from "../sources/rss/index.js";
 import { ArticleConnection, HealthStatus, Source, SourceHealth } from "../schema/news.js";
 import { articlePage, TimeWindowArgs } from "./articles.js";

@@ -3,13 +3,13 @@ import { Post, Thread } from "../schema/forum.js";
 import { Article, Source } from "../schema/news.js";
 import { ThreadCitation, ThreadCitedReason } from "../schema/subscriptions.js";
 import type { Context } from "../src/context.js";
-import { BadUserInputError } from "../src/errors.js";
-import { decodeIdArgument } from "../src/ids/index.js";
+import { BadUserInputError } from "../src/model/errors.js";
+import { decodeIdArgument } from "../src/model/ids.js";
 import {
   Topic, type ArticleAddedEvent, type PostAddedEvent, type SourceHealthChangedEvent, type ThreadCitedEvent, type ThreadCitedItem,
 } from "../src/live/events.js";
 import { subscriptionStream } from "../src/live/stream.js";
-import type { ArticleRecord } from "../sources/news.js";
+import type { ArticleRecord } from "../src/model/news.js";
 import { toArticle, toPost, toSource, toThread } from "./mappers.js";
 
 /**

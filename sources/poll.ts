@@ -1,7 +1,8 @@
 import type { Logger } from "../src/logger.js";
-import { FetchError, type Fetcher } from "../src/net/index.js";
+import { FetchError } from "../src/net/index.js";
+import type { Fetcher } from "../src/net/types.js";
 import type { WorkerPool } from "../src/workers/pool.js";
-import type { ParsedFeed } from "./news.js";
+import type { ParsedFeed } from "../src/model/news.js";
 
 /**
  * The feed poll step every polled adapter shares (sources/rss for news feeds, sources/forum-feed for forum

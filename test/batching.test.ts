@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalForumSource } from "../sources/forum-local/index.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { writeBigThread } from "./helpers/forum-fixture.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 

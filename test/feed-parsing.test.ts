@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Parser as HtmlParser } from "htmlparser2";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ParsedFeed, ParsedItem } from "../sources/news.js";
+import type { ParsedFeed, ParsedItem } from "../src/model/news.js";
 import { parseFeedDate } from "../sources/rss/dates.js";
 import { FeedParseError, MAX_ITEMS_PER_FEED, parseFeed } from "../sources/rss/parse.js";
 import { htmlToText, sanitizeHtml } from "../src/html/index.js";

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { fromRoot } from "../src/paths.js";
 import { startFixtureServer, type FixtureHandler, type FixtureServer } from "./helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalForumSource } from "../sources/forum-local/index.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { fromRoot } from "../src/paths.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { writeThreadWithBodies } from "./helpers/forum-fixture.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FeedForumSource } from "../sources/forum-feed/index.js";
 import { ConfigError, loadConfig } from "../src/config/index.js";
-import { parseGlobalId, toGlobalId } from "../src/ids/index.js";
+import { parseGlobalId, toGlobalId } from "../src/model/ids.js";
 import { createFetcher } from "../src/net/index.js";
 import { fromRoot } from "../src/paths.js";
 import { canonicalUrl } from "../src/urls/index.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FeedForumSource } from "../sources/forum-feed/index.js";
-import { parseGlobalId, toGlobalId } from "../src/ids/index.js";
+import { parseGlobalId, toGlobalId } from "../src/model/ids.js";
 import { fromRoot } from "../src/paths.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";

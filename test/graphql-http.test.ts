@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalForumSource } from "../sources/forum-local/index.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 
 let gw: TestGateway;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FeedForumSource } from "../sources/forum-feed/index.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { startDiscourseFixture, TOPIC_ID, type DiscourseFixture } from "./helpers/discourse-fixture.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";

@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import iconv from "iconv-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFetcher, decodeText, FetchError, type FetchErrorCode, type FetchResult } from "../src/net/index.js";
+import { createFetcher, decodeText, FetchError } from "../src/net/index.js";
+import type { FetchErrorCode, FetchResult } from "../src/net/types.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 
 const RSS_FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "rss");

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startGatewayProcess, type GatewayProcess } from "./helpers/gateway.js";
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from "./helpers/servers.js";

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalForumSource } from "../sources/forum-local/index.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import type { SqliteSearchIndex } from "../src/search/sqlite/index.js";
 import { createSqliteSearchIndex } from "../src/search/sqlite/index.js";
 import { CORPUS_DIR, labels, outlets, pairwise, startCorpusGateway, type CorpusGateway } from "./fixtures/search/corpus.js";

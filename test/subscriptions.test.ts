@@ -6,7 +6,7 @@ import path from "node:path";
 import WebSocket from "ws";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLocalForumSource, indexCitations, localForumFile } from "../sources/forum-local/index.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { fromRoot } from "../src/paths.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { writeThreadWithBodies } from "./helpers/forum-fixture.js";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCrosswireSchema } from "../schema/build.js";
 import type { LocalForumSource } from "../sources/forum-local/index.js";
 import { ConfigError, loadConfig } from "../src/config/index.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { fromRoot } from "../src/paths.js";
 import { feedLinks, feedPath, tagUri } from "../src/syndication/links.js";
 import { compileOperations } from "../src/syndication/operations.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { fakeDns } from "./helpers/fake-dns.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { writeThreadWithBodies } from "./helpers/forum-fixture.js";

@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFeed } from "../sources/rss/parse.js";
 import { loadConfig } from "../src/config/index.js";
-import { toGlobalId } from "../src/ids/index.js";
+import { toGlobalId } from "../src/model/ids.js";
 import { startFixtureServer, type FixtureServer } from "./helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
 import { freePort } from "./helpers/servers.js";

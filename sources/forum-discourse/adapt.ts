@@ -1,5 +1,5 @@
 import { htmlToText, sanitizeHtml } from "../../src/html/index.js";
-import type { AuthorRecord, PostRecord, ThreadRecord } from "../forum.js";
+import type { AuthorRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { BasicUser, PostWire, TopicListItem, TopicWire, UserWire } from "./wire.js";
 
 /** Discourse JSON → forum records. Authors are keyed by lower-cased username (Discourse's unique handle). */

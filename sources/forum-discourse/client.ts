@@ -1,10 +1,11 @@
 import type Keyv from "keyv";
 import type { z } from "zod";
 import { createCachedFetch } from "../../src/cache/cached-fetch.js";
-import { SourceUnavailableError } from "../../src/errors.js";
+import { SourceUnavailableError } from "../../src/model/errors.js";
 import type { ForumHealth } from "../../src/forums/health.js";
 import type { Logger } from "../../src/logger.js";
-import { decodeText, FetchError, type Fetcher } from "../../src/net/index.js";
+import { decodeText, FetchError } from "../../src/net/index.js";
+import type { Fetcher } from "../../src/net/types.js";
 
 /**
  * GETs of one Discourse site's JSON API: through the gateway's guarded fetcher (shared per-host budget,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ParsedItem } from "../news.js";
+import type { ParsedItem } from "../../src/model/news.js";
 
 /**
  * Which thread and which post a feed entry is. Forum software puts both ids in the entry's link; when it

@@ -4,9 +4,11 @@ import { ForumHealth } from "../../src/forums/health.js";
 import { compareKeys, pageOf } from "../../src/forums/paging.js";
 import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
 import type { Logger } from "../../src/logger.js";
-import type { Fetcher } from "../../src/net/index.js";
-import type { AuthorRecord, ForumHealthRecord, ForumRecord, ForumSource, PostRecord, ThreadRecord } from "../forum.js";
-import type { FeedSourceConfig, ParsedFeed, ParsedItem } from "../news.js";
+import type { Fetcher } from "../../src/net/types.js";
+import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
+import type { HealthRecord } from "../../src/model/health.js";
+import type { ForumSource } from "../forum.js";
+import type { FeedSourceConfig, ParsedFeed, ParsedItem } from "../../src/model/news.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
 import type { FeedSource } from "../rss/index.js";
 import { postKey, threadKeyFromLink, threadTitle, titleKey } from "./grouping.js";
@@ -49,7 +51,7 @@ export interface FeedForumSource extends ForumSource {
   readonly feed: FeedSource;
   poll(): Promise<PollOutcome>;
   /** The shared health record as stored now (other gateways' polls included): what the cluster poller reads. */
-  sharedHealth(): Promise<ForumHealthRecord>;
+  sharedHealth(): Promise<HealthRecord>;
 }
 
 export const BOARD = "board";

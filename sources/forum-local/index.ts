@@ -3,19 +3,12 @@ import { migrate } from "../../src/db/migrate.js";
 import type { Dialect, SqlDatabase, SqlQueries, SqlValue } from "../../src/db/sql.js";
 import { placeholders } from "../../src/db/sqlite.js";
 import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
-import { ServiceUnavailableError } from "../../src/errors.js";
+import { ServiceUnavailableError } from "../../src/model/errors.js";
 import { extractLinks } from "../../src/urls/index.js";
 import type { ForumPostRow, ForumThreadRow, SearchableForum } from "../../src/search/index.js";
-import type {
-  AuthorRecord,
-  BatchResult,
-  CitationRecord,
-  ForumRecord,
-  ForumSource,
-  PageRequest,
-  PostRecord,
-  ThreadRecord,
-} from "../forum.js";
+import type { AuthorRecord, BatchResult, CitationRecord, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
+import type { ForumSource } from "../forum.js";
+import type { PageRequest } from "../../src/model/paging.js";
 import { FORUM_STORE, openForumDatabase, type ForumDatabaseOptions } from "./database.js";
 import { MIGRATIONS } from "./migrations.js";
 import { loadPagesAsync as loadPages, type ListSpec } from "./paging.js";

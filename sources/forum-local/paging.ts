@@ -1,6 +1,7 @@
+import { CursorMismatchError } from "../../src/model/paging.js";
 import type { SqlQueries, SqlValue } from "../../src/db/sql.js";
 import { placeholders, type SqliteDatabase } from "../../src/db/sqlite.js";
-import type { CursorKey, Page, PageRequest } from "../forum.js";
+import type { CursorKey, Page, PageRequest } from "../../src/model/paging.js";
 
 /** How one kind of child list is stored and ordered: keyset pagination over `orderBy` (all one direction). */
 export interface ListSpec<Row, T> {
@@ -152,11 +153,4 @@ function checkCursor(spec: ListSpec<never, unknown>, name: string, cursor: Curso
 function keyFits(value: unknown, type: "string" | "number" | undefined): boolean {
   if (type === undefined) return typeof value === "string" || typeof value === "number";
   return typeof value === type && (type === "string" || Number.isSafeInteger(value));
-}
-
-/** A well-formed cursor that belongs to a different list (its sort key has another shape). */
-export class CursorMismatchError extends Error {
-  constructor(readonly argumentName: string) {
-    super(`cursor does not belong to this list; pass a cursor returned by this same connection`);
-  }
 }

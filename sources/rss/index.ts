@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import type { ArticleStore } from "../../src/articles/store.js";
 import type { Logger } from "../../src/logger.js";
-import type { FetchError, Fetcher } from "../../src/net/index.js";
+import type { FetchError } from "../../src/net/index.js";
+import type { Fetcher } from "../../src/net/types.js";
 import { fromRoot } from "../../src/paths.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
-import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../news.js";
+import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../../src/model/news.js";
 
 /**
  * The rss adapter: RSS 0.9x/1.0/2.0, Atom and JSON Feed sources. It fetches through src/net (conditional

@@ -1,4 +1,4 @@
-import type { ParsedFeed, ParsedItem } from "../news.js";
+import type { ParsedFeed, ParsedItem } from "../../src/model/news.js";
 import { parseFeedDate } from "./dates.js";
 import { list, text } from "./fields.js";
 import { escapeHtml } from "../../src/html/index.js";

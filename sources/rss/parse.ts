@@ -1,5 +1,5 @@
 import Parser from "rss-parser";
-import type { FeedFormat, ParsedFeed, ParsedItem } from "../news.js";
+import type { FeedFormat, ParsedFeed, ParsedItem } from "../../src/model/news.js";
 import { parseFeedDate } from "./dates.js";
 import { parseJsonFeed } from "./json-feed.js";
 import { list, text } from "./fields.js";

@@ -1,7 +1,8 @@
 import type Keyv from "keyv";
 import { createCachedFetch } from "../../src/cache/cached-fetch.js";
 import type { Logger } from "../../src/logger.js";
-import { decodeText, FetchError, type Fetcher } from "../../src/net/index.js";
+import { decodeText, FetchError } from "../../src/net/index.js";
+import type { Fetcher } from "../../src/net/types.js";
 import { canonicalUrl } from "../../src/urls/index.js";
 import { extractPageMetadata, type PageMetadata } from "./extract.js";
 

@@ -7,8 +7,9 @@ import type { Config } from "../config/index.js";
 import { postIndexLock } from "../forums/index.js";
 import type { PostsAddedHook } from "../forums/post-index.js";
 import type { Logger } from "../logger.js";
-import type { Fetcher } from "../net/index.js";
-import { createPoller, type Lease } from "../news/poller.js";
+import type { Fetcher } from "../net/types.js";
+import type { Lease } from "../cluster/types.js";
+import { createPoller } from "../news/poller.js";
 
 /**
  * The remote forums of `config.forums`, built from the adapter registry below, added to `forums` (which holds

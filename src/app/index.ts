@@ -1,13 +1,13 @@
 import http from "node:http";
 import type { AddressInfo, LookupFunction } from "node:net";
 import type { ForumSource } from "../../sources/forum.js";
-import type { FeedSourceConfig } from "../../sources/news.js";
+import type { FeedSourceConfig } from "../model/news.js";
 import type { FeedSource } from "../../sources/rss/index.js";
 import { buildCrosswireSchema } from "../../schema/build.js";
 import { ArticleStore } from "../articles/store.js";
 import type { SqliteKeyvStore } from "../cache/index.js";
 import type { Config } from "../config/index.js";
-import { ServiceUnavailableError } from "../errors.js";
+import { ServiceUnavailableError } from "../model/errors.js";
 import { createLive, type Live } from "../live/index.js";
 import type { LoaderOptions } from "../loaders/index.js";
 import type { Logger } from "../logger.js";

@@ -1,8 +1,9 @@
 import type { LookupFunction } from "node:net";
-import type { ParsedFeed } from "../../sources/news.js";
+import type { ParsedFeed } from "../model/news.js";
 import { PARSE_WORKER_FILE, type FeedParseInput, type FeedParserPool } from "../../sources/rss/index.js";
 import type { Config } from "../config/index.js";
-import { createFetcher, type Fetcher } from "../net/index.js";
+import { createFetcher } from "../net/index.js";
+import type { Fetcher } from "../net/types.js";
 import { createWorkerPool } from "../workers/pool.js";
 
 /**

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from "@apollo/server";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
-import { ErrorCode, ServiceUnavailableError } from "../errors.js";
+import { ErrorCode, ServiceUnavailableError } from "../model/errors.js";
 import type { Live } from "../live/index.js";
 import type { Logger } from "../logger.js";
 import { GRAPHQL_PATH } from "../server/apollo.js";
@@ -43,7 +43,7 @@ function answerFailure(logger: Logger, req: IncomingMessage, res: ServerResponse
     // The socket is taken now: by the time the response has finished, the request may have let go of it.
     const socket = req.socket;
     res.setHeader("connection", "close");
-    sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", err.message);
+    sendGraphQLError(res, ErrorCode.PAYLOAD_TOO_LARGE, err.message);
     res.once("finish", () => socket?.destroySoon());
     return;
   }
@@ -53,7 +53,7 @@ function answerFailure(logger: Logger, req: IncomingMessage, res: ServerResponse
     return;
   }
   logger.error({ err, url: req.url }, "request failed");
-  if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
+  if (!res.headersSent) sendGraphQLError(res, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
   else res.destroy();
 }
 
@@ -86,7 +86,7 @@ async function handleGraphQL(deps: RouteDeps, req: IncomingMessage, res: ServerR
       try {
         body = JSON.parse(text);
       } catch (err) {
-        sendGraphQLError(res, 400, "BAD_REQUEST", `request body is not valid JSON: ${(err as Error).message}`);
+        sendGraphQLError(res, ErrorCode.BAD_REQUEST, `request body is not valid JSON: ${(err as Error).message}`);
         return;
       }
     } else {

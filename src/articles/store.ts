@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type Keyv from "keyv";
-import type { ArticleRecord, ParsedItem, SourceHealthRecord } from "../../sources/news.js";
+import type { ArticleRecord, ParsedItem, SourceHealthRecord } from "../model/news.js";
 import { canonicalUrl } from "../urls/index.js";
 import { escapeHtml } from "../html/index.js";
 import { localExclusive, type Exclusive } from "../cluster/lock.js";

@@ -4,7 +4,7 @@ import type { Config } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import { createRedisLease } from "../cluster/lease.js";
 import { leaseExclusive, localExclusive, type Exclusive } from "../cluster/lock.js";
-import type { Lease } from "../news/poller.js";
+import type { Lease } from "../cluster/types.js";
 import { sqliteProbe, type ReadinessProbe } from "../server/readiness.js";
 import { createRedisClient, REDIS_STORE_NAME, TimedRedisStore, whenRedisReady } from "./redis-store.js";
 import { SqliteKeyvStore } from "./sqlite-store.js";

@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from "../errors.js";
+import { ServiceUnavailableError } from "../model/errors.js";
 
 /** Resolves or rejects as `call` does, or rejects with "no answer within <ms> ms" once `timeoutMs` have passed. */
 export async function withTimeout<T>(timeoutMs: number, call: () => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import type { RedisClientType } from "@keyv/redis";
 import { withStoreTimeout } from "../cache/timeout.js";
 import { REDIS_STORE_NAME } from "../cache/redis-store.js";
 import type { Logger } from "../logger.js";
-import type { Lease, LeaseHandle } from "../news/poller.js";
+import type { Lease, LeaseHandle } from "./types.js";
 
 // Compare-and-delete / compare-and-extend: only the holder (same token) may release or renew its lease.
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;

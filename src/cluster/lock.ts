@@ -1,5 +1,5 @@
-import { ServiceUnavailableError } from "../errors.js";
-import type { Lease } from "../news/poller.js";
+import { ServiceUnavailableError } from "../model/errors.js";
+import type { Lease } from "./types.js";
 
 /** Runs `fn` alone: no other writer holding the same lock runs at the same time. */
 export type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;

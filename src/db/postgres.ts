@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ServiceUnavailableError } from "../errors.js";
+import { ServiceUnavailableError } from "../model/errors.js";
 import { lockKey, numberPlaceholders, type SqlDatabase, type SqlQueries, type SqlValue } from "./sql.js";
 
 export interface PostgresOptions {

@@ -1,5 +1,5 @@
 import type Keyv from "keyv";
-import type { ForumHealthRecord } from "../../sources/forum.js";
+import { pendingHealth, type HealthRecord } from "../model/health.js";
 
 /** A process re-reads the shared record when its copy is older than this (gateways sharing a Redis agree within it). */
 const REREAD_MS = 1000;
@@ -14,9 +14,9 @@ const QUIET_WRITE_MS = 30_000;
  * `record` asks (a feed poll: the poller of another gateway reads its lastAttemptAt).
  */
 export class ForumHealth {
-  private shared: { record: ForumHealthRecord; readAtMs: number } | null = null;
+  private shared: { record: HealthRecord; readAtMs: number } | null = null;
   /** A success not written yet (quiet): newer than the shared record until another gateway writes. */
-  private unwritten: ForumHealthRecord | null = null;
+  private unwritten: HealthRecord | null = null;
   private lastWriteMs = 0;
 
   constructor(
@@ -30,14 +30,14 @@ export class ForumHealth {
   }
 
   /** `fresh`: read the shared record now (the cluster poller asks when this forum was last polled by anyone). */
-  async get(itemCount = 0, fresh = false): Promise<ForumHealthRecord> {
+  async get(itemCount = 0, fresh = false): Promise<HealthRecord> {
     return { ...(await this.read(fresh)), itemCount };
   }
 
   /** The shared record (read again after REREAD_MS, or now with `fresh`), or this process's newer unwritten success. */
-  private async read(fresh: boolean): Promise<ForumHealthRecord> {
+  private async read(fresh: boolean): Promise<HealthRecord> {
     if (fresh || !this.shared || Date.now() - this.shared.readAtMs >= REREAD_MS) {
-      this.shared = { record: (await this.keyv.get<ForumHealthRecord>(this.key)) ?? pending(), readAtMs: Date.now() };
+      this.shared = { record: (await this.keyv.get<HealthRecord>(this.key)) ?? pendingHealth(), readAtMs: Date.now() };
     }
     const stored = this.shared.record;
     const local = this.unwritten;
@@ -50,7 +50,7 @@ export class ForumHealth {
   async success(options: { record?: boolean } = {}): Promise<void> {
     const before = await this.read(false);
     const at = this.now();
-    const next: ForumHealthRecord = { ...before, status: "OK", lastAttemptAt: at.toISOString(), lastSuccessAt: at.toISOString(), lastError: null, consecutiveFailures: 0 };
+    const next: HealthRecord = { ...before, status: "OK", lastAttemptAt: at.toISOString(), lastSuccessAt: at.toISOString(), lastError: null, consecutiveFailures: 0 };
     if (!options.record && before.status === "OK" && at.getTime() - this.lastWriteMs < QUIET_WRITE_MS) {
       this.unwritten = next;
       return;
@@ -72,14 +72,10 @@ export class ForumHealth {
     }, at);
   }
 
-  private async write(record: ForumHealthRecord, at: Date): Promise<void> {
+  private async write(record: HealthRecord, at: Date): Promise<void> {
     this.lastWriteMs = at.getTime();
     this.unwritten = null;
     this.shared = { record, readAtMs: Date.now() };
     await this.keyv.set(this.key, record);
   }
-}
-
-function pending(): ForumHealthRecord {
-  return { status: "PENDING", lastAttemptAt: null, lastSuccessAt: null, lastError: null, consecutiveFailures: 0, itemCount: 0 };
 }

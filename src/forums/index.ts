@@ -1,6 +1,7 @@
-import type { ForumHealthRecord, ForumSource, ForumSourceKind } from "../../sources/forum.js";
+import type { HealthRecord } from "../model/health.js";
+import type { ForumSource, ForumSourceKind } from "../../sources/forum.js";
 import { leaseExclusive, localExclusive, type Exclusive } from "../cluster/lock.js";
-import type { Lease } from "../news/poller.js";
+import type { Lease } from "../cluster/types.js";
 
 /**
  * The forum toolkit: what forum adapters (sources/forum-*) and resolvers share, with no wiring. Adapters import
@@ -27,7 +28,7 @@ export function describeForumSource(source: ForumSource): ForumSourceInfo {
 }
 
 /** A source without a health method (the embedded store) answers or throws on each call: it is reported OK. */
-export async function forumSourceHealth(source: ForumSource): Promise<ForumHealthRecord> {
+export async function forumSourceHealth(source: ForumSource): Promise<HealthRecord> {
   if (source.health) return source.health();
   return { status: "OK", lastAttemptAt: null, lastSuccessAt: null, lastError: null, consecutiveFailures: 0, itemCount: 0 };
 }

@@ -1,5 +1,5 @@
-import type { CursorKey, Page, PageRequest } from "../../sources/forum.js";
-import { CursorMismatchError } from "../../sources/forum-local/paging.js";
+import type { CursorKey, Page, PageRequest } from "../model/paging.js";
+import { CursorMismatchError } from "../model/paging.js";
 
 /**
  * Relay pages over a list already in memory, in list order (the remote forum adapters keep their lists in

@@ -1,5 +1,6 @@
 import type Keyv from "keyv";
-import type { CitationRecord, CitedUrlRecord, Page, PageRequest, PostRecord } from "../../sources/forum.js";
+import type { CitationRecord, CitedUrlRecord, PostRecord } from "../model/forum.js";
+import type { Page, PageRequest } from "../model/paging.js";
 import { localExclusive, type Exclusive } from "../cluster/lock.js";
 import { extractLinks } from "../urls/index.js";
 import { compareKeys, pageOf } from "./paging.js";

@@ -1,5 +1,5 @@
 import type { ForumSource } from "../../sources/forum.js";
-import type { ArticleRecord, SourceHealthRecord } from "../../sources/news.js";
+import type { ArticleRecord, SourceHealthRecord } from "../model/news.js";
 import type { ArticleStore } from "../articles/store.js";
 import type { Logger } from "../logger.js";
 import type { LivePubSub } from "./pubsub.js";

@@ -8,7 +8,7 @@ import type { Config } from "../config/index.js";
 import { withTimeout } from "../cache/timeout.js";
 import type { RequestContext } from "../app/context.js";
 import type { Logger } from "../logger.js";
-import type { Fetcher } from "../net/index.js";
+import type { Fetcher } from "../net/types.js";
 import { createLiveEvents, Topic, type ArticleAddedEvent, type LiveEvents, type PostAddedEvent } from "./events.js";
 import { createLivePubSub } from "./pubsub.js";
 import { attachSubscriptions, type SubscriptionServer } from "./server.js";

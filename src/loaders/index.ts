@@ -1,20 +1,12 @@
 import DataLoader from "dataloader";
 import type { ArticleStore, IndexEntry } from "../articles/store.js";
-import type { ArticleRecord, SourceHealthRecord } from "../../sources/news.js";
+import type { ArticleRecord, SourceHealthRecord } from "../model/news.js";
 import type { UnfurlResult, UrlSource } from "../../sources/url/index.js";
 import type { SearchIndex } from "../search/index.js";
 import { createSearchLoaders, type SearchLoaders } from "../search/loaders.js";
-import type {
-  AuthorRecord,
-  CitationRecord,
-  CitedUrlRecord,
-  ForumRecord,
-  ForumSource,
-  Page,
-  PageRequest,
-  PostRecord,
-  ThreadRecord,
-} from "../../sources/forum.js";
+import type { AuthorRecord, CitationRecord, CitedUrlRecord, ForumRecord, PostRecord, ThreadRecord } from "../model/forum.js";
+import type { ForumSource } from "../../sources/forum.js";
+import type { Page, PageRequest } from "../model/paging.js";
 
 /** Per-request DataLoaders for one forum source: one loader per lookup the adapter offers. */
 export interface ForumLoaders {

@@ -1,5 +1,5 @@
 import { STATUS_CODES, type IncomingMessage } from "node:http";
-import type { FetchErrorCode } from "./index.js";
+import type { FetchErrorCode } from "./types.js";
 import { parseRetryAfter } from "./headers.js";
 
 /** Every way a fetch fails. Callers switch on `code`; `message` is a sentence for a forum admin. */

@@ -3,7 +3,7 @@ import type { LookupFunction } from "node:net";
 import { readBody } from "./body.js";
 import { FetchError, httpStatusError, redirectLoopError, timeoutError, tooManyRedirectsError } from "./errors.js";
 import { parseContentType } from "./headers.js";
-import type { FetchRequest, FetchResult } from "./index.js";
+import type { FetchRequest, FetchResult } from "./types.js";
 import type { ResolvedOptions } from "./options.js";
 import { openResponse, type Agents } from "./request.js";
 import { checkUrl, resolveRedirect } from "./url.js";

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import type { FetcherOptions } from "./index.js";
+import type { FetcherOptions } from "./types.js";
 
 /** Feed formats first, generic JSON/XML next, anything else last (a site's HTML page is still worth reading). */
 export const DEFAULT_ACCEPT =

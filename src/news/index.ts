@@ -1,11 +1,12 @@
 import type Keyv from "keyv";
-import type { FeedSourceConfig, ParsedFeed } from "../../sources/news.js";
+import type { FeedSourceConfig, ParsedFeed } from "../model/news.js";
 import { createRssSource, type FeedParserPool, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
 import type { ArticleStore } from "../articles/store.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../logger.js";
-import type { Fetcher } from "../net/index.js";
-import { createPoller, type Lease, type Poller } from "./poller.js";
+import type { Fetcher } from "../net/types.js";
+import { createPoller, type Poller } from "./poller.js";
+import type { Lease } from "../cluster/types.js";
 import { createUrlSource, type UrlSource } from "../../sources/url/index.js";
 
 /** The bundled demo feeds: the outlets the demo forum cites, ingested on first start through the rss adapter. */

@@ -1,5 +1,6 @@
-import type { SourceHealthRecord } from "../../sources/news.js";
+import type { SourceHealthRecord } from "../model/news.js";
 import type { FeedSource, PollOutcome } from "../../sources/rss/index.js";
+import type { Lease } from "../cluster/types.js";
 import type { Logger } from "../logger.js";
 
 /**
@@ -17,16 +18,6 @@ export interface Poller {
   /** Polls a source now (unless a poll of it is running, which is then awaited) and reschedules it. */
   pollNow(sourceId: string): Promise<PollOutcome | undefined>;
   stop(): Promise<void>;
-}
-
-/** A named, expiring, exclusive lease shared by the processes of a cluster (src/cluster/lease.ts: Redis). */
-export interface Lease {
-  /** Takes the lease, or null when another holder has it. Kept (renewed) until released. */
-  acquire(name: string): Promise<LeaseHandle | null>;
-}
-
-export interface LeaseHandle {
-  release(): Promise<void>;
 }
 
 export interface PollerCluster {

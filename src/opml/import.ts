@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import type { FeedSourceConfig } from "../../sources/news.js";
+import type { FeedSourceConfig } from "../model/news.js";
 import type { Config } from "../config/index.js";
 import { decodeText } from "../net/index.js";
 import { OpmlError, parseOpml, subscriptionsToSources, type SkippedSubscription } from "./index.js";

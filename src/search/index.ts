@@ -1,4 +1,5 @@
-import type { BatchResult, CursorKey, Page, PageRequest } from "../../sources/forum.js";
+import type { BatchResult } from "../model/forum.js";
+import type { CursorKey, Page, PageRequest } from "../model/paging.js";
 import type { ParsedQuery } from "./query.js";
 
 /**

@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import type { Page, PageRequest } from "../../sources/forum.js";
+import type { Page, PageRequest } from "../model/paging.js";
 import type {
   RelatedRecord, RelatedRequest, SearchIndex, SearchPage, SearchRequest, StoriesRequest, StoryRecord, ThreadRef,
 } from "./index.js";

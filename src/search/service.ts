@@ -1,7 +1,7 @@
 import type { ArticleStore } from "../articles/store.js";
 import { htmlToText, sanitizeHtml } from "../html/index.js";
 import type { Logger } from "../logger.js";
-import type { ArticleRecord } from "../../sources/news.js";
+import type { ArticleRecord } from "../model/news.js";
 import { ALL_SOURCES } from "../articles/store.js";
 import type { ArticleDoc, ForumPostRow, PostDoc, SearchableForum, SearchIndex } from "./index.js";
 

@@ -6,7 +6,7 @@ import type { GraphQLFormattedError, GraphQLSchema } from "graphql";
 import type Keyv from "keyv";
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
-import { ErrorCode } from "../errors.js";
+import { ErrorCode } from "../model/errors.js";
 import type { Logger } from "../logger.js";
 import { apqCache } from "./apq.js";
 import { costPlugin, limitRules, restoreLimitCode } from "./limits.js";

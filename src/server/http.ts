@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { httpStatusFor, type ErrorCode } from "../model/errors.js";
 
 export class PayloadTooLargeError extends Error {
   constructor(readonly limit: number, setting = "http.bodyLimitBytes") {
@@ -26,7 +27,8 @@ export async function readBodyBytes(req: IncomingMessage, limit: number, setting
 }
 
 /** A GraphQL-shaped error response for failures that happen before GraphQL runs (size, JSON syntax). */
-export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string): void {
+export function sendGraphQLError(res: ServerResponse, code: ErrorCode, message: string): void {
+  const status = httpStatusFor(code);
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
   res.end(body);

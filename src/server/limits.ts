@@ -5,6 +5,7 @@ import {
   type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule, type FragmentDefinitionNode, type SelectionSetNode,
 } from "graphql";
 import type { ComplexityEstimator } from "graphql-query-complexity";
+import { ErrorCode, httpStatusFor } from "../model/errors.js";
 import type * as ArmorDepth from "@escape.tech/graphql-armor-max-depth";
 import type * as ArmorAliases from "@escape.tech/graphql-armor-max-aliases";
 import type * as ArmorDirectives from "@escape.tech/graphql-armor-max-directives";
@@ -36,7 +37,7 @@ export type Limits = Config["limits"];
 
 function limitError(code: LimitCode, message: string, max: number, found?: number): GraphQLError {
   return new GraphQLError(message, {
-    extensions: { limitCode: code, limit: { max, ...(found !== undefined ? { found } : {}) }, http: { status: 400 } },
+    extensions: { limitCode: code, limit: { max, ...(found !== undefined ? { found } : {}) }, http: { status: httpStatusFor(code) } },
   });
 }
 
@@ -143,7 +144,7 @@ export function costPlugin(schema: GraphQLSchema, limits: Limits, defaultFirst: 
           if (!requestContext.operation) {
             throw new GraphQLError(
               request.operationName ? `Unknown operation named "${request.operationName.slice(0, 100)}".` : "The document holds several operations: say which one with operationName.",
-              { extensions: { code: "OPERATION_RESOLUTION_FAILURE", http: { status: 400 } } },
+              { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: httpStatusFor(ErrorCode.OPERATION_RESOLUTION_FAILURE) } } },
             );
           }
           const checked = operationCost(schema, limits, defaultFirst, { document, variables: request.variables, operationName: request.operationName });

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
-import { unavailableDetail } from "../errors.js";
+import { unavailableDetail } from "../model/errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "./metrics.js";
 

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
+import { ErrorCode, httpStatusFor } from "../model/errors.js";
 
 /**
  * Per-client-IP budget of query cost (the same cost the limits plugin computes), refilled continuously:
@@ -33,7 +34,7 @@ export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<C
           if (bucket.tokens < cost) {
             const retryAfter = Math.ceil((cost - bucket.tokens) / perMs / 1000);
             throw new GraphQLError(`rate limit: this query costs ${cost}, and this client has ${Math.floor(bucket.tokens)} of ${options.costPerMinute} per minute left; retry in ${retryAfter} s`, {
-              extensions: { code: "RATE_LIMITED", retryAfterSeconds: retryAfter, http: { status: 429, headers: new Map([["retry-after", String(retryAfter)]]) } },
+              extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: retryAfter, http: { status: httpStatusFor(ErrorCode.RATE_LIMITED), headers: new Map([["retry-after", String(retryAfter)]]) } },
             });
           }
           bucket.tokens -= cost;

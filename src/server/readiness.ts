@@ -1,5 +1,5 @@
 import { withTimeout } from "../cache/timeout.js";
-import { unavailableDetail } from "../errors.js";
+import { unavailableDetail } from "../model/errors.js";
 
 /**
  * /readyz: the gateway is ready when every store it needs answers. Each store contributes one probe; a

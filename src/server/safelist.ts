@@ -4,6 +4,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
+import { ErrorCode, httpStatusFor } from "../model/errors.js";
 
 /**
  * An operation safelist: when enabled, only the listed operations run; any other query text is refused
@@ -29,7 +30,7 @@ export function safelistPlugin(safelist: Map<string, string>): ApolloServerPlugi
         async didResolveOperation({ queryHash }) {
           if (!safelist.has(queryHash)) {
             throw new GraphQLError("this gateway only runs its safelisted operations; this one is not on the list", {
-              extensions: { code: "OPERATION_NOT_ALLOWED", http: { status: 400 } },
+              extensions: { code: ErrorCode.OPERATION_NOT_ALLOWED, http: { status: httpStatusFor(ErrorCode.OPERATION_NOT_ALLOWED) } },
             });
           }
         },

@@ -1,8 +1,8 @@
 import type { Context } from "../context.js";
-import type { ArticleRecord } from "../../sources/news.js";
-import type { AuthorRecord, CitationRecord, ForumRecord, PostRecord, ThreadRecord } from "../../sources/forum.js";
+import type { ArticleRecord } from "../model/news.js";
+import type { AuthorRecord, CitationRecord, ForumRecord, PostRecord, ThreadRecord } from "../model/forum.js";
 import { toArticle, toPost, toThread } from "../../resolvers/mappers.js";
-import { toGlobalId } from "../ids/index.js";
+import { globalIds } from "../model/ids.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
 import type { FeedEntry } from "./model.js";
 import { cap, categoryText, escapeHtml, excerpt, MAX_SUMMARY_LENGTH, plainOf, plainText, safeHtml } from "./text.js";
@@ -57,7 +57,7 @@ export async function postEntries(ctx: Context, sourceId: string, posts: PostRec
     const thread = threads.get(post.threadId);
     const author = authors.get(post.authorId)?.name ?? null;
     const forum = thread ? forums.get(thread.forumId) : undefined;
-    const threadId = toGlobalId("Thread", sourceId, post.threadId);
+    const threadId = globalIds.thread(sourceId, post.threadId);
     const body = safeHtml(post.bodyHtml);
     const text = plainOf(body);
     const cited = citations[i]!;

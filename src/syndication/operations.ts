@@ -22,10 +22,10 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import { ConfigError } from "../config/index.js";
-import { ServiceUnavailableError } from "../errors.js";
+import { CrosswireError, ServiceUnavailableError } from "../model/errors.js";
 import type { Context } from "../context.js";
-import { parseGlobalId } from "../ids/index.js";
-import type { ArticleRecord } from "../../sources/news.js";
+import { parseGlobalId } from "../model/ids.js";
+import type { ArticleRecord } from "../model/news.js";
 import { articleEntries, postEntries } from "./entries.js";
 import { feedDocument } from "./feeds.js";
 import { feedPath } from "./links.js";
@@ -171,9 +171,10 @@ export async function operationFeed(
   const { values, canonical } = variablesFrom(operation, search);
   const result = await execute({ schema, document: operation.document, variableValues: values, contextValue: ctx });
   if (result.errors?.length) {
-    // A resolver that threw something other than a GraphQLError hit a bug or a store failure: that is a 500 (logged
-    // by the server), not the subscriber's fault.
-    const internal = result.errors.find((e) => e.originalError && (!(e.originalError instanceof GraphQLError) || e.originalError instanceof ServiceUnavailableError));
+    // A resolver that threw something other than a coded error (ours or graphql-js's) hit a bug or a store failure:
+    // that is a 500 (logged by the server), not the subscriber's fault.
+    const coded = (error: Error) => error instanceof GraphQLError || error instanceof CrosswireError;
+    const internal = result.errors.find((e) => e.originalError && (!coded(e.originalError) || e.originalError instanceof ServiceUnavailableError));
     if (internal) throw internal.originalError;
     throw new FeedHttpError(400, `The operation "${operation.id}" failed: ${result.errors.map((e) => e.message).join("; ").slice(0, 500)}`);
   }

@@ -1,9 +1,9 @@
 import type { Context } from "../context.js";
 import { ALL_SOURCES, compareEntries, type IndexEntry } from "../articles/store.js";
-import { parseGlobalId, type GlobalId } from "../ids/index.js";
-import type { ArticleRecord } from "../../sources/news.js";
-import type { PostRecord, ThreadRecord } from "../../sources/forum.js";
-import { encodeCursor } from "../../resolvers/pagination.js";
+import { parseGlobalId, type GlobalId } from "../model/ids.js";
+import type { ArticleRecord } from "../model/news.js";
+import type { PostRecord, ThreadRecord } from "../model/forum.js";
+import { encodeCursor } from "../model/paging.js";
 import { articleEntries, postEntries } from "./entries.js";
 import { badCursor, decodeAfter, feedDocument, sourceSlug } from "./feeds.js";
 import { publicBase, RIVER_PATH } from "./links.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NODE_TYPES, toGlobalId } from "../../src/ids/index.js";
+import { NODE_TYPES, toGlobalId } from "../../src/model/ids.js";
 import { admin, expectFieldError, expectNoLeak, query, unchanged, world, type Answer } from "./world.js";
 
 /**

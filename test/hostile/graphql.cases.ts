@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { toGlobalId } from "../../src/ids/index.js";
+import { toGlobalId } from "../../src/model/ids.js";
 import {
   ADMIN, deepQuery, expectFieldError, expectNoLeak, expectRefused, post, query, send, unchanged, world, type Answer,
 } from "./world.js";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BadUserInputError } from "../../src/errors.js";
-import { decodeIdArgument, NODE_TYPES, parseGlobalId, toGlobalId } from "../../src/ids/index.js";
+import { BadUserInputError } from "../../src/model/errors.js";
+import { decodeIdArgument, NODE_TYPES, parseGlobalId, toGlobalId } from "../../src/model/ids.js";
 import { canonicalUrl, extractLinks } from "../../src/urls/index.js";
 
 /**
@@ -129,7 +129,7 @@ export function propertyCases(): void {
     });
   });
 
-  describe("property: global IDs (src/ids)", () => {
+  describe("property: global IDs (src/model/ids)", () => {
     const type = fc.constantFrom(...NODE_TYPES);
     /** What a source id may be (config's SOURCE_ID pattern), plus the built-in ones. */
     const sourceId = fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,63}$/), fc.constantFrom("local", "news"));

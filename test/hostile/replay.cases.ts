@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { toGlobalId } from "../../src/ids/index.js";
+import { toGlobalId } from "../../src/model/ids.js";
 import { fromRoot } from "../../src/paths.js";
 import { fakeDns } from "../helpers/fake-dns.js";
 import { startFixtureServer, type FixtureServer } from "../helpers/fixture-server.js";
@@ -351,7 +351,7 @@ export function replayCases(): void {
         expect((await query(replay.gw, "query ($u: String!) { article(url: $u) { id } }", { u: plain.canonicalUrl! })).json.data.article).toEqual({ id: plain.id });
       });
 
-      // MISBEHAVIOUR: parseGlobalId (src/ids/index.ts) refuses IDs over 512 characters, but Article IDs embed the
+      // MISBEHAVIOUR: parseGlobalId (src/model/ids.ts) refuses IDs over 512 characters, but Article IDs embed the
       // canonical URL (up to 4096 characters): the API hands out IDs that node(id:) then calls malformed.
       it("FIXED: an article with a 600-character link refetches by the id the API gave it", async () => {
         const long = (await stored()).find((a) => a.title === "Long URL story")!;

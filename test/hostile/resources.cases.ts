@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toGlobalId } from "../../src/ids/index.js";
+import { toGlobalId } from "../../src/model/ids.js";
 import { fakeDns } from "../helpers/fake-dns.js";
 import { startFixtureServer } from "../helpers/fixture-server.js";
 import { startTestGateway } from "../helpers/gateway.js";

@@ -1,7 +1,7 @@
 import type { Config } from "../../config/index.js";
 import type { Logger } from "../../logger.js";
-import type { Fetcher } from "../../net/index.js";
-import { toGlobalId } from "../../ids/index.js";
+import type { Fetcher } from "../../net/types.js";
+import { globalIds } from "../../model/ids.js";
 import { feedLinks, feedPath, RIVER_PATH } from "../../syndication/links.js";
 import { FEED_FORMATS } from "../../syndication/model.js";
 
@@ -62,10 +62,10 @@ export function createWebSubPublisher(deps: { config: Config; fetcher: Fetcher; 
 
   return {
     sourceChanged(sourceId) {
-      queue([...topics(feedPath("sources", toGlobalId("Source", sourceId, sourceId))), ...topics(RIVER_PATH)]);
+      queue([...topics(feedPath("sources", globalIds.source(sourceId))), ...topics(RIVER_PATH)]);
     },
     threadChanged(forumSourceId, threadKey) {
-      queue([...topics(feedPath("threads", toGlobalId("Thread", forumSourceId, threadKey))), ...topics(RIVER_PATH)]);
+      queue([...topics(feedPath("threads", globalIds.thread(forumSourceId, threadKey))), ...topics(RIVER_PATH)]);
     },
     flush,
     async stop() {

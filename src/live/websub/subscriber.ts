@@ -1,11 +1,12 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Keyv from "keyv";
-import type { ParsedFeed } from "../../../sources/news.js";
+import type { ParsedFeed } from "../../model/news.js";
 import type { FeedSource } from "../../../sources/rss/index.js";
 import type { Config } from "../../config/index.js";
 import type { Logger } from "../../logger.js";
-import { FetchError, type Fetcher } from "../../net/index.js";
+import { FetchError } from "../../net/index.js";
+import type { Fetcher } from "../../net/types.js";
 import { parseContentType } from "../../net/headers.js";
 import { readBodyBytes, sendText } from "../../server/http.js";
 import { publicBase } from "../../syndication/links.js";

@@ -1,5 +1,6 @@
 import { placeholders, type SqliteDatabase, type SqlValue } from "../../db/sqlite.js";
-import type { BatchResult, Page, PageRequest } from "../../../sources/forum.js";
+import type { BatchResult } from "../../model/forum.js";
+import type { Page, PageRequest } from "../../model/paging.js";
 import { loadPages, type ListSpec } from "../../../sources/forum-local/paging.js";
 import type { StoriesRequest, StoryRecord, ThreadRef } from "../index.js";
 

@@ -1,4 +1,4 @@
-import { BadUserInputError } from "../errors.js";
+import { BadUserInputError } from "./errors.js";
 
 /**
  * Global object IDs (Relay's Object Identification): opaque to clients, but each one carries its type,
@@ -51,3 +51,16 @@ export function decodeIdArgument(argumentName: string, id: string, expected?: No
   }
   return parsed;
 }
+
+/** Global ID builders, one per type: the only places a type name and the object's owner are put together. */
+export const globalIds = {
+  forum: (sourceId: string, key: string | number): string => toGlobalId("Forum", sourceId, key),
+  thread: (sourceId: string, key: string | number): string => toGlobalId("Thread", sourceId, key),
+  post: (sourceId: string, key: string | number): string => toGlobalId("Post", sourceId, key),
+  author: (sourceId: string, key: string | number): string => toGlobalId("Author", sourceId, key),
+  /** A feed source owns itself: its id is both the owner and the key. */
+  source: (id: string): string => toGlobalId("Source", id, id),
+  /** Articles and stories belong to the news store ("news"), keyed by article key / story id. */
+  article: (key: string): string => toGlobalId("Article", "news", key),
+  story: (key: string | number): string => toGlobalId("Story", "news", key),
+};

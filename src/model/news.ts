@@ -1,3 +1,5 @@
+import type { HealthRecord } from "./health.js";
+
 /**
  * The news half of the model: what feed and URL adapters produce and the article store keeps.
  *
@@ -57,16 +59,8 @@ export interface ArticleRecord extends StoryFields {
   provenance?: Record<string, "feed" | "page">;
 }
 
-export type HealthStatus = "OK" | "PENDING" | "DEGRADED" | "FAILING" | "DISABLED";
-
-export interface SourceHealthRecord {
-  status: HealthStatus;
-  lastAttemptAt: string | null;
-  lastSuccessAt: string | null;
-  /** A sentence a forum admin understands; technical detail is in the logs. */
-  lastError: string | null;
-  consecutiveFailures: number;
-  itemCount: number;
+/** A feed's health: the shared record plus what its poller needs for the next conditional GET. */
+export interface SourceHealthRecord extends HealthRecord {
   /** Conditional GET validators from the last 200. */
   etag: string | null;
   lastModified: string | null;
