@@ -1,14 +1,11 @@
-import type { Exclusive } from "../../src/cluster/lock.js";
-import type Keyv from "keyv";
 import { ForumHealth } from "../../src/forums/health.js";
 import { compareKeys, pageOf } from "../../src/forums/paging.js";
-import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
-import type { Logger } from "../../src/logger.js";
-import type { Fetcher } from "../../src/net/types.js";
+import { PostIndex } from "../../src/forums/post-index.js";
 import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { HealthRecord } from "../../src/model/health.js";
 import type { ForumSource } from "../forum.js";
 import type { FeedSourceConfig, ParsedFeed, ParsedItem } from "../../src/model/news.js";
+import type { AdapterDeps } from "../deps.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
 import type { FeedSource } from "../rss/index.js";
 import { postKey, threadKeyFromLink, threadTitle, titleKey } from "./grouping.js";
@@ -34,17 +31,10 @@ export interface FeedForumOptions {
   enabled: boolean;
 }
 
-export interface FeedForumDeps {
-  fetcher: Fetcher;
+/** The common adapter deps, plus the feed parse pool. */
+export type FeedForumDeps = AdapterDeps & {
   parser: FeedParserPool;
-  keyv: Keyv;
-  logger: Logger;
-  now?: () => Date;
-  /** Told the posts a poll (or push) stored for the first time, once the forum answers with them. */
-  onPostsAdded?: PostsAddedHook | undefined;
-  /** The lock the post index writes under (src/forums postIndexLock); default: this process only. */
-  indexLock?: Exclusive | undefined;
-}
+};
 
 export interface FeedForumSource extends ForumSource {
   /** The poller's view of this source (src/news/poller.ts polls anything of this shape). */
@@ -80,7 +70,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ forumSource: id });
   const health = new ForumHealth(deps.keyv, id, now);
-  const index = new PostIndex(deps.keyv, id, now, deps.indexLock);
+  const index = new PostIndex(deps.keyv, id, now, deps.lock);
   const boardKey = `forum:${id}:board`;
   const load = async (): Promise<Board | null> => (await deps.keyv.get<Board>(boardKey)) ?? null;
 
@@ -148,7 +138,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     const fresh = await index.put(records);
     await deps.keyv.set(boardKey, board);
     await health.success({ record: polled });
-    if (fresh.length) deps.onPostsAdded?.(id, fresh);
+    if (fresh.length) deps.events?.postsAdded?.(id, fresh);
     log.info({ added, entries: feed.items.length }, "forum feed stored");
     return { kind: "stored", added, updated: feed.items.length - added, unchanged: 0, warnings: feed.warnings };
   }

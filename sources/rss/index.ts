@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import type { ArticleStore } from "../../src/articles/store.js";
 import type { Logger } from "../../src/logger.js";
 import type { FetchError } from "../../src/net/index.js";
-import type { Fetcher } from "../../src/net/types.js";
 import { fromRoot } from "../../src/paths.js";
+import type { AdapterDeps } from "../deps.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
 import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../../src/model/news.js";
 
@@ -24,17 +24,11 @@ export type { FeedParseInput, FeedParserPool, PollOutcome } from "../poll.js";
 
 export const PARSE_WORKER_FILE = fromRoot("dist", "sources", "rss", "parse-worker.js");
 
-export interface RssSourceDeps {
-  /** Told the outcome of every poll (metrics). */
-  onPoll?: (sourceId: string, outcome: PollOutcome["kind"]) => void;
-  fetcher: Fetcher;
+/** The common adapter deps, plus the article store it writes and the parse pool (keyv is unused: the store has it). */
+export type RssSourceDeps = AdapterDeps & {
   store: ArticleStore;
   parser: FeedParserPool;
-  logger: Logger;
-  now?: () => Date;
-  /** Told every feed parsed for this source, before its items are stored (WebSub hub discovery). */
-  onFeedParsed?: (sourceId: string, feed: ParsedFeed) => void;
-}
+};
 
 export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): FeedSource {
   const now = deps.now ?? (() => new Date());
@@ -59,7 +53,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
       return fail(attemptAt, `${(err as Error).message}`);
     }
     // Only a polled document speaks for the feed's links: a pushed one may be partial (WebSub §7).
-    if (polled) deps.onFeedParsed?.(config.id, feed);
+    if (polled) deps.events?.feedParsed?.(config.id, feed);
     const result = await deps.store.upsert(config.id, feed.items, attemptAt);
     const warnings = [...feed.warnings, ...feed.items.flatMap((i) => i.warnings)];
     if (result.duplicates) warnings.push(`${result.duplicates} items repeated an earlier item's id or link`);
@@ -94,7 +88,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
   }
 
   const observed = (outcome: PollOutcome): PollOutcome => {
-    deps.onPoll?.(config.id, outcome.kind);
+    deps.events?.polled?.(config.id, outcome.kind);
     return outcome;
   };
 

@@ -1,9 +1,7 @@
-import type Keyv from "keyv";
 import { createCachedFetch } from "../../src/cache/cached-fetch.js";
-import type { Logger } from "../../src/logger.js";
 import { decodeText, FetchError } from "../../src/net/index.js";
-import type { Fetcher } from "../../src/net/types.js";
 import { canonicalUrl } from "../../src/urls/index.js";
+import type { AdapterDeps } from "../deps.js";
 import { extractPageMetadata, type PageMetadata } from "./extract.js";
 
 /**
@@ -36,16 +34,13 @@ export interface UrlSource {
   settle(): Promise<void>;
 }
 
-export interface UrlSourceOptions {
-  fetcher: Fetcher;
+/** The common adapter deps, plus the article writer and the cache policy (unfurl.* config). */
+export interface UrlSourceOptions extends AdapterDeps {
   articles: PageArticleWriter;
-  keyv: Keyv;
-  logger: Logger;
   ttlMs: number;
   staleMs: number;
   negativeTtlMs: number;
   maxBytes: number;
-  now?: () => Date;
   /** Metrics hooks: each fetch's outcome, each cache lookup's result. */
   onFetch?: (outcome: UnfurlStatus) => void;
   onCache?: (result: "hit" | "stale" | "miss") => void;

@@ -1,13 +1,10 @@
-import type Keyv from "keyv";
 import { createDiscourseSource } from "../../sources/forum-discourse/index.js";
 import { createFeedForumSource, type FeedForumSource } from "../../sources/forum-feed/index.js";
+import type { AdapterDeps } from "../../sources/deps.js";
 import type { ForumSource } from "../../sources/forum.js";
 import type { FeedParserPool } from "../../sources/rss/index.js";
 import type { Config } from "../config/index.js";
 import { postIndexLock } from "../forums/index.js";
-import type { PostsAddedHook } from "../forums/post-index.js";
-import type { Logger } from "../logger.js";
-import type { Fetcher } from "../net/types.js";
 import type { Lease } from "../cluster/types.js";
 import { createPoller } from "../news/poller.js";
 
@@ -22,22 +19,17 @@ export interface ForumSources {
   stop(): Promise<void>;
 }
 
-export interface ForumWiringDeps {
+export interface ForumWiringDeps extends AdapterDeps {
   /** Filled here, in config order, after the local store already in it. */
   forums: Map<string, ForumSource>;
-  fetcher: Fetcher;
   parser: FeedParserPool;
-  keyv: Keyv;
-  logger: Logger;
-  /** Told the posts a remote forum learned of that are new to the gateway (README "Live updates"). */
-  onPostsAdded?: PostsAddedHook;
   /** Redis (cache.cluster): forum feeds are polled under leases, post-index writes under a lock per source. */
   cluster?: { lease: Lease; leaseTtlMs: number } | null;
 }
 
 type RemoteForumConfig = Config["forums"][number];
 
-type AdapterDeps = Parameters<typeof createFeedForumSource>[1];
+type FeedForumDeps = Parameters<typeof createFeedForumSource>[1];
 /** A built forum adapter; `polled` when the gateway polls it (its feed joins the forum poller). */
 interface BuiltForum {
   source: ForumSource;
@@ -45,7 +37,7 @@ interface BuiltForum {
 }
 
 /** The forum adapters, keyed by the config's `kind`: a new adapter is one entry here and one in the config schema. */
-const FORUM_ADAPTERS: { [K in RemoteForumConfig["kind"]]: (forum: Extract<RemoteForumConfig, { kind: K }>, deps: AdapterDeps) => BuiltForum } = {
+const FORUM_ADAPTERS: { [K in RemoteForumConfig["kind"]]: (forum: Extract<RemoteForumConfig, { kind: K }>, deps: FeedForumDeps) => BuiltForum } = {
   discourse: (forum, deps) => ({ source: createDiscourseSource(forum, deps) }),
   feed: (forum, deps) => {
     const source = createFeedForumSource(forum, deps);
@@ -53,19 +45,16 @@ const FORUM_ADAPTERS: { [K in RemoteForumConfig["kind"]]: (forum: Extract<Remote
   },
 };
 
-function buildForum(forum: RemoteForumConfig, deps: AdapterDeps): BuiltForum {
-  const build = FORUM_ADAPTERS[forum.kind] as (forum: RemoteForumConfig, deps: AdapterDeps) => BuiltForum;
+function buildForum(forum: RemoteForumConfig, deps: FeedForumDeps): BuiltForum {
+  const build = FORUM_ADAPTERS[forum.kind] as (forum: RemoteForumConfig, deps: FeedForumDeps) => BuiltForum;
   return build(forum, deps);
 }
 
 export function createForumSources(config: Config, deps: ForumWiringDeps): ForumSources {
   const feeds: FeedForumSource[] = [];
   for (const forum of config.forums) {
-    const adapterDeps = {
-      fetcher: deps.fetcher, parser: deps.parser, keyv: deps.keyv, logger: deps.logger,
-      onPostsAdded: deps.onPostsAdded, indexLock: postIndexLock(deps.cluster, forum.id),
-    };
-    const { source, polled } = buildForum(forum, adapterDeps);
+    const { forums: _forums, cluster: _cluster, ...shared } = deps;
+    const { source, polled } = buildForum(forum, { ...shared, lock: postIndexLock(deps.cluster, forum.id) });
     if (polled) feeds.push(polled);
     deps.forums.set(forum.id, source);
   }

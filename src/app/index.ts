@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo, LookupFunction } from "node:net";
 import type { ForumSource } from "../../sources/forum.js";
 import type { FeedSourceConfig } from "../model/news.js";
+import type { AdapterDeps } from "../../sources/deps.js";
 import type { FeedSource } from "../../sources/rss/index.js";
 import { buildCrosswireSchema } from "../../schema/build.js";
 import { ArticleStore } from "../articles/store.js";
@@ -88,19 +89,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
     onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
   });
+  // The one deps object every adapter receives (sources/deps.ts).
+  const adapterDeps: AdapterDeps = {
+    fetcher: outbound.fetcher,
+    keyv: stores.cache.keyv,
+    logger,
+    events: {
+      postsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
+      feedParsed: (sourceId, feed) => live.websub?.feedParsed(sourceId, feed),
+      polled: (source, outcome) => metrics.upstream.inc({ source, outcome }),
+    },
+  };
   const news = createNews(config, {
-    store: articles, ...outbound, keyv: stores.cache.keyv, logger, sources: feeds,
+    ...adapterDeps, store: articles, parser: outbound.parser, sources: feeds,
     extraSources: options.extraSources ?? [], cluster: stores.cache.cluster,
-    onFeedParsed: (sourceId, feed) => live.websub?.feedParsed(sourceId, feed),
     observer: {
       upstream: (source, outcome) => metrics.upstream.inc({ source, outcome }),
       cache: (name, result) => metrics.cache.inc({ cache: name, result }),
     },
   });
-  const remoteForums = createForumSources(config, {
-    forums, ...outbound, keyv: stores.cache.keyv, logger, cluster: stores.cache.cluster,
-    onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
-  });
+  const remoteForums = createForumSources(config, { ...adapterDeps, parser: outbound.parser, forums, cluster: stores.cache.cluster });
   await ingestAtStart(config, logger, stores, news, search);
 
   const httpServer = http.createServer();

@@ -1,10 +1,11 @@
 import type Keyv from "keyv";
-import type { FeedSourceConfig, ParsedFeed } from "../model/news.js";
+import type { FeedSourceConfig } from "../model/news.js";
 import { createRssSource, type FeedParserPool, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
 import type { ArticleStore } from "../articles/store.js";
 import type { Config } from "../config/index.js";
 import type { Logger } from "../logger.js";
 import type { Fetcher } from "../net/types.js";
+import type { AdapterDeps } from "../../sources/deps.js";
 import { createPoller, type Poller } from "./poller.js";
 import type { Lease } from "../cluster/types.js";
 import { createUrlSource, type UrlSource } from "../../sources/url/index.js";
@@ -39,22 +40,19 @@ export interface NewsObserver {
   cache(cache: string, result: string): void;
 }
 
-export interface NewsDeps {
+/** The common adapter deps (events: feedParsed, polled) plus what the feed side needs. */
+export interface NewsDeps extends AdapterDeps {
   /** The article store (src/app builds it with its search and live hooks). */
   store: ArticleStore;
-  /** The process's one fetcher and parse pool (src/app/net.ts). */
-  fetcher: Fetcher;
+  /** The process's one parse pool (src/app/net.ts). */
   parser: FeedParserPool;
-  keyv: Keyv;
-  logger: Logger;
   /** Filled here with every feed source, configured and demo, by id (src/app creates it so others can read it). */
   sources: Map<string, FeedSource>;
   extraSources?: FeedSourceConfig[];
+  /** The unfurl adapter's fetch outcomes and cache lookups (metrics). */
   observer?: NewsObserver;
   /** Set when several gateways share the store: feed polls are coordinated through these leases. */
   cluster?: { lease: Lease; leaseTtlMs: number } | null;
-  /** Told every feed a source parsed, with the source id (WebSub hub discovery, src/live/websub). */
-  onFeedParsed?: (sourceId: string, feed: ParsedFeed) => void;
 }
 
 export function createNews(config: Config, deps: NewsDeps): News {
@@ -106,11 +104,7 @@ function addFeedSources(config: Config, deps: NewsDeps): void {
       deps.logger.warn({ source: c.id }, "a source with this id is already configured; the later one is ignored");
       continue;
     }
-    deps.sources.set(c.id, createRssSource(c, {
-      fetcher: deps.fetcher, store: deps.store, parser: deps.parser, logger: deps.logger,
-      onPoll: (id, outcome) => deps.observer?.upstream(id, outcome),
-      ...(deps.onFeedParsed ? { onFeedParsed: deps.onFeedParsed } : {}),
-    }));
+    deps.sources.set(c.id, createRssSource(c, deps));
   }
 }
 
