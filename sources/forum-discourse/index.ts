@@ -1,15 +1,15 @@
-import { BadUserInputError } from "../../src/model/errors.js";
-import { CursorMismatchError } from "../../src/model/paging.js";
 import { ForumHealth } from "../../src/forums/health.js";
-import { pageOf } from "../../src/forums/paging.js";
 import { PostIndex } from "../../src/forums/post-index.js";
-import type { AuthorRecord, BatchResult, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
-import type { ForumSource } from "../forum.js";
+import type { BatchResult, CitedUrlRecord, ForumRecord, PostRecord } from "../../src/model/forum.js";
 import type { Page, PageRequest } from "../../src/model/paging.js";
 import type { AdapterDeps } from "../deps.js";
-import { authorSummary, SITE_FORUM, toAuthor, toListedThread, toPost, toThread } from "./adapt.js";
+import type { ForumSource } from "../forum.js";
+import { SITE_FORUM, toThread } from "./adapt.js";
 import { createDiscourseClient } from "./client.js";
-import { CategoriesWire, PostsWire, PostWire, TopicListWire, TopicWire, UserWire, type BasicUser } from "./wire.js";
+import {
+  authorSummaries, categories, indexPosts, postPage, profile, siteForum, threadPage, topic, topicPosts, type Category, type Site,
+} from "./site.js";
+import { PostWire } from "./wire.js";
 
 /**
  * forum-discourse: one Discourse site through its public JSON API, as a ForumSource.
@@ -22,6 +22,9 @@ import { CategoriesWire, PostsWire, PostWire, TopicListWire, TopicWire, UserWire
  *
  * Citation lists, author post lists and the newest posts are answered from the posts the gateway has fetched
  * (src/forums/post-index.ts): Discourse has no "posts linking to URL" API.
+ *
+ * The split: index.ts (this contract and the batch methods), site.ts (the lookups they are made of),
+ * client.ts (upstream I/O and its cache), wire.ts (Discourse's JSON shapes), adapt.ts (wire → model).
  */
 export interface DiscourseSourceOptions {
   id: string;
@@ -41,319 +44,125 @@ export type DiscourseSourceDeps = AdapterDeps;
 
 /** Thread.citedArticles reads at most this many posts of a Discourse thread (README "forum-discourse"). */
 const CITED_SCAN = 200;
-/** New posts of one topic reported per re-read (the newest; README "Live updates"). */
-const NEW_POSTS_CAP = 100;
-/** A topic's post ids are remembered this long after its last read; a topic unread longer starts afresh. */
-const STREAM_TTL_MS = 7 * 24 * 3600_000;
 
-interface Category {
-  record: ForumRecord;
-  topicCount: number | null;
-}
+const EMPTY_PAGE = { edges: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
 
 export function createDiscourseSource(options: DiscourseSourceOptions, deps: DiscourseSourceDeps): ForumSource {
+  const site = openSite(options, deps);
+  const { index } = site;
+  return {
+    id: site.id,
+    kind: "discourse",
+    name: options.name,
+    url: site.baseUrl,
+    async health() {
+      return site.health.get(await index.count());
+    },
+    async listForums() {
+      try {
+        return [...(await categories(site)).values()].map((c) => c.record);
+      } catch {
+        // The site is down: it still shows as one forum (its health says why; its threads fail).
+        return [await siteForum(site)];
+      }
+    },
+    forumsByIds: (ids) => forumsByIds(site, ids),
+    threadsByIds: (ids) => perKey(ids, async (k) => {
+      const t = await topic(site, k);
+      return t ? toThread(t) : null;
+    }),
+    postsByIds: (ids) => postsByIds(site, ids),
+    async authorsByIds(ids) {
+      const summaries = await authorSummaries(site, ids);
+      return Promise.all(
+        ids.map((k, i) => {
+          const summary = summaries[i];
+          return summary ? { ...summary, joinedAt: new Date(summary.joinedAt) } : profile(site, k.toLowerCase()).catch((err: unknown) => err as Error);
+        }),
+      );
+    },
+    authorProfilesByIds: (ids) => perKey(ids, (k) => profile(site, k.toLowerCase())),
+    threadPagesByForum: (requests) => perKey(requests, (r) => threadPage(site, r)),
+    postPagesByThread: (requests) => perKey(requests, async (r) => (await postPage(site, r)) ?? EMPTY_PAGE),
+    postPagesByAuthor: (requests) => index.authorPages(requests.map((r) => ({ ...r, parentId: r.parentId.toLowerCase() }))),
+    citationsByPosts: (postIds) => index.citations(postIds),
+    citingPostPages: (requests) => index.citingPages(requests),
+    citedUrlsByThread: (requests) => citedUrlsByThread(site, requests),
+    recentPostPages: (requests) => index.recentPages(requests),
+    async close() {
+      while (site.pending.size) await Promise.all(site.pending);
+    },
+  };
+}
+
+function openSite(options: DiscourseSourceOptions, deps: DiscourseSourceDeps): Site {
   const { id } = options;
   const { keyv } = deps;
   const now = deps.now ?? (() => new Date());
   const baseUrl = options.url.replace(/\/+$/, "");
   const ttlMs = options.cacheTtlSeconds * 1000;
   const health = new ForumHealth(keyv, id, now);
-  const index = new PostIndex(keyv, id, now, deps.lock);
   const client = createDiscourseClient({
     sourceId: id, baseUrl, apiKey: options.apiKey, apiUsername: options.apiUsername, ttlMs,
     maxRetryWaitMs: options.maxRetryWaitSeconds * 1000, fetcher: deps.fetcher, keyv, health, logger: deps.logger,
   });
-  const key = (name: string) => `forum:${id}:${name}`;
-
-  /** Discourse does not say when a category was created: Forum.createdAt is when the gateway first saw it. */
-  async function firstSeen(ids: string[]): Promise<Record<string, string>> {
-    const seen = (await keyv.get<Record<string, string>>(key("first-seen"))) ?? {};
-    const fresh = ids.filter((k) => !seen[k]);
-    if (fresh.length) {
-      for (const k of fresh) seen[k] = now().toISOString();
-      await keyv.set(key("first-seen"), seen);
-    }
-    return seen;
-  }
-
-  async function siteForum(): Promise<ForumRecord> {
-    const seen = await firstSeen([SITE_FORUM]);
-    return { id: SITE_FORUM, slug: id, name: options.name, description: `Latest topics of ${baseUrl}`, createdAt: new Date(seen[SITE_FORUM]!) };
-  }
-
-  async function categories(): Promise<Map<string, Category>> {
-    const answer = await client.get("/categories.json?include_subcategories=true", CategoriesWire);
-    // Public categories only: an API key may see read-restricted ones, which anonymous clients must not.
-    const flat = (answer?.data.category_list.categories ?? [])
-      .flatMap((c) => [c, ...(c.subcategory_list ?? [])])
-      .filter((c) => !c.read_restricted);
-    const seen = await firstSeen(flat.map((c) => String(c.id)));
-    return new Map(flat.map((c) => [String(c.id), {
-      record: { id: String(c.id), slug: c.slug, name: c.name, description: c.description_text ?? "", createdAt: new Date(seen[String(c.id)]!) },
-      topicCount: c.topic_count ?? null,
-    }]));
-  }
-
-  /** Author summaries from post data, so Post.author costs no /u/ request (kept a day; names rarely change). */
-  async function rememberAuthors(users: Array<{ username: string; name?: string | null | undefined }>): Promise<void> {
-    const unique = new Map(users.map((u) => [u.username.toLowerCase(), authorSummary(u.username, u.name)]));
-    if (unique.size === 0) return;
-    await keyv.setMany([...unique.values()].map((a) => ({ key: key(`author:${a.id}`), value: { ...a, joinedAt: a.joinedAt.toISOString() }, ttl: 24 * 3600_000 })));
-  }
-
-  async function indexPosts(posts: PostWire[], stream?: readonly number[]): Promise<PostRecord[]> {
-    const position = new Map(stream?.map((postId, i) => [postId, i + 1]));
-    const records = posts.map((p) => toPost(p, position.get(p.id)));
-    await rememberAuthors(posts);
-    await index.put(records);
-    return records;
-  }
-
-  /**
-   * Whether a topic may be served: not a private message, and in a category the gateway lists (public). The
-   * API key's user may read more than an anonymous visitor, and any client can ask for any id.
-   */
-  async function isPublic(t: Pick<TopicWire, "archetype" | "category_id">): Promise<boolean> {
-    if (t.archetype === "private_message" || t.category_id == null) return false;
-    return (await categories()).has(String(t.category_id));
-  }
-
-  async function topic(topicId: string): Promise<TopicWire | null> {
-    if (!/^\d{1,15}$/.test(topicId)) return null;
-    const answer = await client.get(`/t/${topicId}.json`, TopicWire);
-    if (!answer || !(await isPublic(answer.data))) return null;
-    if (answer.fetched) {
-      await indexPosts(answer.data.post_stream.posts, answer.data.post_stream.stream);
-      noticeGrowth(topicId, answer.data);
-    }
-    return answer.data;
-  }
-
-  /*
-   * New posts. Discourse pushes nothing to the gateway and topics are read on demand, so "new" means: a topic
-   * read from upstream again (a query asked for it after cacheTtlSeconds) lists post ids its previous read
-   * did not. Those posts (the newest NEW_POSTS_CAP) are fetched in the background, indexed, and reported.
-   * The first read of a topic only records its ids. Callers sharing one fetch share its answer object,
-   * which is noticed once.
-   */
-  const noticed = new WeakSet<TopicWire>();
-  const pending = new Set<Promise<void>>();
-  function noticeGrowth(topicId: string, data: TopicWire): void {
-    if (!deps.events?.postsAdded || noticed.has(data)) return;
-    noticed.add(data);
-    const report = deps.events?.postsAdded;
-    const work = (async () => {
-      const stream = data.post_stream.stream;
-      const before = await keyv.get<number[]>(key(`stream:${topicId}`));
-      await keyv.set(key(`stream:${topicId}`), stream, STREAM_TTL_MS);
-      if (!before) return;
-      const known = new Set(before);
-      const added = stream.filter((postId) => !known.has(postId)).slice(-NEW_POSTS_CAP).map(String);
-      if (added.length === 0) return;
-      await topicPosts(topicId, stream, added);
-      // Read back from the index, which holds each post with its citations (a post deleted meanwhile is skipped).
-      const records = (await index.posts(added)).filter((p): p is PostRecord => p !== null);
-      if (records.length) report(id, records);
-    })().catch((err: unknown) => deps.logger.warn({ err, forumSource: id, topicId }, "reading a topic's new posts failed; they are not reported"));
-    pending.add(work);
-    void work.finally(() => pending.delete(work));
-  }
-
-  /** Posts of one topic by id: fresh ones from the index, the rest `postBatchSize` per request. */
-  async function topicPosts(topicId: string, stream: readonly number[], ids: readonly string[]): Promise<Map<string, PostRecord>> {
-    const known = await index.posts(ids, ttlMs);
-    const found = new Map(known.filter((p): p is PostRecord => p !== null).map((p) => [p.id, p]));
-    const missing = ids.filter((postId) => !found.has(postId));
-    const batches: string[][] = [];
-    for (let i = 0; i < missing.length; i += options.postBatchSize) batches.push(missing.slice(i, i + options.postBatchSize));
-    await Promise.all(
-      batches.map(async (batch) => {
-        const query = batch.map((postId) => `post_ids[]=${postId}`).join("&");
-        const answer = await client.get(`/t/${topicId}/posts.json?${query}`, PostsWire);
-        for (const record of await indexPosts(answer?.data.post_stream.posts ?? [], stream)) found.set(record.id, record);
-      }),
-    );
-    return found;
-  }
-
-  /** One call per key, each failure in its own slot. */
-  const perKey = <T>(ids: readonly string[], load: (k: string) => Promise<T | null>): Promise<BatchResult<T>> =>
-    Promise.all(ids.map((k) => load(k).catch((err: unknown) => err as Error)));
-
-  /** Topics per page of the site's topic lists (its per_page; Discourse's default until an answer says). */
-  let topicsPerPage = 30;
-  async function threadPage(request: PageRequest): Promise<Page<ThreadRecord>> {
-    if (request.last !== undefined || request.before !== undefined) {
-      throw new BadUserInputError("last", "threads of a Discourse forum page forwards only: use `first` and `after`");
-    }
-    const cats = await categories();
-    const category = request.parentId === SITE_FORUM ? null : cats.get(request.parentId);
-    if (request.parentId !== SITE_FORUM && !category) return { edges: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
-    const path = category ? `/c/${encodeURIComponent(category.record.slug)}/${category.record.id}.json` : "/latest.json";
-    if (request.after && (request.after.length !== 1 || typeof request.after[0] !== "number")) throw new CursorMismatchError("after");
-    const offset = request.after ? (request.after[0] as number) + 1 : 0;
-    const first = request.first ?? 20;
-    // Discourse pages topic lists (per_page, 30 by default, a site setting): read the pages covering
-    // [offset, offset + first] and one row more. The page size is learned from the answers.
-    let page = Math.floor(offset / topicsPerPage);
-    let base: number | null = null;
-    let resized = false;
-    const rows: ThreadRecord[] = [];
-    let more = true;
-    while (more && (base === null || base + rows.length < offset + first + 1)) {
-      const answer = await client.get(`${path}${page ? `?page=${page}` : ""}`, TopicListWire);
-      if (!answer) break;
-      const list = answer.data.topic_list;
-      if (base === null && list.per_page && list.per_page !== topicsPerPage) {
-        topicsPerPage = list.per_page;
-        // The first page read was chosen with the wrong size: start again at the page holding `offset`.
-        if (!resized && Math.floor(offset / topicsPerPage) !== page) {
-          resized = true;
-          page = Math.floor(offset / topicsPerPage);
-          continue;
-        }
-      }
-      base ??= page * topicsPerPage;
-      const users = new Map((answer.data.users ?? []).map((u) => [u.id, u] as [number, BasicUser]));
-      if (answer.fetched) await rememberAuthors(answer.data.users ?? []);
-      rows.push(...list.topics.map((t) => toListedThread(t, users)));
-      more = Boolean(list.more_topics_url) && list.topics.length > 0;
-      page += 1;
-    }
-    const from = Math.max(0, offset - (base ?? 0));
-    const window = rows.slice(from, from + first);
-    return {
-      // Cursors are offsets in Discourse's list, so a topic of a category not served leaves a gap in the page.
-      edges: window.map((node, i) => ({ node, cursor: [(base ?? 0) + from + i] })).filter((e) => cats.has(e.node.forumId)),
-      hasNextPage: rows.length > from + first || more,
-      hasPreviousPage: offset > 0,
-      totalCount: category?.topicCount ?? (base ?? 0) + rows.length,
-    };
-  }
-
-  async function postPage(request: PageRequest): Promise<Page<PostRecord> | null> {
-    const t = await topic(request.parentId);
-    if (!t) return null;
-    const stream = t.post_stream.stream;
-    const positions = stream.map((postId, i) => ({ postId: String(postId), position: i + 1 }));
-    const page = pageOf(positions, request, (x) => [x.position], ["number"]);
-    const posts = await topicPosts(request.parentId, stream, page.edges.map((e) => e.node.postId));
-    return {
-      ...page,
-      // A post deleted between the stream and the batch is skipped rather than failing the page.
-      edges: page.edges.flatMap((e) => {
-        const node = posts.get(e.node.postId);
-        return node ? [{ node, cursor: e.cursor }] : [];
-      }),
-    };
-  }
-
-  async function profile(authorId: string): Promise<AuthorRecord | null> {
-    if (!/^[\w.-]{1,60}$/.test(authorId)) return null;
-    const answer = await client.get(`/u/${encodeURIComponent(authorId)}.json`, UserWire);
-    return answer ? toAuthor(answer.data.user) : null;
-  }
-
   return {
-    id,
-    kind: "discourse",
-    name: options.name,
-    url: baseUrl,
-    async health() {
-      return health.get(await index.count());
-    },
-    async listForums() {
-      try {
-        return [...(await categories()).values()].map((c) => c.record);
-      } catch {
-        // The site is down: it still shows as one forum (its health says why; its threads fail).
-        return [await siteForum()];
-      }
-    },
-    async forumsByIds(ids) {
-      let cats: Map<string, Category> | Error | null = null;
-      const listed = async () => (cats ??= await categories().catch((err: unknown) => err as Error));
-      return Promise.all(
-        ids.map(async (k) => {
-          if (k === SITE_FORUM) return siteForum();
-          const found = await listed();
-          return found instanceof Error ? found : found.get(k)?.record ?? null;
-        }),
-      );
-    },
-    async threadsByIds(ids) {
-      return perKey(ids, async (k) => {
-        const t = await topic(k);
-        return t ? toThread(t) : null;
-      });
-    },
-    async postsByIds(ids) {
-      const known = await index.posts(ids);
-      return Promise.all(
-        ids.map(async (k, i) => {
-          if (known[i]) return known[i];
-          if (!/^\d{1,15}$/.test(k)) return null;
-          try {
-            const answer = await client.get(`/posts/${k}.json`, PostWire);
-            // A post is served only when its topic is (which also indexes the topic's first posts).
-            if (!answer || !(await topic(String(answer.data.topic_id)))) return null;
-            return (await indexPosts([answer.data]))[0]!;
-          } catch (err) {
-            return err as Error;
-          }
-        }),
-      );
-    },
-    async authorsByIds(ids) {
-      const summaries = await keyv.getMany<AuthorRecord & { joinedAt: string }>(ids.map((k) => key(`author:${k.toLowerCase()}`)));
-      return Promise.all(
-        ids.map((k, i) => {
-          const summary = summaries[i];
-          return summary ? { ...summary, joinedAt: new Date(summary.joinedAt) } : profile(k.toLowerCase()).catch((err: unknown) => err as Error);
-        }),
-      );
-    },
-    async authorProfilesByIds(ids) {
-      return perKey(ids, (k) => profile(k.toLowerCase()));
-    },
-    async threadPagesByForum(requests) {
-      return Promise.all(requests.map((r) => threadPage(r).catch((err: unknown) => err as Error)));
-    },
-    async postPagesByThread(requests) {
-      return Promise.all(
-        requests.map(async (r) => {
-          try {
-            return (await postPage(r)) ?? { edges: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
-          } catch (err) {
-            return err as Error;
-          }
-        }),
-      );
-    },
-    postPagesByAuthor: (requests) => index.authorPages(requests.map((r) => ({ ...r, parentId: r.parentId.toLowerCase() }))),
-    citationsByPosts: (postIds) => index.citations(postIds),
-    citingPostPages: (requests) => index.citingPages(requests),
-    async citedUrlsByThread(requests) {
-      // A thread's cited stories are counted over its posts, so they are read first (the same batches, and
-      // the same in-flight requests, as a page of the thread), up to the first CITED_SCAN posts.
-      const read = await Promise.all(
-        [...new Set(requests.map((r) => r.parentId))].map(async (topicId) => {
-          try {
-            const t = await topic(topicId);
-            if (t) await topicPosts(topicId, t.post_stream.stream, t.post_stream.stream.slice(0, CITED_SCAN).map(String));
-            return [topicId, null] as const;
-          } catch (err) {
-            return [topicId, err as Error] as const;
-          }
-        }),
-      );
-      const failed = new Map(read);
-      const counted = await index.citedUrlsByThread(requests);
-      return requests.map((r, i) => failed.get(r.parentId) ?? counted[i]!);
-    },
-    recentPostPages: (requests) => index.recentPages(requests),
-    async close() {
-      while (pending.size) await Promise.all(pending);
-    },
+    id, name: options.name, baseUrl, postBatchSize: options.postBatchSize, ttlMs, keyv, deps, now, health, client,
+    index: new PostIndex(keyv, id, now, deps.lock), noticed: new WeakSet(), pending: new Set(), topicsPerPage: 30,
   };
+}
+
+/** One call per key, each failure in its own slot. */
+function perKey<K, T>(keys: readonly K[], load: (k: K) => Promise<T>): Promise<Array<T | Error>> {
+  return Promise.all(keys.map((k) => load(k).catch((err: unknown) => err as Error)));
+}
+
+function forumsByIds(site: Site, ids: readonly string[]): Promise<BatchResult<ForumRecord>> {
+  let cats: Promise<Map<string, Category> | Error> | null = null;
+  const listed = () => (cats ??= categories(site).catch((err: unknown) => err as Error));
+  return Promise.all(
+    ids.map(async (k) => {
+      if (k === SITE_FORUM) return siteForum(site);
+      const found = await listed();
+      return found instanceof Error ? found : found.get(k)?.record ?? null;
+    }),
+  );
+}
+
+function postsByIds(site: Site, ids: readonly string[]): Promise<BatchResult<PostRecord>> {
+  return site.index.posts(ids).then((known) => Promise.all(
+    ids.map(async (k, i) => {
+      if (known[i]) return known[i];
+      if (!/^\d{1,15}$/.test(k)) return null;
+      try {
+        const answer = await site.client.get(`/posts/${k}.json`, PostWire);
+        // A post is served only when its topic is (which also indexes the topic's first posts).
+        if (!answer || !(await topic(site, String(answer.data.topic_id)))) return null;
+        return (await indexPosts(site, [answer.data]))[0]!;
+      } catch (err) {
+        return err as Error;
+      }
+    }),
+  ));
+}
+
+/**
+ * A thread's cited stories are counted over its posts, so they are read first (the same batches, and the
+ * same in-flight requests, as a page of the thread), up to the first CITED_SCAN posts.
+ */
+async function citedUrlsByThread(site: Site, requests: readonly PageRequest[]): Promise<Array<CitedUrlRecord[] | Error>> {
+  const read = await Promise.all(
+    [...new Set(requests.map((r) => r.parentId))].map(async (topicId) => {
+      try {
+        const t = await topic(site, topicId);
+        if (t) await topicPosts(site, topicId, t.post_stream.stream, t.post_stream.stream.slice(0, CITED_SCAN).map(String));
+        return [topicId, null] as const;
+      } catch (err) {
+        return [topicId, err as Error] as const;
+      }
+    }),
+  );
+  const failed = new Map(read);
+  const counted = await site.index.citedUrlsByThread(requests);
+  return requests.map((r, i) => failed.get(r.parentId) ?? counted[i]!);
 }
