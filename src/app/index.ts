@@ -14,13 +14,13 @@ import type { LoaderOptions } from "../loaders/index.js";
 import type { Logger } from "../logger.js";
 import { createNews, type News } from "../news/index.js";
 import { createSearchService, type SearchService } from "../search/service.js";
-import { createApollo, GRAPHQL_PATH } from "../server/apollo.js";
-import { createMetrics } from "../server/metrics.js";
+import { createApollo, GRAPHQL_PATH, type GatewayApollo } from "../server/apollo.js";
+import { createMetrics, type Metrics } from "../server/metrics.js";
 import type { ReadinessProbe } from "../server/readiness.js";
 import { createSyndication } from "../syndication/index.js";
 import { contextFactory } from "./context.js";
-import { createForumSources } from "./forums.js";
-import { createOutbound } from "./net.js";
+import { createForumSources, type ForumSources } from "./forums.js";
+import { createOutbound, type Outbound } from "./net.js";
 import { attachRoutes } from "./routes.js";
 import { openStores, type Stores } from "./stores.js";
 
@@ -89,26 +89,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
     onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
   });
-  // The one deps object every adapter receives (sources/deps.ts).
-  const adapterDeps: AdapterDeps = {
-    fetcher: outbound.fetcher,
-    keyv: stores.cache.keyv,
-    logger,
-    events: {
-      postsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
-      feedParsed: (sourceId, feed) => live.websub?.feedParsed(sourceId, feed),
-      polled: (source, outcome) => metrics.upstream.inc({ source, outcome }),
-    },
-  };
-  const news = createNews(config, {
-    ...adapterDeps, store: articles, parser: outbound.parser, sources: feeds,
-    extraSources: options.extraSources ?? [], cluster: stores.cache.cluster,
-    observer: {
-      upstream: (source, outcome) => metrics.upstream.inc({ source, outcome }),
-      cache: (name, result) => metrics.cache.inc({ cache: name, result }),
-    },
-  });
-  const remoteForums = createForumSources(config, { ...adapterDeps, parser: outbound.parser, forums, cluster: stores.cache.cluster });
+  const { news, remoteForums } = buildAdapters(options, { stores, outbound, live, metrics, articles, forums, feeds });
   await ingestAtStart(config, logger, stores, news, search);
 
   const httpServer = http.createServer();
@@ -123,6 +104,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   attachRoutes(httpServer, { config, logger, apollo, createContext, live, syndication, metrics, readiness: stores.readiness });
 
+  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics });
+}
+
+interface Parts {
+  config: Config;
+  httpServer: http.Server;
+  stores: Stores;
+  outbound: Outbound;
+  forums: ReadonlyMap<string, ForumSource>;
+  news: News;
+  remoteForums: ForumSources;
+  search: SearchService;
+  live: Live;
+  apollo: GatewayApollo["apollo"];
+  metrics: Metrics;
+}
+
+/** The gateway's lifecycle: start in dependency order once listening, stop in reverse. */
+function handle(parts: Parts): Gateway {
+  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics } = parts;
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
@@ -163,6 +164,42 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return stopping;
     },
   };
+}
+
+interface AdapterInputs {
+  stores: Stores;
+  outbound: Outbound;
+  live: Live;
+  metrics: Metrics;
+  articles: ArticleStore;
+  forums: Map<string, ForumSource>;
+  feeds: Map<string, FeedSource>;
+}
+
+/** The adapters, from one deps object (sources/deps.ts): feeds (src/news) and the remote forums' registry (./forums.ts). */
+function buildAdapters(options: GatewayOptions, inputs: AdapterInputs) {
+  const { config, logger } = options;
+  const { stores, outbound, live, metrics } = inputs;
+  const adapterDeps: AdapterDeps = {
+    fetcher: outbound.fetcher,
+    keyv: stores.cache.keyv,
+    logger,
+    events: {
+      postsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
+      feedParsed: (sourceId, feed) => live.websub?.feedParsed(sourceId, feed),
+      polled: (source, outcome) => metrics.upstream.inc({ source, outcome }),
+    },
+  };
+  const news = createNews(config, {
+    ...adapterDeps, store: inputs.articles, parser: outbound.parser, sources: inputs.feeds,
+    extraSources: options.extraSources ?? [], cluster: stores.cache.cluster,
+    observer: {
+      upstream: (source, outcome) => metrics.upstream.inc({ source, outcome }),
+      cache: (name, result) => metrics.cache.inc({ cache: name, result }),
+    },
+  });
+  const remoteForums = createForumSources(config, { ...adapterDeps, parser: outbound.parser, forums: inputs.forums, cluster: stores.cache.cluster });
+  return { news, remoteForums };
 }
 
 function listenOn(httpServer: http.Server, config: Config): Promise<AddressInfo> {
