@@ -47,6 +47,8 @@ export interface FeedForumSource extends ForumSource {
 
 export { BOARD };
 
+// Over 80 lines (101): most of it is the returned ForumSource object (one line per contract method, the paging
+// in threadPages/postPages below, the board model in adapt.ts); poll/ingest/store share the board key and health.
 export function createFeedForumSource(options: FeedForumOptions, deps: FeedForumDeps): FeedForumSource {
   const { id } = options;
   const now = deps.now ?? (() => new Date());
