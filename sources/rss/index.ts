@@ -3,6 +3,7 @@ import type { ArticleStore } from "../../src/articles/store.js";
 import type { Logger } from "../../src/logger.js";
 import type { FetchError } from "../../src/net/index.js";
 import { fromRoot } from "../../src/paths.js";
+import { afterFailure, afterSuccess, whenText } from "../../src/model/health-transitions.js";
 import type { AdapterDeps } from "../deps.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
 import type { FeedSourceConfig, ParsedFeed, SourceHealthRecord } from "../../src/model/news.js";
@@ -75,17 +76,10 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
 
   async function fail(attemptAt: Date, reason: string, retryAfterMs?: number): Promise<PollOutcome> {
     const health = await currentHealth();
-    const failures = health.consecutiveFailures + 1;
     const kept = (await deps.store.index(config.id)).length;
-    await deps.store.setHealth(config.id, {
-      ...health,
-      status: health.lastSuccessAt && failures < 3 ? "DEGRADED" : "FAILING",
-      lastAttemptAt: attemptAt.toISOString(),
-      lastError: `${reason} (at ${attemptAt.toISOString().slice(0, 16).replace("T", " ")} UTC); ${kept} stored articles kept`,
-      consecutiveFailures: failures,
-      itemCount: kept,
-    });
-    log.warn({ reason, failures }, "feed poll failed");
+    const next = { ...afterFailure(health, attemptAt, `${reason} ${whenText(attemptAt)}; ${kept} stored articles kept`), itemCount: kept };
+    await deps.store.setHealth(config.id, next);
+    log.warn({ reason, failures: next.consecutiveFailures }, "feed poll failed");
     return { kind: "failed", error: reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
 
@@ -115,10 +109,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     const attemptAt = now();
     return pollFeed(deps.fetcher, config.url, health, log, {
       notModified: async () => {
-        await deps.store.setHealth(config.id, {
-          ...health, status: "OK", lastAttemptAt: attemptAt.toISOString(), lastSuccessAt: attemptAt.toISOString(),
-          consecutiveFailures: 0, lastError: null,
-        });
+        await deps.store.setHealth(config.id, afterSuccess(health, attemptAt));
         return { kind: "not-modified" };
       },
       fetched: (body, validators) => store(body, validators),
