@@ -3,6 +3,7 @@ import type { ArticleStore } from "../../src/articles/store.js";
 import type { Logger } from "../../src/logger.js";
 import type { FetchError } from "../../src/net/index.js";
 import { fromRoot } from "../../src/paths.js";
+import { workerFile } from "../../src/workers/pool.js";
 import { afterFailure, afterSuccess, whenText } from "../../src/model/health-transitions.js";
 import type { AdapterDeps } from "../deps.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
@@ -23,7 +24,7 @@ export interface FeedSource {
 
 export type { FeedParseInput, FeedParserPool, PollOutcome } from "../poll.js";
 
-export const PARSE_WORKER_FILE = fromRoot("dist", "sources", "rss", "parse-worker.js");
+export const PARSE_WORKER_FILE = workerFile(import.meta.url, "./parse-worker.js");
 
 /** The common adapter deps, plus the article store it writes and the parse pool (keyv is unused: the store has it). */
 export type RssSourceDeps = AdapterDeps & {

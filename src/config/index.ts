@@ -3,8 +3,9 @@ import path from "node:path";
 import { z } from "zod";
 
 /**
- * The whole configuration surface. Every key is documented in README.md ("Configuration"); a key added here
- * without a README row is a bug. Precedence: defaults < config file (CROSSWIRE_CONFIG) < environment.
+ * The whole configuration surface. Every key is documented in docs/configuration.md, generated from the
+ * `.describe()` texts below by `npm run docs:config`; a key added here
+ * without a .describe() text fails test/unit/config-docs.test.ts. Precedence: defaults < config file (CROSSWIRE_CONFIG) < environment.
  */
 const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), {
@@ -13,15 +14,15 @@ const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/i.test(v) && URL.c
 
 const SourceSchema = z
   .object({
-    id: z.string().regex(SOURCE_ID, "expected lower-case letters, digits, '-' or '_' (at most 64), starting with a letter or digit"),
-    name: z.string().min(1).max(200),
+    id: z.string().regex(SOURCE_ID, "expected lower-case letters, digits, '-' or '_' (at most 64), starting with a letter or digit").describe("source id: part of every global ID of its articles and of the feed routes (lower-case letters, digits, `-` or `_`, at most 64)"),
+    name: z.string().min(1).max(200).describe("display name of the outlet"),
     /** Expected format; the format is detected from the content anyway. */
-    kind: z.enum(["RSS", "ATOM", "JSON_FEED"]).optional(),
-    url: httpUrl,
-    homepage: httpUrl.optional(),
+    kind: z.enum(["RSS", "ATOM", "JSON_FEED"]).optional().describe("expected format (`RSS`, `ATOM`, `JSON_FEED`); the format is detected from the content anyway"),
+    url: httpUrl.describe("feed URL (absolute http or https)"),
+    homepage: httpUrl.optional().describe("the outlet's home page"),
     /** Default 900 s is polite to public feeds; below 60 s is meant for feeds you run yourself (and the tests). */
-    pollIntervalSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(900),
-    enabled: z.boolean().default(true),
+    pollIntervalSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(900).describe("how often the feed is polled; 900 s is polite to public feeds, below 60 s is meant for feeds you run yourself (and the tests)"),
+    enabled: z.boolean().default(true).describe("poll this source"),
   })
   .strict();
 
@@ -34,30 +35,30 @@ const forumId = z
 const ForumSourceSchema = z.discriminatedUnion("kind", [
   z
     .object({
-      kind: z.literal("discourse"),
-      id: forumId,
-      name: z.string().min(1).max(200),
+      kind: z.literal("discourse").describe("`discourse`: a Discourse site read through its JSON API (docs/sources/forum-discourse.md)"),
+      id: forumId.describe("source id, part of every global ID of its objects; unique, not `local`"),
+      name: z.string().min(1).max(200).describe("display name"),
       /** Site root, e.g. https://meta.discourse.org */
-      url: httpUrl,
+      url: httpUrl.describe("site root, e.g. `https://meta.discourse.org`"),
       /** Sent as Api-Key / Api-Username (only to this site's origin); without them the public API is read. */
-      apiKey: z.string().min(1).max(200).optional(),
-      apiUsername: z.string().min(1).max(60).optional(),
+      apiKey: z.string().min(1).max(200).optional().describe("discourse: sent as `Api-Key` / `Api-Username`, only to the site's own origin; without them the public API is read. Use a user with public-only rights (docs/sources/forum-discourse.md)"),
+      apiUsername: z.string().min(1).max(60).optional().describe("sent as `Api-Username` with `apiKey`"),
       /** Post ids per /t/{id}/posts.json request; 20 is Discourse's own chunk size (TopicView.chunk_size). */
-      postBatchSize: z.number().int().min(1).max(100).default(20),
-      cacheTtlSeconds: z.number().int().min(1).max(24 * 3600).default(60),
+      postBatchSize: z.number().int().min(1).max(100).default(20).describe("discourse: post ids per `/t/{id}/posts.json` request (1–100; 20 is Discourse's own chunk size)"),
+      cacheTtlSeconds: z.number().int().min(1).max(24 * 3600).default(60).describe("discourse: how long an API answer is reused from the cache"),
       /** A 429/503 with a Retry-After up to this long is waited out and retried once; longer ones fail the field. */
-      maxRetryWaitSeconds: z.number().int().min(0).max(60).default(5),
+      maxRetryWaitSeconds: z.number().int().min(0).max(60).default(5).describe("discourse: a 429/503 whose `Retry-After` is at most this long is waited out and retried once; a longer one fails the field"),
     })
     .strict(),
   z
     .object({
-      kind: z.literal("feed"),
-      id: forumId,
-      name: z.string().min(1).max(200),
+      kind: z.literal("feed").describe("`feed`: any forum's RSS or Atom board or thread feed (docs/sources/forum-feed.md)"),
+      id: forumId.describe("source id, part of every global ID of its objects; unique, not `local`"),
+      name: z.string().min(1).max(200).describe("display name"),
       /** A board or thread feed (RSS or Atom), e.g. phpBB's feed.php?f=2 or XenForo's /threads/x.123/index.rss */
-      url: httpUrl,
-      pollIntervalSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(600),
-      enabled: z.boolean().default(true),
+      url: httpUrl.describe("a board or thread feed (RSS or Atom), e.g. phpBB's `feed.php?f=2` or XenForo's `/threads/x.123/index.rss`"),
+      pollIntervalSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(600).describe("how often the forum feed is polled (with `news.poll` on); at least 60"),
+      enabled: z.boolean().default(true).describe("poll this feed"),
     })
     .strict(),
 ]);
@@ -74,155 +75,155 @@ export const DEFAULT_SOURCES: z.input<typeof SourceSchema>[] = [
   { id: "npr-world", name: "NPR – World", url: "https://feeds.npr.org/1004/rss.xml", homepage: "https://www.npr.org/sections/world/" },
 ];
 
-const ConfigSchema = z
+export const ConfigSchema = z
   .object({
-    port: z.number().int().min(0).max(65535).default(4000),
+    port: z.number().int().min(0).max(65535).default(4000).describe("HTTP port (`0` picks a free one)"),
     /** Interface to listen on; unset means Node's default (all interfaces, IPv6 and IPv4). */
-    host: z.string().min(1).optional(),
-    dataDir: z.string().min(1).default("./data"),
-    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    host: z.string().min(1).optional().describe("interface to listen on, e.g. `127.0.0.1`"),
+    dataDir: z.string().min(1).default("./data").describe("folder of the SQLite files: `forum.db` (forum-local store) and `cache.db` (keyv cache); created if missing"),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`"),
     /** Puts stack traces into GraphQL error responses. Never in production. */
-    debug: z.boolean().default(false),
+    debug: z.boolean().default(false).describe("return internal error messages and stack traces to clients (development only)"),
     pagination: z
       .object({
-        defaultFirst: z.number().int().min(1).max(10_000).default(20),
-        maxFirst: z.number().int().min(1).max(10_000).default(100),
+        defaultFirst: z.number().int().min(1).max(10_000).default(20).describe("page size of a connection when neither `first` nor `last` is given"),
+        maxFirst: z.number().int().min(1).max(10_000).default(100).describe("largest `first`/`last` accepted, and most IDs per `nodes` call"),
       })
       .strict()
       .default({ defaultFirst: 20, maxFirst: 100 })
       .refine((p) => p.defaultFirst <= p.maxFirst, {
         message: "defaultFirst must not exceed maxFirst",
-      }),
+      }).describe("Relay connection page sizes"),
     http: z
       .object({
-        bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
-        shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+        bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024).describe("largest request body accepted"),
+        shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe("on SIGINT/SIGTERM, how long in-flight requests may take before their connections are cut"),
         /** Browser origins allowed to call the API cross-origin (exact match, e.g. "https://forum.example"). */
-        corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "expected an origin such as https://forum.example")).default([]),
+        corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "expected an origin such as https://forum.example")).default([]).describe("browser origins allowed cross-origin, e.g. `[\"https://forum.example\"]`"),
         /** Take the client address from X-Forwarded-For (only behind a proxy you control). */
-        trustProxy: z.boolean().default(false),
+        trustProxy: z.boolean().default(false).describe("take the client address from `X-Forwarded-For` (only behind your own proxy)"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("the HTTP server"),
     rateLimit: z
       .object({
-        enabled: z.boolean().default(true),
+        enabled: z.boolean().default(true).describe("per-client-address cost budget"),
         /** Query cost (see limits.maxCost) a client IP may spend per minute. */
-        costPerMinute: z.number().int().min(1).max(100_000_000).default(300_000),
-        exemptLoopback: z.boolean().default(true),
+        costPerMinute: z.number().int().min(1).max(100_000_000).default(300_000).describe("query cost a client address may spend per minute"),
+        exemptLoopback: z.boolean().default(true).describe("no limit for loopback clients"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("per-client-address query-cost budget (docs/security.md)"),
     persistedQueries: z
       .object({
         /** JSON file: an array of operation texts, or an object whose values are operation texts. */
-        safelistFile: z.string().min(1).optional(),
+        safelistFile: z.string().min(1).optional().describe("JSON file of allowed operations (array of texts, or object of them); also preloaded as persisted queries"),
         /** Refuse every operation that is not in the safelist. */
-        safelistOnly: z.boolean().default(false),
+        safelistOnly: z.boolean().default(false).describe("refuse every operation not in the safelist"),
       })
       .strict()
       .prefault({})
-      .refine((p) => !p.safelistOnly || p.safelistFile !== undefined, { message: "safelistOnly needs safelistFile" }),
+      .refine((p) => !p.safelistOnly || p.safelistFile !== undefined, { message: "safelistOnly needs safelistFile" }).describe("automatic persisted queries and the operation safelist (docs/security.md)"),
     forum: z
       .object({
         /** Seed the bundled demo forum into an empty local store on first start. */
-        seedDemo: z.boolean().default(true),
+        seedDemo: z.boolean().default(true).describe("seed the demo forum into an empty forum store (`forum.db` or the PostgreSQL database) on start (a store with any forum is never touched)"),
         /** Where forum-local keeps its data: `<dataDir>/forum.db` (default) or a PostgreSQL database (several gateways). */
-        store: z.enum(["sqlite", "postgres"]).default("sqlite"),
+        store: z.enum(["sqlite", "postgres"]).default("sqlite").describe("where forum-local keeps its data: `sqlite` (`<dataDir>/forum.db`) or `postgres` (see Running several gateways)"),
         /** libpq connection URL, e.g. postgresql://crosswire@127.0.0.1:5432/crosswire; required with store "postgres". */
-        postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgresql:// URL").optional(),
+        postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, "expected a postgresql:// URL").optional().describe("PostgreSQL URL, e.g. `postgresql://crosswire@127.0.0.1:5432/crosswire`; required with `forum.store` `postgres`"),
       })
       .strict()
       .prefault({})
-      .refine((f) => f.store !== "postgres" || f.postgresUrl !== undefined, { message: 'store "postgres" needs postgresUrl', path: ["postgresUrl"] }),
+      .refine((f) => f.store !== "postgres" || f.postgresUrl !== undefined, { message: 'store "postgres" needs postgresUrl', path: ["postgresUrl"] }).describe("the built-in forum store, forum-local (docs/sources/forum-local.md)"),
     /** The keyv store behind articles, source health, unfurls and persisted queries. */
     cache: z
       .object({
         /** `<dataDir>/cache.db` (default) or Redis (several gateways share it; also carries feed-poll leases). */
-        store: z.enum(["sqlite", "redis"]).default("sqlite"),
+        store: z.enum(["sqlite", "redis"]).default("sqlite").describe("the keyv store of articles, health, unfurls and persisted queries: `sqlite` (`<dataDir>/cache.db`) or `redis` (shared by several gateways, also holds the feed-poll leases)"),
         /** e.g. redis://127.0.0.1:6379/0; required with store "redis". */
-        redisUrl: z.string().regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL").optional(),
+        redisUrl: z.string().regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL").optional().describe("Redis URL, e.g. `redis://127.0.0.1:6379/0`; required with `cache.store` `redis`"),
         /** Prefix of every key this gateway writes to Redis (several deployments may share one Redis). */
-        keyPrefix: z.string().max(100).default("crosswire:"),
+        keyPrefix: z.string().max(100).default("crosswire:").describe("prefix of every Redis key the gateway writes"),
         /** A store call (Redis, PostgreSQL) that has not answered after this long fails with SERVICE_UNAVAILABLE. */
-        timeoutMs: z.number().int().min(50).max(60_000).default(2_000),
+        timeoutMs: z.number().int().min(50).max(60_000).default(2_000).describe("a Redis or PostgreSQL call not answered after this long fails (`SERVICE_UNAVAILABLE` in GraphQL)"),
         /** Redis: feed-poll leases and the article write lock expire this long after their holder stops renewing them (dies). */
-        leaseTtlMs: z.number().int().min(500).max(600_000).default(30_000),
+        leaseTtlMs: z.number().int().min(500).max(600_000).default(30_000).describe("Redis only: a feed-poll lease or the article write lock whose holder stopped renewing it (died) expires after this long; 500–600000"),
       })
       .strict()
       .prefault({})
-      .refine((c) => c.store !== "redis" || c.redisUrl !== undefined, { message: 'store "redis" needs redisUrl', path: ["redisUrl"] }),
+      .refine((c) => c.store !== "redis" || c.redisUrl !== undefined, { message: 'store "redis" needs redisUrl', path: ["redisUrl"] }).describe("the keyv store behind articles, source health, unfurls and persisted queries"),
     /** Remote forums served beside the local store (Discourse sites, forum feeds). */
-    forums: z.array(ForumSourceSchema).max(100).default([]),
+    forums: z.array(ForumSourceSchema).max(100).default([]).describe("remote forums served beside the local store: Discourse sites (`kind` `discourse`) and forum feeds (`kind` `feed`); ids unique, not `local`"),
     /** News feed sources; replaces DEFAULT_SOURCES when given. */
-    sources: z.array(SourceSchema).max(1000).prefault(DEFAULT_SOURCES),
+    sources: z.array(SourceSchema).max(1000).prefault(DEFAULT_SOURCES).describe("news feed sources (docs/sources/rss.md); giving the key replaces the four default world-news feeds"),
     /** An OPML file whose subscriptions are added to `sources` at start. */
-    opmlFile: z.string().min(1).optional(),
+    opmlFile: z.string().min(1).optional().describe("an OPML file whose subscriptions are added to `sources` at start"),
     news: z
       .object({
         /** Ingest the bundled demo feeds (the outlets the demo forum cites) on first start. */
-        demoFeeds: z.boolean().default(true),
+        demoFeeds: z.boolean().default(true).describe("ingest the bundled demo feeds on first start"),
         /** Poll the configured sources (off: only the admin mutations refresh them). */
-        poll: z.boolean().default(true),
-        maxFeedBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(10 * 1024 * 1024),
-        parseWorkers: z.number().int().min(1).max(16).default(1),
-        parseTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+        poll: z.boolean().default(true).describe("poll the sources on their schedule (off: only the admin mutations refresh them)"),
+        maxFeedBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(10 * 1024 * 1024).describe("largest feed accepted, counted after decompression"),
+        parseWorkers: z.number().int().min(1).max(16).default(1).describe("worker threads that parse feeds"),
+        parseTimeoutMs: z.number().int().min(100).max(600_000).default(30_000).describe("a parse running longer is stopped and the poll fails"),
         /** Longest wait between polls of a failing source (exponential backoff stops growing here). */
-        maxBackoffSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(6 * 3600),
+        maxBackoffSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(6 * 3600).describe("longest wait between polls of a failing source"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("news feed polling and parsing (docs/sources/rss.md)"),
     net: z
       .object({
-        timeoutMs: z.number().int().min(100).max(300_000).default(15_000),
-        connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
-        maxRedirects: z.number().int().min(0).max(10).default(5),
+        timeoutMs: z.number().int().min(100).max(300_000).default(15_000).describe("total time for one fetch, redirects and body included"),
+        connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000).describe("time to connect (TCP and TLS)"),
+        maxRedirects: z.number().int().min(0).max(10).default(5).describe("redirects followed per fetch; each hop is checked again"),
         /** Allow fetching loopback/private/link-local addresses. Off by default (SSRF). */
-        allowPrivateNetworks: z.boolean().default(false),
+        allowPrivateNetworks: z.boolean().default(false).describe("allow fetching loopback, private, link-local and other non-public addresses (off: SSRF protection)"),
         /** Host names allowed even when they resolve to private addresses. */
-        allowHosts: z.array(z.string().min(1).toLowerCase()).default([]),
+        allowHosts: z.array(z.string().min(1).toLowerCase()).default([]).describe("host names allowed even when they resolve to private addresses (e.g. an intranet feed)"),
         /** IP addresses allowed although private (per address, not per port). */
-        allowAddresses: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
-        userAgent: z.string().min(1).default("crosswire/0.1 (+https://github.com/crosswire/crosswire)"),
-        perHostConcurrency: z.number().int().min(1).max(64).default(4),
-        globalConcurrency: z.number().int().min(1).max(1024).default(32),
+        allowAddresses: z.array(z.union([z.ipv4(), z.ipv6()])).default([]).describe("IP addresses allowed although private, e.g. `[\"10.1.2.3\"]` (per address, any port)"),
+        userAgent: z.string().min(1).default("crosswire/0.1 (+https://github.com/crosswire/crosswire)").describe("`User-Agent` of every outbound request"),
+        perHostConcurrency: z.number().int().min(1).max(64).default(4).describe("requests in flight to one host, shared by feed polls and unfurls"),
+        globalConcurrency: z.number().int().min(1).max(1024).default(32).describe("requests in flight in all"),
         /** How long a host that answered 403/429/503 without Retry-After is left alone. */
-        hostBackoffSeconds: z.number().int().min(0).max(86_400).default(60),
+        hostBackoffSeconds: z.number().int().min(0).max(86_400).default(60).describe("how long a host that answered 403/429/503 without `Retry-After` is left alone"),
         /** Failures in a row (network, timeout, 5xx) after which a host's circuit opens. */
-        breakerThreshold: z.number().int().min(1).max(1000).default(5),
-        breakerOpenSeconds: z.number().int().min(1).max(3600).default(30),
+        breakerThreshold: z.number().int().min(1).max(1000).default(5).describe("upstream failures in a row (network, timeout, 5xx) that open a host's circuit breaker"),
+        breakerOpenSeconds: z.number().int().min(1).max(3600).default(30).describe("how long an open circuit fails fast"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("every outbound request: feed polls and unfurls (docs/security.md)"),
     unfurl: z
       .object({
         /** Fetch cited pages that no feed carries and read their metadata. */
-        enabled: z.boolean().default(true),
+        enabled: z.boolean().default(true).describe("fetch cited pages that no feed carries and read their metadata"),
         /** A fetched page's metadata is fresh this long. */
-        ttlSeconds: z.number().int().min(60).max(30 * 86_400).default(86_400),
+        ttlSeconds: z.number().int().min(60).max(30 * 86_400).default(86_400).describe("a fetched page's metadata is fresh this long"),
         /** After that, it is still served (and refreshed in the background) this much longer. */
-        staleSeconds: z.number().int().min(0).max(90 * 86_400).default(7 * 86_400),
+        staleSeconds: z.number().int().min(0).max(90 * 86_400).default(7 * 86_400).describe("after that it is still served, and refreshed in the background, this much longer"),
         /** A failed unfurl is not retried for this long. */
-        negativeTtlSeconds: z.number().int().min(10).max(86_400).default(600),
+        negativeTtlSeconds: z.number().int().min(10).max(86_400).default(600).describe("a failed unfurl is not retried for this long"),
         /** How long a GraphQL request waits for unfurls before answering with status PENDING. */
-        waitMs: z.number().int().min(0).max(60_000).default(3_000),
+        waitMs: z.number().int().min(0).max(60_000).default(3_000).describe("how long a GraphQL request waits for unfurls before answering `PENDING` (the fetch goes on)"),
         /** Largest page read, after decompression. */
-        maxBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+        maxBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024).describe("largest page read, after decompression"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("reading the metadata of cited pages no feed carries (docs/sources/url.md)"),
     limits: z
       .object({
-        maxDepth: z.number().int().min(2).max(100).default(12),
-        maxAliases: z.number().int().min(0).max(1000).default(15),
-        maxRootFields: z.number().int().min(1).max(100).default(10),
-        maxDirectives: z.number().int().min(0).max(1000).default(30),
-        maxTokens: z.number().int().min(50).max(100_000).default(3000),
+        maxDepth: z.number().int().min(2).max(100).default(12).describe("deepest selection nesting"),
+        maxAliases: z.number().int().min(0).max(1000).default(15).describe("aliases per operation"),
+        maxRootFields: z.number().int().min(1).max(100).default(10).describe("top-level fields per operation"),
+        maxDirectives: z.number().int().min(0).max(1000).default(30).describe("directives per operation"),
+        maxTokens: z.number().int().min(50).max(100_000).default(3000).describe("lexical tokens per document"),
         /** Lists count by their page size (`first`); see README "Query limits". */
-        maxCost: z.number().int().min(10).max(10_000_000).default(50_000),
+        maxCost: z.number().int().min(10).max(10_000_000).default(50_000).describe("query cost, lists counted by their page size"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("operation limits; each has its own `extensions.code` and HTTP 400 (docs/security.md)"),
     /** Full-text search and story grouping (src/search; README "Search and stories"). */
     search: z
       .object({
@@ -230,20 +231,20 @@ const ConfigSchema = z
          * TF-IDF cosine between an article and a story's centroid at or above which the article joins the story.
          * Chosen on the fixture corpus (test/fixtures/search): see README for the precision/recall it gives.
          */
-        storyThreshold: z.number().min(0.05).max(0.95).default(0.37),
+        storyThreshold: z.number().min(0.05).max(0.95).default(0.37).describe("TF-IDF cosine between an article and a story's centroid at or above which the article joins the story (chosen on the fixture corpus, see docs/search.md)"),
         /** Articles further apart than this in time are never compared, so never grouped. */
-        storyWindowHours: z.number().int().min(1).max(24 * 30).default(72),
+        storyWindowHours: z.number().int().min(1).max(24 * 30).default(72).describe("articles further apart than this in time are never compared, so never grouped"),
         /** How often the forum store is checked for posts not yet indexed; 0 checks only at start. */
-        postSyncSeconds: z.number().int().min(0).max(86_400).default(30),
+        postSyncSeconds: z.number().int().min(0).max(86_400).default(30).describe("how often the forum store is checked for posts not yet indexed; 0 checks only at start"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("full-text search and story grouping (docs/search.md)"),
     /** Schema introspection; default: on unless NODE_ENV=production. */
-    introspection: z.boolean().optional(),
+    introspection: z.boolean().optional().describe("schema introspection (and \"Did you mean\" hints); default: on unless `NODE_ENV=production`"),
     syndication: z
       .object({
         /** Absolute base URL of this gateway as feed readers reach it (links in feeds); default http://localhost:<port>. */
-        publicUrl: httpUrl.optional(),
+        publicUrl: httpUrl.optional().describe("absolute base URL of the gateway, used for every link in feeds"),
         /**
          * Authority of the tag: URIs (RFC 4151) that are every entry's GUID, e.g. "forum.example.org"; default: the host
          * of publicUrl. Changing it changes every GUID, so feed readers would show every entry again: set it once.
@@ -252,58 +253,58 @@ const ConfigSchema = z
           .string()
           .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "expected a lower-case DNS name such as forum.example.org")
           .max(253)
-          .optional(),
+          .optional().describe("authority of the `tag:` GUIDs; set it once (changing it changes every GUID)"),
         /** Cache-Control max-age of feed responses (feed readers and proxies may reuse a feed this long). */
-        maxAgeSeconds: z.number().int().min(0).max(86_400).default(300),
+        maxAgeSeconds: z.number().int().min(0).max(86_400).default(300).describe("`Cache-Control` max-age of feeds"),
         /** Entries per feed page without `?limit=`; `limit` above maxLimit is a 400. */
-        defaultLimit: z.number().int().min(1).max(500).default(50),
-        maxLimit: z.number().int().min(1).max(500).default(500),
+        defaultLimit: z.number().int().min(1).max(500).default(50).describe("entries per feed page without `?limit=`"),
+        maxLimit: z.number().int().min(1).max(500).default(500).describe("largest `?limit=`"),
         /** Persisted GraphQL operations that may be published as feeds at /feeds/q/<id>.<format>. */
-        operations: z.record(z.string().regex(SOURCE_ID), z.string().min(1).max(20_000)).default({}),
+        operations: z.record(z.string().regex(SOURCE_ID), z.string().min(1).max(20_000)).default({}).describe("saved GraphQL queries published at `/feeds/q/<id>.<format>` (id → query text)"),
       })
       .strict()
       .refine((s) => s.defaultLimit <= s.maxLimit, { message: "defaultLimit must not exceed maxLimit" })
-      .prefault({}),
+      .prefault({}).describe("RSS, Atom and JSON Feed output (docs/syndication.md)"),
     /** GraphQL subscriptions over WebSocket at the GraphQL path (README "Live updates"). */
     subscriptions: z
       .object({
-        enabled: z.boolean().default(true),
+        enabled: z.boolean().default(true).describe("serve GraphQL subscriptions over WebSocket (graphql-transport-ws) at `/graphql`"),
         /** Subscriptions one connection may hold at once; one more gets a TOO_MANY_SUBSCRIPTIONS error. */
-        maxPerConnection: z.number().int().min(1).max(1000).default(25),
+        maxPerConnection: z.number().int().min(1).max(1000).default(25).describe("subscriptions one connection may hold at once; one more gets a `TOO_MANY_SUBSCRIPTIONS` error"),
         /** Open WebSocket connections per client address; one more is refused with HTTP 429. */
-        maxConnectionsPerIp: z.number().int().min(1).max(100_000).default(50),
+        maxConnectionsPerIp: z.number().int().min(1).max(100_000).default(50).describe("open WebSocket connections per client address; one more is refused with HTTP 429"),
         /** Bytes a connection may leave unread before it is closed as a slow consumer (close code 4008). */
-        maxBufferedBytes: z.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+        maxBufferedBytes: z.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024).describe("bytes a connection may leave unread before it is closed as a slow consumer (close code 4008)"),
         /** Events one subscription may have waiting to be executed; one more closes it as a slow consumer. */
-        maxQueuedEvents: z.number().int().min(10).max(1_000_000).default(10_000),
+        maxQueuedEvents: z.number().int().min(10).max(1_000_000).default(10_000).describe("events one subscription may have waiting to be executed; one more closes it as a slow consumer"),
         /** Ping interval; a client that has not answered the previous ping is disconnected. 0: no pings. */
-        keepAliveSeconds: z.number().int().min(0).max(3600).default(15),
+        keepAliveSeconds: z.number().int().min(0).max(3600).default(15).describe("ping interval; a client that has not answered the previous ping is disconnected; 0: no pings"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("GraphQL subscriptions over WebSocket at the GraphQL path (docs/live-updates.md)"),
     /** WebSub (W3C): subscribing to hubs that sources declare, and pinging a hub when our own feeds change. */
     websub: z
       .object({
         /** Subscribe at the hub a source's feed declares (needs syndication.publicUrl for the callback URL). */
-        enabled: z.boolean().default(false),
+        enabled: z.boolean().default(false).describe("subscribe at the WebSub hubs sources declare (needs `syndication.publicUrl` for the callback URL)"),
         /** Lease asked of hubs (the hub may grant another); renewed when 90 % of the granted lease has passed. */
-        leaseSeconds: z.number().int().min(300).max(365 * 86_400).default(7 * 86_400),
+        leaseSeconds: z.number().int().min(300).max(365 * 86_400).default(7 * 86_400).describe("lease asked of hubs (the hub may grant another); renewed when 90 % of the granted lease has passed"),
         /** Largest content distribution (push) body accepted at the callback; a larger one is refused with 413. */
-        maxPushBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+        maxPushBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024).describe("largest content distribution (push) body accepted at the callback; a larger one is refused with 413"),
         /**
          * Subscribe at hubs on plain http:// too. Off by default: the subscription request carries the HMAC secret
          * that authenticates pushes, and over plain HTTP anyone on the path could read it and forge pushes.
          */
-        allowHttpHubs: z.boolean().default(false),
+        allowHttpHubs: z.boolean().default(false).describe("also subscribe at hubs on plain `http://` (off: the subscription carries the HMAC secret that authenticates pushes, which must not travel in clear)"),
         /** Hub our own syndication feeds announce (rel="hub") and ping when they change. */
-        hubUrl: httpUrl.optional(),
+        hubUrl: httpUrl.optional().describe("WebSub hub our own feeds announce (`rel=\"hub\"`) and ping when they change"),
         /** Changes within this long are one ping per feed. */
-        publishDebounceMs: z.number().int().min(0).max(600_000).default(2_000),
+        publishDebounceMs: z.number().int().min(0).max(600_000).default(2_000).describe("changes within this long are one ping per feed"),
       })
       .strict()
-      .prefault({}),
+      .prefault({}).describe("WebSub: subscribing to hubs that sources declare, and pinging a hub when our own feeds change (docs/live-updates.md)"),
     /** Bearer token for admin mutations (refreshSource, refreshAllSources); unset disables them. */
-    adminToken: z.string().min(16, "must be at least 16 characters").optional(),
+    adminToken: z.string().min(16, "must be at least 16 characters").optional().describe("bearer token for the admin mutations `refreshSource` and `refreshAllSources` (16 characters or more); unset disables them"),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -395,7 +396,7 @@ function describeIssues(error: z.ZodError, origin: string): string {
     const where = issue.path.length ? issue.path.join(".") : "(top level)";
     if (issue.code === "unrecognized_keys") {
       const keys = issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k));
-      return `  - unknown key ${keys.join(", ")} (check the spelling against README.md "Configuration")`;
+      return `  - unknown key ${keys.join(", ")} (check the spelling against docs/configuration.md)`;
     }
     return `  - ${where}: ${issue.message}`;
   });

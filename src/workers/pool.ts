@@ -1,5 +1,27 @@
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+
+/**
+ * The file of a worker module that sits next to the module asking for it (`base` is that module's
+ * `import.meta.url`, `relative` the built name, e.g. "./parse-worker.js"). Built code (dist/…/x.js) gets the
+ * built worker; code running from TypeScript sources (the tests, through Vitest) gets the `.ts` source next to
+ * it, which the pool loads through tsx. Before this, the tests ran the worker from dist/ and a stale build
+ * was tested without anyone noticing.
+ */
+export function workerFile(base: string, relative: string): string {
+  const file = fileURLToPath(new URL(relative, base));
+  return base.endsWith(".ts") ? file.replace(/\.js$/, ".ts") : file;
+}
+
+/** Loads a .ts worker through tsx's ESM hooks (a devDependency: only the tests run workers from source). */
+function tsWorker(file: string): Worker {
+  // The ESM entry: the CommonJS one (what require.resolve finds) cannot register ESM hooks from a data: URL module.
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
+  const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(pathToFileURL(file).href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
+}
 
 /**
  * A small pool of worker threads running one module. CPU-heavy work (parsing a 50 MB feed blocks for over
@@ -28,14 +50,16 @@ interface Task<In, Out> {
 }
 
 export function createWorkerPool<In, Out>(file: string, options: { size: number; taskTimeoutMs: number }): WorkerPool<In, Out> {
-  if (!existsSync(file)) throw new Error(`worker module ${file} does not exist; run \`npm run build\` first`);
+  if (!existsSync(file)) {
+    throw new Error(`worker module ${file} does not exist${file.endsWith(".js") ? "; run `npm run build` first" : ""}`);
+  }
   const queue: Task<In, Out>[] = [];
   const slots: Slot[] = [];
   let tasksRun = 0;
   let closed = false;
 
   const spawn = (): Slot => {
-    const slot: Slot = { worker: new Worker(file), busy: false };
+    const slot: Slot = { worker: file.endsWith(".ts") ? tsWorker(file) : new Worker(file), busy: false };
     slot.worker.unref();
     return slot;
   };
