@@ -32,7 +32,7 @@ export type RssSourceDeps = AdapterDeps & {
   parser: FeedParserPool;
 };
 
-// Over 80 lines (95): store (parse → upsert → health), fail and pollOnce share the source's health and logger;
+// Over 80 lines (85): store (parse → upsert → health), fail and pollOnce share the source's health and logger;
 // the I/O is the shared poll step (sources/poll.ts), so what is left is this adapter's health bookkeeping.
 export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): FeedSource {
   const now = deps.now ?? (() => new Date());
