@@ -1,13 +1,7 @@
-import type { Exclusive } from "../../src/cluster/lock.js";
-import type Keyv from "keyv";
-import { BadUserInputError } from "../../src/model/errors.js";
-import { CursorMismatchError } from "../../src/model/paging.js";
 import { ForumHealth } from "../../src/forums/health.js";
 import { pageOf } from "../../src/forums/paging.js";
-import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
-import type { Logger } from "../../src/logger.js";
-import type { Fetcher } from "../../src/net/types.js";
-import type { AuthorRecord, BatchResult, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
+import { PostIndex } from "../../src/forums/post-index.js";
+import type { AuthorRecord, BatchResult, ForumRecord, PostRecord } from "../../src/model/forum.js";
 import type { AdapterDeps } from "../deps.js";
 import type { ForumSource } from "../forum.js";
 import type { Page, PageRequest } from "../../src/model/paging.js";

@@ -101,7 +101,6 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   }
 
   const config: FeedSourceConfig = { id, name: options.name, url: options.url, pollIntervalSeconds: options.pollIntervalSeconds, enabled: options.enabled };
-  const emptyPage = { edges: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
 
   return {
     id,

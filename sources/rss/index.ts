@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import type { ArticleStore } from "../../src/articles/store.js";
-import type { Logger } from "../../src/logger.js";
 import type { FetchError } from "../../src/net/index.js";
 import { fromRoot } from "../../src/paths.js";
 import { workerFile } from "../../src/workers/pool.js";

@@ -1,9 +1,7 @@
-import type Keyv from "keyv";
 import type { FeedSourceConfig } from "../model/news.js";
 import { createRssSource, type FeedParserPool, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
 import type { ArticleStore } from "../articles/store.js";
 import type { Config } from "../config/index.js";
-import type { Logger } from "../logger.js";
 import type { Fetcher } from "../net/types.js";
 import type { AdapterDeps } from "../../sources/deps.js";
 import { createPoller, type Poller } from "./poller.js";
