@@ -6,7 +6,7 @@
 import "reflect-metadata";
 import pino from "pino";
 import { loadConfig } from "../dist/src/config/index.js";
-import { createGateway } from "../dist/src/server/index.js";
+import { createGateway } from "../dist/src/app/index.js";
 import { CONTENT_TYPE, renderFeed } from "./feeds.mjs";
 import { ADMIN_TOKEN, sourceConfigs } from "./shared.mjs";
 

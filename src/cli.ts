@@ -5,7 +5,7 @@ import { printCrosswireSchema } from "../resolvers/index.js";
 import { SCHEMA_FILE } from "../schema/build.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
-import { createGateway } from "./server/index.js";
+import { createGateway } from "./app/index.js";
 import { explainListenError, lockDataDir, StartupError } from "./server/startup.js";
 import { OpmlError } from "./opml/index.js";
 import { importOpmlIntoConfig, sourcesFromOpmlFile } from "./opml/import.js";

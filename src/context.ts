@@ -6,7 +6,7 @@ import type { Logger } from "./logger.js";
 import type { News } from "./news/index.js";
 import type { SearchService } from "./search/service.js";
 
-/** What every resolver sees: built once per request by src/server. */
+/** What every resolver sees: built once per request by src/app/context.ts (HTTP, WebSocket and feeds alike). */
 export interface Context {
   config: Config;
   logger: Logger;

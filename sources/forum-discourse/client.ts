@@ -1,5 +1,6 @@
 import type Keyv from "keyv";
 import type { z } from "zod";
+import { createCachedFetch } from "../../src/cache/cached-fetch.js";
 import { SourceUnavailableError } from "../../src/model/errors.js";
 import type { ForumHealth } from "../../src/forums/health.js";
 import type { Logger } from "../../src/logger.js";
@@ -8,7 +9,8 @@ import type { Fetcher } from "../../src/net/types.js";
 
 /**
  * GETs of one Discourse site's JSON API: through the gateway's guarded fetcher (shared per-host budget,
- * backoff and breaker), cached in keyv for a short TTL, one request per path at a time in this process,
+ * backoff and breaker), cached in keyv for a short TTL through src/cache/cached-fetch.ts (one request per
+ * path at a time in this process),
  * every answer validated against its schema. Failures reject with SourceUnavailableError naming the source;
  * a 404 resolves to null (the object does not exist), and so does a 403 on one resource (a private post, a
  * hidden profile, a topic of a staff category): it says nothing about the site, so it counts as an answer
@@ -36,13 +38,21 @@ export interface DiscourseClientOptions {
 }
 
 const NOT_FOUND = Symbol("not found");
+type CachedAnswer = { data: unknown } | { missing: true };
 
 /** Paths every visitor of an open site may read: a 403 there means the site, not one resource, is closed. */
 const SITE_WIDE = /^\/(categories|latest)\.json(\?|$)/;
 
 export function createDiscourseClient(options: DiscourseClientOptions): DiscourseClient {
   const { sourceId, fetcher, keyv, health } = options;
-  const inFlight = new Map<string, Promise<unknown>>();
+  // TTL, negative cache (a 404 is kept as { missing: true }) and in-flight sharing; no stale window (Discourse
+  // answers are short-lived, cacheTtlSeconds).
+  const cache = createCachedFetch<unknown, CachedAnswer>({
+    keyv,
+    logger: options.logger,
+    encode: (value) => ({ entry: value === NOT_FOUND ? { missing: true } : { data: value }, ttlMs: options.ttlMs }),
+    decode: (entry) => ({ value: "missing" in entry ? NOT_FOUND : entry.data, stale: false }),
+  });
   const headers: Record<string, string> = {};
   if (options.apiKey) headers["Api-Key"] = options.apiKey;
   if (options.apiUsername) headers["Api-Username"] = options.apiUsername;
@@ -99,20 +109,8 @@ export function createDiscourseClient(options: DiscourseClientOptions): Discours
 
   return {
     async get<S extends z.ZodType>(path: string, schema: S, ttlMs = options.ttlMs) {
-      // The in-flight entry is taken before the cache is read, so callers arriving in any order share one fetch.
-      let task = inFlight.get(path);
-      if (!task) {
-        task = (async () => {
-          const key = `forum:${sourceId}:http:${path}`;
-          const cached = await keyv.get<{ data: unknown } | { missing: true }>(key);
-          if (cached) return { value: "missing" in cached ? NOT_FOUND : cached.data, fetched: false };
-          const data = await load(path, schema);
-          await keyv.set(key, data === NOT_FOUND ? { missing: true } : { data }, ttlMs);
-          return { value: data, fetched: true };
-        })().finally(() => inFlight.delete(path));
-        inFlight.set(path, task);
-      }
-      const { value, fetched } = (await task) as { value: unknown; fetched: boolean };
+      const encode = (value: unknown) => ({ entry: value === NOT_FOUND ? { missing: true as const } : { data: value }, ttlMs });
+      const { value, fetched } = await cache.get(`forum:${sourceId}:http:${path}`, () => load(path, schema), encode);
       return value === NOT_FOUND ? null : { data: value as z.infer<S>, fetched };
     },
   };

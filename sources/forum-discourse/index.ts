@@ -1,13 +1,8 @@
-import type { Exclusive } from "../../src/cluster/lock.js";
-import type Keyv from "keyv";
-import { BadUserInputError } from "../../src/model/errors.js";
-import { CursorMismatchError } from "../../src/model/paging.js";
 import { ForumHealth } from "../../src/forums/health.js";
 import { pageOf } from "../../src/forums/paging.js";
-import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
-import type { Logger } from "../../src/logger.js";
-import type { Fetcher } from "../../src/net/types.js";
-import type { AuthorRecord, BatchResult, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
+import { PostIndex } from "../../src/forums/post-index.js";
+import type { AuthorRecord, BatchResult, ForumRecord, PostRecord } from "../../src/model/forum.js";
+import type { AdapterDeps } from "../deps.js";
 import type { ForumSource } from "../forum.js";
 import type { Page, PageRequest } from "../../src/model/paging.js";
 import { authorSummary, isSmallAction, SITE_FORUM, toAuthor, toPost, toThread, USERNAME } from "./adapt.js";
@@ -42,16 +37,8 @@ export interface DiscourseSourceOptions {
   maxRetryWaitSeconds: number;
 }
 
-export interface DiscourseSourceDeps {
-  fetcher: Fetcher;
-  keyv: Keyv;
-  logger: Logger;
-  now?: () => Date;
-  /** Told the posts a topic gained since the gateway last read it (see `noticeGrowth`). */
-  onPostsAdded?: PostsAddedHook | undefined;
-  /** The lock the post index writes under (src/forums postIndexLock); default: this process only. */
-  indexLock?: Exclusive | undefined;
-}
+/** The common adapter deps; `events.postsAdded` hears of the posts a topic gained since the gateway last read it (see `noticeGrowth`). */
+export type DiscourseSourceDeps = AdapterDeps;
 
 /** Thread.citedArticles reads at most this many posts of a Discourse thread (README "forum-discourse"). */
 const CITED_SCAN = 200;
@@ -71,7 +58,7 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const base = new URL(`${baseUrl}/`);
   const ttlMs = options.cacheTtlSeconds * 1000;
   const health = new ForumHealth(keyv, id, now);
-  const index = new PostIndex(keyv, id, now, deps.indexLock);
+  const index = new PostIndex(keyv, id, now, deps.lock);
   const client = createDiscourseClient({
     sourceId: id, baseUrl, apiKey: options.apiKey, apiUsername: options.apiUsername, ttlMs,
     maxRetryWaitMs: options.maxRetryWaitSeconds * 1000, fetcher: deps.fetcher, keyv, health, logger: deps.logger,
@@ -156,9 +143,9 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
   const noticed = new WeakSet<TopicWire>();
   const pending = new Set<Promise<void>>();
   function noticeGrowth(topicId: string, data: TopicWire): void {
-    if (!deps.onPostsAdded || noticed.has(data) || !data.post_stream.stream) return;
+    if (!deps.events?.postsAdded || noticed.has(data) || !data.post_stream.stream) return;
     noticed.add(data);
-    const report = deps.onPostsAdded;
+    const report = deps.events?.postsAdded;
     const stream = data.post_stream.stream;
     const work = (async () => {
       const before = await keyv.get<number[]>(key(`stream:${topicId}`));

@@ -1,17 +1,15 @@
-import type { Exclusive } from "../../src/cluster/lock.js";
-import type Keyv from "keyv";
 import { ForumHealth } from "../../src/forums/health.js";
 import { compareKeys, pageOf } from "../../src/forums/paging.js";
-import { PostIndex, type PostsAddedHook } from "../../src/forums/post-index.js";
-import type { Logger } from "../../src/logger.js";
-import { FetchError } from "../../src/net/index.js";
-import type { Fetcher } from "../../src/net/types.js";
+import { PostIndex } from "../../src/forums/post-index.js";
 import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { HealthRecord } from "../../src/model/health.js";
 import type { ForumSource } from "../forum.js";
-import type { FeedSourceConfig, ParsedFeed, ParsedItem } from "../../src/model/news.js";
-import type { FeedParserPool, FeedSource, PollOutcome } from "../rss/index.js";
-import { postKey, threadKeyFromLink, threadTitle, titleKey } from "./grouping.js";
+import type { FeedSourceConfig, ParsedFeed } from "../../src/model/news.js";
+import type { Page, PageRequest } from "../../src/model/paging.js";
+import type { AdapterDeps } from "../deps.js";
+import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
+import type { FeedSource } from "../rss/index.js";
+import { BOARD, emptyBoard, forumRecord, mergeFeed, toThread, type Board, type MergedFeed } from "./adapt.js";
 
 /**
  * forum-feed: a forum known only by the RSS/Atom feed it publishes (phpBB's feed.php, XenForo's
@@ -34,17 +32,10 @@ export interface FeedForumOptions {
   enabled: boolean;
 }
 
-export interface FeedForumDeps {
-  fetcher: Fetcher;
+/** The common adapter deps, plus the feed parse pool. */
+export type FeedForumDeps = AdapterDeps & {
   parser: FeedParserPool;
-  keyv: Keyv;
-  logger: Logger;
-  now?: () => Date;
-  /** Told the posts a poll (or push) stored for the first time, once the forum answers with them. */
-  onPostsAdded?: PostsAddedHook | undefined;
-  /** The lock the post index writes under (src/forums postIndexLock); default: this process only. */
-  indexLock?: Exclusive | undefined;
-}
+};
 
 export interface FeedForumSource extends ForumSource {
   /** The poller's view of this source (src/news/poller.ts polls anything of this shape). */
@@ -54,149 +45,69 @@ export interface FeedForumSource extends ForumSource {
   sharedHealth(): Promise<HealthRecord>;
 }
 
-export const BOARD = "board";
+export { BOARD };
 
-interface StoredThread {
-  id: string;
-  title: string;
-  /** [createdAt ISO, post id, author id], oldest first: the thread's order. */
-  posts: Array<[string, string, string]>;
-  /** The opening entry's link without its fragment: the thread's page on the forum. */
-  url?: string | null;
-}
-
-interface Board {
-  title: string | null;
-  firstSeenAt: string;
-  threads: Record<string, StoredThread>;
-  /** Normalized thread title → thread key, for entries whose link names no thread. */
-  titles: Record<string, string>;
-  /** Author key → display name and earliest post time. */
-  authors: Record<string, { name: string; firstPostAt: string }>;
-  etag: string | null;
-  lastModified: string | null;
-}
-
+// Over 80 lines (101): most of it is the returned ForumSource object (one line per contract method, the paging
+// in threadPages/postPages below, the board model in adapt.ts); poll/ingest/store share the board key and health.
 export function createFeedForumSource(options: FeedForumOptions, deps: FeedForumDeps): FeedForumSource {
   const { id } = options;
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ forumSource: id });
   const health = new ForumHealth(deps.keyv, id, now);
-  const index = new PostIndex(deps.keyv, id, now, deps.indexLock);
+  const index = new PostIndex(deps.keyv, id, now, deps.lock);
   const boardKey = `forum:${id}:board`;
   const load = async (): Promise<Board | null> => (await deps.keyv.get<Board>(boardKey)) ?? null;
 
-  const toThread = (t: StoredThread): ThreadRecord => ({
-    id: t.id, forumId: BOARD, authorId: t.posts[0]?.[2] ?? "", title: t.title,
-    createdAt: new Date(t.posts[0]?.[0] ?? 0), lastPostedAt: new Date(t.posts[t.posts.length - 1]?.[0] ?? 0),
-    postCount: t.posts.length, url: t.url ?? null,
-  });
-
-  async function store(feed: ParsedFeed, validators: { etag: string | null; lastModified: string | null }, polled: boolean): Promise<PollOutcome> {
-    const board: Board = (await load()) ?? {
-      title: null, firstSeenAt: now().toISOString(), threads: {}, titles: {}, authors: {}, etag: null, lastModified: null,
-    };
-    board.title = feed.title ?? board.title;
+  async function store(feed: ParsedFeed, validators: Validators, polled: boolean): Promise<PollOutcome> {
+    const board: Board = (await load()) ?? emptyBoard(now());
     board.etag = validators.etag;
     board.lastModified = validators.lastModified;
-    const touched = new Set<string>();
-    const bodies = new Map<string, ParsedItem>();
-    let added = 0;
-    const normalize = (title: string) => title.toLowerCase().replace(/\s+/g, " ");
-    // Titles of threads whose entries carry an id come first, so an entry without one (a phpBB reply linked
-    // by post only) joins its thread whatever the order of the feed.
-    for (const item of feed.items) {
-      const linked = threadKeyFromLink(item.link);
-      if (linked) board.titles[normalize(threadTitle(item.title))] ??= linked;
-    }
-    for (const item of feed.items) {
-      const title = threadTitle(item.title);
-      const normalized = normalize(title);
-      const threadId = threadKeyFromLink(item.link) ?? board.titles[normalized] ?? titleKey(title);
-      board.titles[normalized] ??= threadId;
-      const thread = (board.threads[threadId] ??= { id: threadId, title, posts: [] });
-      // The title of the thread is its first post's; a reply's "Re: …" only names it when nothing better is known.
-      const postId = postKey(item);
-      const createdAt = item.publishedAt ?? item.updatedAt ?? now().toISOString();
-      const authorName = item.author?.trim() || "anonymous";
-      const authorId = authorName.toLowerCase();
-      const known = board.authors[authorId];
-      if (!known || known.firstPostAt > createdAt) board.authors[authorId] = { name: authorName, firstPostAt: createdAt };
-      const at = thread.posts.findIndex((p) => p[1] === postId);
-      if (at >= 0) thread.posts.splice(at, 1);
-      else added += 1;
-      thread.posts.push([createdAt, postId, authorId]);
-      thread.posts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      if (thread.posts[0]![1] === postId && !/^\s*re\s*:/i.test(item.title?.split(" • ").pop() ?? "")) thread.title = title;
-      if (thread.posts[0]![1] === postId && item.link && URL.canParse(item.link)) thread.url = item.link.replace(/#.*$/, "");
-      touched.add(threadId);
-      bodies.set(postId, item);
-    }
-    // Positions follow time within a thread, so an older post arriving late renumbers the ones after it.
-    const records: PostRecord[] = [];
-    for (const threadId of touched) {
-      const thread = board.threads[threadId]!;
-      const ids = thread.posts.map((p) => p[1]);
-      const stored = await index.posts(ids);
-      thread.posts.forEach(([createdAt, postId, authorId], i) => {
-        const item = bodies.get(postId);
-        const old = stored[i];
-        if (!item && (!old || old.position === i + 1)) return;
-        records.push({
-          id: postId, threadId, authorId, position: i + 1, bodyHtml: item ? item.summaryHtml ?? "" : old!.bodyHtml,
-          createdAt: new Date(createdAt), editedAt: item?.updatedAt ? new Date(item.updatedAt) : old?.editedAt ?? null,
-          url: item ? (item.link && URL.canParse(item.link) ? item.link : null) : old?.url ?? null,
-        });
-      });
-    }
-    const fresh = await index.put(records);
+    const merged = mergeFeed(board, feed, now);
+    const fresh = await index.put(await changedPosts(index, board, merged));
     await deps.keyv.set(boardKey, board);
     await health.success({ record: polled });
-    if (fresh.length) deps.onPostsAdded?.(id, fresh);
-    log.info({ added, entries: feed.items.length }, "forum feed stored");
-    return { kind: "stored", added, updated: feed.items.length - added, unchanged: 0, warnings: feed.warnings };
+    if (fresh.length) deps.events?.postsAdded?.(id, fresh);
+    log.info({ added: merged.added, entries: feed.items.length }, "forum feed stored");
+    return { kind: "stored", added: merged.added, updated: feed.items.length - merged.added, unchanged: 0, warnings: feed.warnings };
   }
 
   async function poll(): Promise<PollOutcome> {
     const board = await load();
-    try {
-      const response = await deps.fetcher.fetch({ url: options.url, etag: board?.etag ?? null, lastModified: board?.lastModified ?? null });
+    const validators = { etag: board?.etag ?? null, lastModified: board?.lastModified ?? null };
+    return pollFeed(deps.fetcher, options.url, validators, log, {
       // Polls always record their attempt: another gateway's poller reads it to skip this interval.
-      if (response.status === 304) {
+      notModified: async () => {
         await health.success({ record: true });
         return { kind: "not-modified" };
-      }
-      return await ingest(response.bytes, response.contentType, response.charset, response, true);
-    } catch (err) {
-      const reason = err instanceof FetchError ? err.message : "internal error while polling (see the gateway log)";
-      if (!(err instanceof FetchError)) log.error({ err }, "unexpected error while polling a forum feed");
-      await health.failure(`${reason}; ${await index.count()} stored posts kept`);
-      return { kind: "failed", error: reason, ...(err instanceof FetchError && err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
-    }
+      },
+      fetched: (body, fetchedValidators) => ingest(body, fetchedValidators, true),
+      failed: async (reason, retryAfterMs) => {
+        await health.failure(`${reason}; ${await index.count()} stored posts kept`);
+        return { kind: "failed", error: reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      },
+    });
   }
 
-  async function ingest(bytes: Buffer, contentType: string | null, charset: string | null, validators = { etag: null as string | null, lastModified: null as string | null }, polled = false): Promise<PollOutcome> {
+  async function ingest(body: FeedBody, validators: Validators = { etag: null, lastModified: null }, polled = false): Promise<PollOutcome> {
     let feed: ParsedFeed;
     try {
-      const copy = new Uint8Array(bytes); // transferred to the worker
-      feed = await deps.parser.run({ bytes: copy, contentType, charset }, [copy.buffer as ArrayBuffer]);
+      feed = await parseFeed(deps.parser, body);
     } catch (err) {
       const reason = (err as Error).message;
       await health.failure(`${reason}; ${await index.count()} stored posts kept`);
       return { kind: "failed", error: reason };
     }
-    return store(feed, { etag: validators.etag, lastModified: validators.lastModified }, polled);
+    return store(feed, validators, polled);
   }
 
   const config: FeedSourceConfig = { id, name: options.name, url: options.url, pollIntervalSeconds: options.pollIntervalSeconds, enabled: options.enabled };
-  const emptyPage = { edges: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
 
   return {
     id,
     kind: "feed",
     name: options.name,
     url: options.url,
-    feed: { config, poll, ingest: (bytes, contentType, charset) => ingest(bytes, contentType, charset) },
+    feed: { config, poll, ingest: (bytes, contentType, charset) => ingest({ bytes, contentType, charset }) },
     poll,
     async health() {
       return health.get(await index.count());
@@ -224,39 +135,8 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
         return a ? { id: k, username: a.name, name: a.name, bio: "", joinedAt: new Date(a.firstPostAt) } : null;
       });
     },
-    async threadPagesByForum(requests) {
-      const board = await load();
-      const cursorOf = (t: ThreadRecord): [string, string] => [t.lastPostedAt.toISOString(), t.id];
-      // Newest first, in the order pageOf pages by (ties on time: ids compared as compareKeys does, "12" after "4").
-      const threads = Object.values(board?.threads ?? {})
-        .map((t) => toThread(t))
-        .sort((a, b) => compareKeys(cursorOf(b), cursorOf(a)));
-      return requests.map((r) => {
-        if (r.parentId !== BOARD) return emptyPage;
-        try {
-          return pageOf(threads, r, cursorOf, ["string", "string"], "DESC");
-        } catch (err) {
-          return err as Error;
-        }
-      });
-    },
-    async postPagesByThread(requests) {
-      const board = await load();
-      const pages = requests.map((r) => {
-        const thread = board?.threads[r.parentId];
-        if (!thread) return emptyPage;
-        try {
-          return pageOf(thread.posts.map((p, i) => ({ postId: p[1], position: i + 1 })), r, (x) => [x.position], ["number"]);
-        } catch (err) {
-          return err as Error;
-        }
-      });
-      const ids = pages.flatMap((p) => (p instanceof Error ? [] : p.edges.map((e) => e.node.postId)));
-      const posts = new Map((await index.posts(ids)).filter((p): p is PostRecord => p !== null).map((p) => [p.id, p]));
-      return pages.map((page) =>
-        page instanceof Error ? page : { ...page, edges: page.edges.flatMap((e) => (posts.has(e.node.postId) ? [{ node: posts.get(e.node.postId)!, cursor: e.cursor }] : [])) },
-      );
-    },
+    threadPagesByForum: async (requests) => threadPages(await load(), requests),
+    postPagesByThread: async (requests) => postPages(index, await load(), requests),
     postPagesByAuthor: (requests) => index.authorPages(requests),
     citationsByPosts: (postIds) => index.citations(postIds),
     citingPostPages: (requests) => index.citingPages(requests),
@@ -266,9 +146,62 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   };
 
   function toForum(board: Board | null): ForumRecord {
-    return {
-      id: BOARD, slug: id, name: options.name, description: board?.title ?? `Posts from ${options.url}`,
-      createdAt: new Date(board?.firstSeenAt ?? now().toISOString()),
-    };
+    return forumRecord(id, options, board, now);
   }
+}
+
+const EMPTY_PAGE = { edges: [], hasNextPage: false, hasPreviousPage: false, totalCount: 0 };
+
+function threadPages(board: Board | null, requests: readonly PageRequest[]): Array<Page<ThreadRecord> | Error> {
+  const cursorOf = (t: ThreadRecord): [string, string] => [t.lastPostedAt.toISOString(), t.id];
+  // Newest first, in the order pageOf pages by (ties on time: ids compared as compareKeys does, "12" after "4").
+  const threads = Object.values(board?.threads ?? {})
+    .map((t) => toThread(t))
+    .sort((a, b) => compareKeys(cursorOf(b), cursorOf(a)));
+  return requests.map((r) => {
+    if (r.parentId !== BOARD) return EMPTY_PAGE;
+    try {
+      return pageOf(threads, r, cursorOf, ["string", "string"], "DESC");
+    } catch (err) {
+      return err as Error;
+    }
+  });
+}
+
+async function postPages(index: PostIndex, board: Board | null, requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
+  const pages = requests.map((r) => {
+    const thread = board?.threads[r.parentId];
+    if (!thread) return EMPTY_PAGE;
+    try {
+      return pageOf(thread.posts.map((p, i) => ({ postId: p[1], position: i + 1 })), r, (x) => [x.position], ["number"]);
+    } catch (err) {
+      return err as Error;
+    }
+  });
+  const ids = pages.flatMap((p) => (p instanceof Error ? [] : p.edges.map((e) => e.node.postId)));
+  const posts = new Map((await index.posts(ids)).filter((p): p is PostRecord => p !== null).map((p) => [p.id, p]));
+  return pages.map((page) =>
+    page instanceof Error ? page : { ...page, edges: page.edges.flatMap((e) => (posts.has(e.node.postId) ? [{ node: posts.get(e.node.postId)!, cursor: e.cursor }] : [])) },
+  );
+}
+
+/** Positions follow time within a thread, so an older post arriving late renumbers the ones after it. */
+async function changedPosts(index: PostIndex, board: Board, merged: MergedFeed): Promise<PostRecord[]> {
+  const records: PostRecord[] = [];
+  for (const threadId of merged.touched) {
+    const thread = board.threads[threadId]!;
+    const ids = thread.posts.map((p) => p[1]);
+    const stored = await index.posts(ids);
+    thread.posts.forEach(([createdAt, postId, authorId], i) => {
+      const item = merged.bodies.get(postId);
+      const old = stored[i];
+      if (!item && (!old || old.position === i + 1)) return;
+      records.push({
+        id: postId, threadId, authorId, position: i + 1, bodyHtml: item ? item.summaryHtml ?? "" : old!.bodyHtml,
+        createdAt: new Date(createdAt), editedAt: item?.updatedAt ? new Date(item.updatedAt) : old?.editedAt ?? null,
+        url: item ? (item.link && URL.canParse(item.link) ? item.link : null) : old?.url ?? null,
+      });
+    });
+  }
+  return records;
 }

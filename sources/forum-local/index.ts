@@ -126,6 +126,8 @@ async function perKey<T>(count: number, load: () => Promise<T[]>): Promise<Array
  * gateways on one database): one implementation over the async SqlDatabase interface. Opening runs the
  * migrations, the demo seed (into an empty store) and the citation index, under a lock every process respects.
  */
+// Over 80 lines (135): most of it is the returned ForumSource object, one short method per batch method of the
+// contract (sources/forum.ts), each a query of paging.ts or the SQL store; they share only the database handle.
 export async function createLocalForumSource(options: LocalForumOptions): Promise<LocalForumSource> {
   const id = options.id ?? "local";
   const opened = options.database ?? (options.file !== undefined ? new SqliteSqlDatabase(options.file) : undefined);

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import type { ArticleStore } from "../../src/articles/store.js";
-import type { Logger } from "../../src/logger.js";
-import { FetchError } from "../../src/net/index.js";
-import type { Fetcher } from "../../src/net/types.js";
+import type { FetchError } from "../../src/net/index.js";
 import { fromRoot } from "../../src/paths.js";
-import { workerFile, type WorkerPool } from "../../src/workers/pool.js";
+import { workerFile } from "../../src/workers/pool.js";
+import { afterFailure, afterSuccess, whenText } from "../../src/model/health-transitions.js";
+import type { AdapterDeps } from "../deps.js";
+import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
 import { emptyHealth, type FeedSourceConfig, type ParsedFeed, type SourceHealthRecord } from "../../src/model/news.js";
 
 /**
@@ -20,35 +21,18 @@ export interface FeedSource {
   ingest(bytes: Buffer, contentType: string | null, charset: string | null): Promise<PollOutcome>;
 }
 
-export type PollOutcome =
-  | { kind: "stored"; added: number; updated: number; unchanged: number; warnings: string[] }
-  | { kind: "not-modified" }
-  | { kind: "failed"; error: string; retryAfterMs?: number };
-
-/** Message to the parse worker. */
-export interface FeedParseInput {
-  bytes: Uint8Array;
-  contentType: string | null;
-  charset: string | null;
-  /** The address the bytes were read from, after redirects: relative links resolve against it. */
-  url?: string | null;
-}
-export type FeedParserPool = WorkerPool<FeedParseInput, ParsedFeed>;
+export type { FeedParseInput, FeedParserPool, PollOutcome } from "../poll.js";
 
 export const PARSE_WORKER_FILE = workerFile(import.meta.url, "./parse-worker.js");
 
-export interface RssSourceDeps {
-  /** Told the outcome of every poll (metrics). */
-  onPoll?: (sourceId: string, outcome: PollOutcome["kind"]) => void;
-  fetcher: Fetcher;
+/** The common adapter deps, plus the article store it writes and the parse pool (keyv is unused: the store has it). */
+export type RssSourceDeps = AdapterDeps & {
   store: ArticleStore;
   parser: FeedParserPool;
-  logger: Logger;
-  now?: () => Date;
-  /** Told every feed parsed for this source, before its items are stored (WebSub hub discovery). */
-  onFeedParsed?: (sourceId: string, feed: ParsedFeed) => void;
-}
+};
 
+// Over 80 lines (85): store (parse → upsert → health), fail and pollOnce share the source's health and logger;
+// the I/O is the shared poll step (sources/poll.ts), so what is left is this adapter's health bookkeeping.
 export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): FeedSource {
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ source: config.id });
@@ -58,14 +42,11 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     return stored ?? emptyHealth();
   }
 
-  async function store(
-    bytes: Buffer, contentType: string | null, charset: string | null, validators: Validators, polled = true, url: string | null = config.url ?? null,
-  ): Promise<PollOutcome> {
+  async function store(body: FeedBody, validators: Validators, polled = true): Promise<PollOutcome> {
     const attemptAt = now();
     let feed: ParsedFeed;
     try {
-      const copy = new Uint8Array(bytes); // transferred to the worker, so never the caller's buffer
-      feed = await deps.parser.run({ bytes: copy, contentType, charset, url }, [copy.buffer as ArrayBuffer]);
+      feed = await parseFeed(deps.parser, { ...body, url: body.url ?? config.url ?? null });
     } catch (err) {
       // A pushed document that does not parse says nothing about polling the feed: its health is left alone.
       if (!polled) {
@@ -75,7 +56,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
       return fail(attemptAt, `${(err as Error).message}`);
     }
     // Only a polled document speaks for the feed's links: a pushed one may be partial (WebSub §7).
-    if (polled) deps.onFeedParsed?.(config.id, feed);
+    if (polled) deps.events?.feedParsed?.(config.id, feed);
     const result = await deps.store.upsert(config.id, feed.items, attemptAt);
     const warnings = [...feed.warnings, ...feed.items.flatMap((i) => i.warnings)];
     if (result.duplicates) warnings.push(`${result.duplicates} items repeated an earlier item's id or link`);
@@ -95,22 +76,15 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
 
   async function fail(attemptAt: Date, reason: string, retryAfterMs?: number): Promise<PollOutcome> {
     const health = await currentHealth();
-    const failures = health.consecutiveFailures + 1;
     const kept = (await deps.store.index(config.id)).length;
-    await deps.store.setHealth(config.id, {
-      ...health,
-      status: health.lastSuccessAt && failures < 3 ? "DEGRADED" : "FAILING",
-      lastAttemptAt: attemptAt.toISOString(),
-      lastError: `${reason} (at ${attemptAt.toISOString().slice(0, 16).replace("T", " ")} UTC); ${kept} stored articles kept`,
-      consecutiveFailures: failures,
-      itemCount: kept,
-    });
-    log.warn({ reason, failures }, "feed poll failed");
+    const next = { ...afterFailure(health, attemptAt, `${reason} ${whenText(attemptAt)}; ${kept} stored articles kept`), itemCount: kept };
+    await deps.store.setHealth(config.id, next);
+    log.warn({ reason, failures: next.consecutiveFailures }, "feed poll failed");
     return { kind: "failed", error: reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
 
   const observed = (outcome: PollOutcome): PollOutcome => {
-    deps.onPoll?.(config.id, outcome.kind);
+    deps.events?.polled?.(config.id, outcome.kind);
     return outcome;
   };
 
@@ -122,41 +96,29 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     async ingest(bytes, contentType, charset) {
       // Bytes from elsewhere (a WebSub push) say nothing about the feed URL's validators: keep the poll's.
       const { etag, lastModified } = await currentHealth();
-      return observed(await store(bytes, contentType, charset, { etag, lastModified }, false));
+      return observed(await store({ bytes, contentType, charset }, { etag, lastModified }, false));
     },
   };
 
   async function pollOnce(): Promise<PollOutcome> {
     if (config.bundledFile) {
       const bytes = await readFile(fromRoot(config.bundledFile));
-      return store(bytes, null, null, { etag: null, lastModified: null });
+      return store({ bytes, contentType: null, charset: null }, { etag: null, lastModified: null });
     }
     const health = await currentHealth();
     const attemptAt = now();
-    try {
-      const response = await deps.fetcher.fetch({ url: config.url, etag: health.etag, lastModified: health.lastModified });
-      if (response.status === 304) {
-        await deps.store.setHealth(config.id, {
-          ...health, status: "OK", lastAttemptAt: attemptAt.toISOString(), lastSuccessAt: attemptAt.toISOString(),
-          consecutiveFailures: 0, lastError: null,
-        });
+    return pollFeed(deps.fetcher, config.url, health, log, {
+      notModified: async () => {
+        await deps.store.setHealth(config.id, afterSuccess(health, attemptAt));
         return { kind: "not-modified" };
-      }
-      return await store(response.bytes, response.contentType, response.charset, {
-        etag: response.etag, lastModified: response.lastModified,
-      }, true, response.url);
-    } catch (err) {
-      if (err instanceof FetchError) return fail(attemptAt, describeFetchError(err), err.retryAfterMs);
-      log.error({ err }, "unexpected error while polling");
-      return fail(attemptAt, "internal error while polling (see the gateway log)");
-    }
+      },
+      fetched: (body, validators) => store(body, validators),
+      failed: (reason, retryAfterMs) => fail(attemptAt, reason, retryAfterMs),
+      describe: describeFetchError,
+    });
   }
 }
 
-interface Validators {
-  etag: string | null;
-  lastModified: string | null;
-}
 
 function describeFetchError(err: FetchError): string {
   // src/net names its own option; the setting an admin can change for feeds is news.maxFeedBytes.

@@ -1,15 +1,15 @@
-import type Keyv from "keyv";
-import type { Logger } from "../../src/logger.js";
+import { createCachedFetch } from "../../src/cache/cached-fetch.js";
 import { decodeText, FetchError } from "../../src/net/index.js";
-import type { Fetcher } from "../../src/net/types.js";
 import { canonicalUrl } from "../../src/urls/index.js";
+import type { AdapterDeps } from "../deps.js";
 import { extractPageMetadata, type PageMetadata } from "./extract.js";
 
 /**
  * The url adapter: turns a cited link that no feed carries into an Article by fetching the page (through
- * src/net, like every outbound request) and reading its metadata (extract.ts). Results are cached in keyv
- * with a TTL, served stale while a refresh runs in the background, and failures are cached too (negative
- * cache) so a dead link is not hammered. Concurrent unfurls of one URL in this process share one fetch.
+ * src/net, like every outbound request) and reading its metadata (extract.ts). Results go through
+ * src/cache/cached-fetch.ts: kept in keyv with a TTL, served stale while a refresh runs in the background,
+ * failures cached too (negative cache) so a dead link is not hammered, and concurrent unfurls of one URL in
+ * this process share one fetch.
  */
 export type UnfurlStatus = "RESOLVED" | "PENDING" | "BLOCKED" | "FAILED";
 
@@ -34,16 +34,13 @@ export interface UrlSource {
   settle(): Promise<void>;
 }
 
-export interface UrlSourceOptions {
-  fetcher: Fetcher;
+/** The common adapter deps, plus the article writer and the cache policy (unfurl.* config). */
+export interface UrlSourceOptions extends AdapterDeps {
   articles: PageArticleWriter;
-  keyv: Keyv;
-  logger: Logger;
   ttlMs: number;
   staleMs: number;
   negativeTtlMs: number;
   maxBytes: number;
-  now?: () => Date;
   /** Metrics hooks: each fetch's outcome, each cache lookup's result. */
   onFetch?: (outcome: UnfurlStatus) => void;
   onCache?: (result: "hit" | "stale" | "miss") => void;
@@ -59,85 +56,66 @@ const ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
 
 export function createUrlSource(options: UrlSourceOptions): UrlSource {
   const now = options.now ?? (() => new Date());
-  const inFlight = new Map<string, Promise<UnfurlResult>>();
-  const refreshing = new Map<string, Promise<unknown>>();
   let fetchCount = 0;
+  const cache = createCachedFetch<CacheEntry, CacheEntry>({
+    keyv: options.keyv,
+    logger: options.logger,
+    // A resolved page is kept past its TTL for the stale window; a failure only for the negative TTL.
+    encode: (entry) => ({ entry, ttlMs: entry.status === "RESOLVED" ? options.ttlMs + options.staleMs : options.negativeTtlMs }),
+    decode: (entry) => ({ value: entry, stale: entry.status === "RESOLVED" && entry.freshUntil <= now().getTime() }),
+    ...(options.onCache ? { onCache: options.onCache } : {}),
+    refreshFailed: "background unfurl refresh failed",
+  });
 
-  async function fetchAndStore(url: string): Promise<UnfurlResult> {
+  async function fetchPage(url: string): Promise<CacheEntry> {
     fetchCount += 1;
-    const at = now();
-    let entry: CacheEntry;
-    try {
-      const response = await options.fetcher.fetch({
-        url,
-        accept: ACCEPT,
-        maxBytes: options.maxBytes,
-        // Any client can ask for any URL: its answer must not put a news source's host into backoff.
-        clientChosen: true,
-        // A PDF or an image is described by its headers; its body is never downloaded.
-        wantBody: (type) => type === null || HTML_TYPES.has(type),
-      });
-      const meta = response.bodySkipped
-        ? describeFile(response.url, response.contentType)
-        : extractPageMetadata(decodeText(response.bytes, response.charset, "html"), response.url);
-      // A page may only claim a canonical URL on its own site: otherwise any page could write itself into
-      // another outlet's Article.
-      const declared = meta.canonicalUrl && sameSite(meta.canonicalUrl, response.url) ? meta.canonicalUrl : null;
-      const key = declared ?? canonicalUrl(response.url) ?? url;
-      await options.articles.mergePage(key, { ...meta, url: response.url }, at);
-      entry = { status: "RESOLVED", articleKey: key, error: null, fetchedAt: at.toISOString(), freshUntil: at.getTime() + options.ttlMs };
-    } catch (error) {
-      const blocked = error instanceof FetchError && (error.code === "BLOCKED_ADDRESS" || error.code === "BAD_URL");
-      const message = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof FetchError)) options.logger.error({ err: error, url }, "unfurl failed unexpectedly");
-      entry = {
-        status: blocked ? "BLOCKED" : "FAILED", articleKey: null, error: message,
-        fetchedAt: at.toISOString(), freshUntil: at.getTime() + options.negativeTtlMs,
-      };
-    }
+    const entry = await unfurlOnce(url, options, now());
     options.onFetch?.(entry.status);
-    const ttl = entry.status === "RESOLVED" ? options.ttlMs + options.staleMs : options.negativeTtlMs;
-    await options.keyv.set(`u:${url}`, entry, ttl);
-    return { status: entry.status, articleKey: entry.articleKey, error: entry.error };
-  }
-
-  function refreshInBackground(url: string): void {
-    if (refreshing.has(url)) return;
-    const task = fetchAndStore(url)
-      .catch((err: unknown) => options.logger.warn({ err, url }, "background unfurl refresh failed"))
-      .finally(() => refreshing.delete(url));
-    refreshing.set(url, task);
-  }
-
-  async function lookup(url: string): Promise<UnfurlResult> {
-    const cached = await options.keyv.get<CacheEntry>(`u:${url}`);
-    if (cached) {
-      // Stale but usable: answer now, refresh behind the scenes (stale-while-revalidate).
-      const stale = cached.status === "RESOLVED" && cached.freshUntil <= now().getTime();
-      options.onCache?.(stale ? "stale" : "hit");
-      if (stale) refreshInBackground(url);
-      return { status: cached.status, articleKey: cached.articleKey, error: cached.error };
-    }
-    options.onCache?.("miss");
-    return fetchAndStore(url);
+    return entry;
   }
 
   return {
-    unfurl(url) {
-      const existing = inFlight.get(url);
-      if (existing) return existing;
-      // Registered synchronously, before any await, so concurrent callers always find it.
-      const task = lookup(url).finally(() => inFlight.delete(url));
-      inFlight.set(url, task);
-      return task;
+    async unfurl(url) {
+      const { value } = await cache.get(`u:${url}`, () => fetchPage(url));
+      return { status: value.status, articleKey: value.articleKey, error: value.error };
     },
     get fetchCount() {
       return fetchCount;
     },
-    async settle() {
-      await Promise.allSettled([...inFlight.values(), ...refreshing.values()]);
-    },
+    settle: () => cache.settle(),
   };
+}
+
+/** Fetches one page and merges its metadata into the article store; a failure is an entry too (negative cache). */
+async function unfurlOnce(url: string, options: UrlSourceOptions, at: Date): Promise<CacheEntry> {
+  try {
+    const response = await options.fetcher.fetch({
+      url,
+      accept: ACCEPT,
+      maxBytes: options.maxBytes,
+      // A PDF or an image is described by its headers; its body is never downloaded.
+      // Any client can ask for any URL: its answer must not put a news source's host into backoff.
+      clientChosen: true,
+      wantBody: (type) => type === null || HTML_TYPES.has(type),
+    });
+    const meta = response.bodySkipped
+      ? describeFile(response.url, response.contentType)
+      : extractPageMetadata(decodeText(response.bytes, response.charset, "html"), response.url);
+    // A page may only claim a canonical URL on its own site: otherwise any page could write itself into
+    // another outlet's Article.
+    const declared = meta.canonicalUrl && sameSite(meta.canonicalUrl, response.url) ? meta.canonicalUrl : null;
+    const key = declared ?? canonicalUrl(response.url) ?? url;
+    await options.articles.mergePage(key, { ...meta, url: response.url }, at);
+    return { status: "RESOLVED", articleKey: key, error: null, fetchedAt: at.toISOString(), freshUntil: at.getTime() + options.ttlMs };
+  } catch (error) {
+    const blocked = error instanceof FetchError && (error.code === "BLOCKED_ADDRESS" || error.code === "BAD_URL");
+    const message = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof FetchError)) options.logger.error({ err: error, url }, "unfurl failed unexpectedly");
+    return {
+      status: blocked ? "BLOCKED" : "FAILED", articleKey: null, error: message,
+      fetchedAt: at.toISOString(), freshUntil: at.getTime() + options.negativeTtlMs,
+    };
+  }
 }
 
 /** A non-HTML resource (PDF, image…): an Article from what the URL and headers say, nothing parsed. */

@@ -1,4 +1,5 @@
 import type Keyv from "keyv";
+import { afterFailure, afterSuccess, whenText } from "../model/health-transitions.js";
 import { pendingHealth, type HealthRecord } from "../model/health.js";
 
 /** A process re-reads the shared record when its copy is older than this (gateways sharing a Redis agree within it). */
@@ -50,7 +51,7 @@ export class ForumHealth {
   async success(options: { record?: boolean } = {}): Promise<void> {
     const before = await this.read(false);
     const at = this.now();
-    const next: HealthRecord = { ...before, status: "OK", lastAttemptAt: at.toISOString(), lastSuccessAt: at.toISOString(), lastError: null, consecutiveFailures: 0 };
+    const next = afterSuccess(before, at);
     if (!options.record && before.status === "OK" && at.getTime() - this.lastWriteMs < QUIET_WRITE_MS) {
       this.unwritten = next;
       return;
@@ -62,14 +63,7 @@ export class ForumHealth {
   async failure(reason: string): Promise<void> {
     const before = await this.read(true);
     const at = this.now();
-    const failures = before.consecutiveFailures + 1;
-    await this.write({
-      ...before,
-      status: before.lastSuccessAt && failures < 3 ? "DEGRADED" : "FAILING",
-      lastAttemptAt: at.toISOString(),
-      lastError: `${reason} (at ${at.toISOString().slice(0, 16).replace("T", " ")} UTC)`,
-      consecutiveFailures: failures,
-    }, at);
+    await this.write(afterFailure(before, at, `${reason} ${whenText(at)}`), at);
   }
 
   private async write(record: HealthRecord, at: Date): Promise<void> {

@@ -2,11 +2,13 @@ import type http from "node:http";
 import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from "graphql";
 import type Keyv from "keyv";
 import type { ForumSource } from "../../sources/forum.js";
+import type { FeedSource } from "../../sources/rss/index.js";
+import type { ArticleStore } from "../articles/store.js";
 import type { Config } from "../config/index.js";
 import { withTimeout } from "../cache/timeout.js";
-import type { Context } from "../context.js";
+import type { RequestContext } from "../app/context.js";
 import type { Logger } from "../logger.js";
-import type { News } from "../news/index.js";
+import type { Fetcher } from "../net/types.js";
 import { createLiveEvents, Topic, type ArticleAddedEvent, type LiveEvents, type PostAddedEvent } from "./events.js";
 import { createLivePubSub } from "./pubsub.js";
 import { attachSubscriptions, type SubscriptionServer } from "./server.js";
@@ -15,8 +17,8 @@ import { createWebSubSubscriber, type WebSubSubscriber } from "./websub/subscrib
 
 /**
  * Live updates (README "Live updates"): subscription events and their pub/sub, the WebSocket endpoint, and
- * WebSub in both directions. src/server/index.ts creates it before the news sources (whose store hooks feed
- * `events`), then attaches the WebSocket endpoint and the WebSub routes once the schema and news exist.
+ * WebSub in both directions. src/app creates it (the event bus) before the adapters, whose store hooks feed
+ * `events`, then attaches the WebSocket endpoint and the WebSub routes once the schema exists.
  */
 export interface Live {
   readonly events: LiveEvents;
@@ -28,9 +30,11 @@ export interface Live {
     httpServer: http.Server;
     path: string;
     schema: GraphQLSchema;
-    news: News;
+    fetcher: Fetcher;
+    /** The feed sources WebSub pushes are ingested into. */
+    feeds: ReadonlyMap<string, FeedSource>;
     keyv: Keyv;
-    contextFor(isAdmin: boolean, clientIp: string): Context;
+    createContext: RequestContext;
     formatError(error: GraphQLError): GraphQLFormattedError;
     safelist: ReadonlySet<string> | null;
   }): void;
@@ -40,7 +44,16 @@ export interface Live {
   close(graceMs: number): Promise<void>;
 }
 
-export function createLive(options: { config: Config; logger: Logger; forums: () => ReadonlyMap<string, ForumSource>; news: () => News }): Live {
+export interface LiveOptions {
+  config: Config;
+  logger: Logger;
+  /** Every forum source, read at event time (src/app fills the map with the remote forums after this is built). */
+  forums: ReadonlyMap<string, ForumSource>;
+  /** Reads the articles an event concerns (a reader over the article store's keyv; it writes nothing). */
+  articles: ArticleStore;
+}
+
+export function createLive(options: LiveOptions): Live {
   const { config, logger } = options;
   const pubSub = createLivePubSub({
     logger,
@@ -48,7 +61,7 @@ export function createLive(options: { config: Config; logger: Logger; forums: ()
     keyPrefix: config.cache.keyPrefix,
     connectTimeoutMs: config.cache.timeoutMs,
   });
-  const events = createLiveEvents({ pubSub, forums: options.forums, articles: () => options.news().store, logger });
+  const events = createLiveEvents({ pubSub, forums: options.forums, articles: options.articles, logger });
   let unobserve: (() => void) | null = null;
 
   const live: Live = {
@@ -59,11 +72,11 @@ export function createLive(options: { config: Config; logger: Logger; forums: ()
     attach(a) {
       live.subscriptions = attachSubscriptions({
         httpServer: a.httpServer, path: a.path, schema: a.schema, config, logger,
-        contextFor: a.contextFor, formatError: a.formatError, safelist: a.safelist,
+        createContext: a.createContext, formatError: a.formatError, safelist: a.safelist,
       });
-      live.websub = createWebSubSubscriber({ config, keyv: a.keyv, fetcher: a.news.fetcher, sources: a.news.sources, logger });
+      live.websub = createWebSubSubscriber({ config, keyv: a.keyv, fetcher: a.fetcher, sources: a.feeds, logger });
       if (config.websub.hubUrl) {
-        const publisher = createWebSubPublisher({ config, fetcher: a.news.fetcher, logger });
+        const publisher = createWebSubPublisher({ config, fetcher: a.fetcher, logger });
         live.publisher = publisher;
         // Only what this process ingested: each process pings for its own changes.
         unobserve = events.observe((topic, payload) => {

@@ -3,18 +3,18 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
   GraphQLError, getOperationAST, parse, specifiedRules, subscribe, validate,
-  type DocumentNode, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema,
+  type DocumentNode, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule,
 } from "graphql";
 import { CloseCode, makeServer, type SubscribePayload } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Config } from "../config/index.js";
 import { withTimeout } from "../cache/timeout.js";
-import type { Context } from "../context.js";
+import type { RequestContext } from "../app/context.js";
 import type { Logger } from "../logger.js";
 import { isAdminRequest } from "../server/auth.js";
-import { limitRules, operationCost } from "../server/limits.js";
-import { SlowConsumerError } from "./stream.js";
+import { limitRules, listBounds, operationCost } from "../server/limits.js";
 import { chooseProtocol, LEGACY_PROTOCOL, legacySocket, type ProtocolSocket } from "./legacy-protocol.js";
+import { SlowConsumerError } from "./stream.js";
 
 /**
  * GraphQL subscriptions over WebSocket (the graphql-transport-ws protocol, graphql-ws's server core) on the
@@ -46,7 +46,7 @@ export interface SubscriptionServerOptions {
   config: Config;
   logger: Logger;
   /** A fresh context for one subscription (its loaders are renewed per event). */
-  contextFor(isAdmin: boolean, clientIp: string): Context;
+  createContext: RequestContext;
   /** What a client may see of an error (src/server's formatPublicError). */
   formatError(error: GraphQLError): GraphQLFormattedError;
   /** With persistedQueries.safelistOnly: the operation texts that may run. */
@@ -57,218 +57,53 @@ interface Extra {
   socket: WebSocket;
   request: IncomingMessage;
   clientIp: string;
-  isAdmin: boolean;
+  /** The Authorization connection parameter, once onConnect has accepted it. */
+  authorization?: string;
+}
+
+/** What the pieces of one subscription server share. */
+interface ServerState {
+  options: SubscriptionServerOptions;
+  limits: Config["subscriptions"];
+  log: Logger;
+  rules: ValidationRule[];
+  perIp: Map<string, number>;
+  /** Streams created while checking a subscription in onSubscribe, handed to graphql-ws's subscribe call. */
+  prepared: WeakMap<ExecutionArgs, unknown>;
+  /** Subscription ids started per graphql-ws connection context. */
+  started: WeakMap<object, Set<string>>;
+  closing: boolean;
+  active: number;
+  slowClosed: number;
+  wss: WebSocketServer;
 }
 
 export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
-  const { config, schema, logger } = options;
-  const limits = config.subscriptions;
-  const log = logger.child({ component: "subscriptions" });
-  const rules = [...specifiedRules, ...limitRules(config.limits)];
-  const perIp = new Map<string, number>();
-  /** Streams created while checking a subscription in onSubscribe, handed to graphql-ws's subscribe call. */
-  const prepared = new WeakMap<ExecutionArgs, unknown>();
-  let closing = false;
-  let active = 0;
-  let slowClosed = 0;
-  const started = new WeakMap<object, Set<string>>();
-
-  // graphql-transport-ws, else the legacy subscriptions-transport-ws protocol (GraphQL Playground), translated
-  // in front of the same server (legacy-protocol.ts).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, handleProtocols: chooseProtocol });
-
-  const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}) =>
-    [new GraphQLError(message, { extensions: { code, ...extensions } })];
-
-  function check(payload: SubscribePayload): { document: DocumentNode } | readonly GraphQLError[] {
-    if (typeof payload.query !== "string") return refuse("BAD_REQUEST", "the subscribe message has no query text");
-    if (options.safelist && !options.safelist.has(payload.query)) {
-      return refuse("PERSISTED_QUERY_NOT_ALLOWED", "only operations from the safelist may run on this gateway (persistedQueries.safelistOnly)");
-    }
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query, { maxTokens: config.limits.maxTokens });
-    } catch (err) {
-      const message = (err as Error).message;
-      const code = /more th[ae]n \d+ tokens/.test(message) ? "TOO_MANY_TOKENS" : "GRAPHQL_PARSE_FAILED";
-      return refuse(code, message);
-    }
-    const operation = getOperationAST(document, payload.operationName ?? undefined);
-    if (!operation) return refuse("BAD_REQUEST", "the document must name the operation to run (operationName) or hold exactly one");
-    if (operation.operation !== "subscription") {
-      return refuse("BAD_REQUEST", `only subscriptions run over WebSocket; send ${operation.operation} operations to POST ${options.path}`);
-    }
-    const errors = validate(schema, document, rules);
-    // Apollo's code for the same failure on POST; a limit rule's own code rides in limitCode (restoreLimitCode).
-    if (errors.length) return errors.map((e) => (e.extensions.code || e.extensions.limitCode ? e : withCode(e, "GRAPHQL_VALIDATION_FAILED")));
-    const cost = operationCost(schema, config.limits, config.pagination.defaultFirst, {
-      document, variables: payload.variables, operationName: payload.operationName,
-    });
-    if (cost?.error) return [cost.error];
-    return { document };
-  }
-
-  const server = makeServer<Record<string, unknown> | undefined, Extra>({
-    schema,
-    connectionInitWaitTimeout: 5_000,
-    onConnect(ctx) {
-      const params = ctx.connectionParams ?? {};
-      const given = params.Authorization ?? params.authorization;
-      if (given === undefined || given === null || given === "") return true;
-      // A token that does not match is refused (4403 Forbidden), as the same token is refused on POST.
-      if (typeof given !== "string" || !isAdminRequest(given, config.adminToken)) return false;
-      ctx.extra.isAdmin = true;
-      return true;
-    },
-    async onSubscribe(ctx, id, payload) {
-      if (Object.keys(ctx.subscriptions).length > limits.maxPerConnection) {
-        return refuse("TOO_MANY_SUBSCRIPTIONS", `at most ${limits.maxPerConnection} subscriptions per connection (subscriptions.maxPerConnection)`, {
-          limit: { max: limits.maxPerConnection },
-        });
-      }
-      const checked = check(payload);
-      if (!("document" in checked)) return checked;
-      const args: ExecutionArgs = {
-        schema,
-        document: checked.document,
-        variableValues: payload.variables ?? null,
-        operationName: payload.operationName ?? null,
-        contextValue: options.contextFor(ctx.extra.isAdmin, ctx.extra.clientIp),
-      };
-      // Subscribing here, not in graphql-ws's own call, so that an error while subscribing (a malformed id:
-      // BAD_USER_INPUT) is an `error` message for this subscription rather than a `next` with errors.
-      const result = await subscribe(args);
-      if (!(Symbol.asyncIterator in result)) return result.errors ?? refuse("INTERNAL_SERVER_ERROR", "the subscription produced no stream");
-      prepared.set(args, result);
-      active += 1;
-      started.set(ctx, (started.get(ctx) ?? new Set()).add(id));
-      log.debug({ id, clientIp: ctx.extra.clientIp }, "subscription started");
-      return args;
-    },
-    subscribe: (args) => (prepared.get(args) as never) ?? subscribe(args),
-    onComplete(ctx, id) {
-      if (started.get(ctx)?.delete(id)) active -= 1;
-    },
-    onNext(_ctx, _id, _payload, _args, result) {
-      if (!result.errors?.length) return;
-      return { ...result, errors: result.errors.map(format) };
-    },
-    onError(ctx, _id, _payload, errors) {
-      if (errors.some((e) => e.originalError instanceof SlowConsumerError)) slowConsumer(ctx.extra.socket, "too many events waiting");
-      return errors.map(format);
-    },
-  });
-
-  /** Errors without a code are ours (bugs, backends): INTERNAL_SERVER_ERROR, masked unless `debug`, as on POST. */
-  function format(error: GraphQLError): GraphQLFormattedError {
-    if (error.originalError instanceof SlowConsumerError) return { message: error.message, extensions: { code: "SLOW_CONSUMER" } };
-    return options.formatError(error.extensions.code || error.extensions.limitCode ? error : withCode(error, "INTERNAL_SERVER_ERROR"));
-  }
-
-  function slowConsumer(socket: WebSocket, why: string): void {
-    if (socket.readyState !== socket.OPEN) return;
-    log.warn({ bufferedAmount: socket.bufferedAmount }, `closing a slow subscription client: ${why}`);
-    slowClosed += 1;
-    // The close frame queues behind what is already buffered; ws cuts the socket if the client never reads it.
-    socket.close(SLOW_CONSUMER_CLOSE_CODE, `Slow consumer: ${why}`);
-  }
-
-  function clientIp(req: IncomingMessage): string {
-    const forwarded = config.http.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : undefined;
-    return forwarded || req.socket.remoteAddress || "unknown";
-  }
-
-  function reject(socket: Duplex, status: number, message: string): void {
-    socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
-  }
-
-  function sameOrigin(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (!origin) return true; // not a browser
-    try {
-      if (new URL(origin).host === req.headers.host) return true;
-    } catch {
-      return false;
-    }
-    return config.http.corsOrigins.includes(origin);
-  }
-
-  options.httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", () => socket.destroy());
-    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (pathname !== options.path || !limits.enabled) return reject(socket, 404, `No WebSocket endpoint at ${pathname}; subscriptions are at ${options.path}\n`);
-    if (closing) return reject(socket, 503, "The gateway is stopping\n");
-    if (!sameOrigin(req)) return reject(socket, 403, "Origin not allowed (http.corsOrigins)\n");
-    const ip = clientIp(req);
-    if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp) {
-      return reject(socket, 429, `Too many WebSocket connections from this address (subscriptions.maxConnectionsPerIp = ${limits.maxConnectionsPerIp})\n`);
-    }
-    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
-    // Released when the raw socket closes, whatever happens: `ws` never calls back for a handshake it refuses
-    // (no or bad Sec-WebSocket-Key, wrong version), and counting only opened sockets let such requests lock an
-    // address out until restart.
-    let released = false;
-    socket.once("close", () => {
-      if (released) return;
-      released = true;
-      const n = (perIp.get(ip) ?? 1) - 1;
-      if (n <= 0) perIp.delete(ip);
-      else perIp.set(ip, n);
-    });
-    wss.handleUpgrade(req, socket, head, (ws) => opened(ws, req, ip));
-  });
-
-  function opened(socket: WebSocket, request: IncomingMessage, ip: string): void {
-    socket.once("error", (err) => {
-      log.debug({ err: err.message }, "WebSocket error");
-      socket.terminate();
-    });
-    // Keep-alive: a ping each interval; a client that has not answered the previous one is gone.
-    let alive = true;
-    socket.on("pong", () => (alive = true));
-    const keepAlive = limits.keepAliveSeconds > 0
-      ? setInterval(() => {
-          if (!alive) return socket.terminate();
-          alive = false;
-          socket.ping();
-        }, limits.keepAliveSeconds * 1000)
-      : undefined;
-    keepAlive?.unref();
-    const transport: ProtocolSocket = {
-      protocol: socket.protocol,
-      // Resolves without waiting for the bytes to leave: a client that stops reading shows as a growing
-      // bufferedAmount, which is bounded here, instead of as a stalled sender with events piling up behind it.
-      send: async (data) => {
-        if (socket.readyState !== socket.OPEN) return;
-        socket.send(data);
-        if (socket.bufferedAmount > limits.maxBufferedBytes) {
-          slowConsumer(socket, `${socket.bufferedAmount} bytes unsent (subscriptions.maxBufferedBytes = ${limits.maxBufferedBytes})`);
-        }
-      },
-      close: (code, reason) => socket.close(code, reason),
-      onMessage: (cb) =>
-        socket.on("message", (data) => {
-          cb(String(data)).catch((err: unknown) => {
-            log.error({ err }, "subscription message handling failed");
-            socket.close(CloseCode.InternalServerError, "Internal server error");
-          });
-        }),
-    };
-    const legacy = socket.protocol === LEGACY_PROTOCOL ? legacySocket(transport, limits.keepAliveSeconds * 1000) : null;
-    const closed = server.opened(legacy ?? transport, { socket, request, clientIp: ip, isAdmin: false });
-    socket.once("close", (code, reason) => {
-      clearInterval(keepAlive);
-      legacy?.dispose();
-      void closed(code, String(reason));
-    });
-  }
-
+  const { config } = options;
+  const state: ServerState = {
+    options,
+    limits: config.subscriptions,
+    log: options.logger.child({ component: "subscriptions" }),
+    rules: [...specifiedRules, ...limitRules(config.limits)],
+    perIp: new Map(),
+    prepared: new WeakMap(),
+    started: new WeakMap(),
+    closing: false,
+    active: 0,
+    slowClosed: 0,
+    // graphql-transport-ws, else the legacy subscriptions-transport-ws protocol (GraphQL Playground), translated
+    // in front of the same server (legacy-protocol.ts).
+    wss: new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, handleProtocols: chooseProtocol }),
+  };
+  const server = protocolServer(state);
+  options.httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(state, server, req, socket, head));
+  const { wss } = state;
   return {
     connections: () => wss.clients.size,
-    active: () => active,
-    slowConsumersClosed: () => slowClosed,
+    active: () => state.active,
+    slowConsumersClosed: () => state.slowClosed,
     async close(graceMs) {
-      closing = true;
+      state.closing = true;
       const sockets = [...wss.clients];
       const gone = sockets.map((s) => new Promise<void>((resolve) => (s.readyState === s.CLOSED ? resolve() : s.once("close", () => resolve()))));
       for (const socket of sockets) socket.close(GOING_AWAY_CLOSE_CODE, "The gateway is stopping");
@@ -277,6 +112,204 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}) =>
+  [new GraphQLError(message, { extensions: { code, ...extensions } })];
+
+/** The checks a query gets on POST, for one subscribe message: safelist, token limit, one subscription operation, validation, cost. */
+function check(state: ServerState, payload: SubscribePayload): { document: DocumentNode } | readonly GraphQLError[] {
+  const { options } = state;
+  const { config, schema } = options;
+  if (typeof payload.query !== "string") return refuse("BAD_REQUEST", "the subscribe message has no query text");
+  if (options.safelist && !options.safelist.has(payload.query)) {
+    return refuse("PERSISTED_QUERY_NOT_ALLOWED", "only operations from the safelist may run on this gateway (persistedQueries.safelistOnly)");
+  }
+  let document: DocumentNode;
+  try {
+    document = parse(payload.query, { maxTokens: config.limits.maxTokens });
+  } catch (err) {
+    const message = (err as Error).message;
+    const code = /more th[ae]n \d+ tokens/.test(message) ? "TOO_MANY_TOKENS" : "GRAPHQL_PARSE_FAILED";
+    return refuse(code, message);
+  }
+  const operation = getOperationAST(document, payload.operationName ?? undefined);
+  if (!operation) return refuse("BAD_REQUEST", "the document must name the operation to run (operationName) or hold exactly one");
+  if (operation.operation !== "subscription") {
+    return refuse("BAD_REQUEST", `only subscriptions run over WebSocket; send ${operation.operation} operations to POST ${options.path}`);
+  }
+  const errors = validate(schema, document, state.rules);
+  // Apollo's code for the same failure on POST; a limit rule's own code rides in limitCode (restoreLimitCode).
+  if (errors.length) return errors.map((e) => (e.extensions.code || e.extensions.limitCode ? e : withCode(e, "GRAPHQL_VALIDATION_FAILED")));
+  const cost = operationCost(schema, config.limits, config.pagination.defaultFirst, {
+    document, variables: payload.variables, operationName: payload.operationName,
+  }, listBounds(config));
+  if (cost?.error) return [cost.error];
+  return { document };
+}
+
+/** graphql-ws's protocol core, with our admission checks (token, per-connection cap) and error formatting. */
+function protocolServer(state: ServerState) {
+  const { options, limits, log } = state;
+  const { config, schema } = options;
+  return makeServer<Record<string, unknown> | undefined, Extra>({
+    schema,
+    connectionInitWaitTimeout: 5_000,
+    onConnect(ctx) {
+      const params = ctx.connectionParams ?? {};
+      const given = params.Authorization ?? params.authorization;
+      if (given === undefined || given === null || given === "") return true;
+      // A token that does not match is refused (4403 Forbidden), as the same token is refused on POST.
+      if (typeof given !== "string" || !isAdminRequest(given, config.adminToken)) return false;
+      ctx.extra.authorization = given;
+      return true;
+    },
+    async onSubscribe(ctx, id, payload) {
+      if (Object.keys(ctx.subscriptions).length > limits.maxPerConnection) {
+        return refuse("TOO_MANY_SUBSCRIPTIONS", `at most ${limits.maxPerConnection} subscriptions per connection (subscriptions.maxPerConnection)`, {
+          limit: { max: limits.maxPerConnection },
+        });
+      }
+      const checked = check(state, payload);
+      if (!("document" in checked)) return checked;
+      const args: ExecutionArgs = {
+        schema,
+        document: checked.document,
+        variableValues: payload.variables ?? null,
+        operationName: payload.operationName ?? null,
+        contextValue: options.createContext({ authorization: ctx.extra.authorization, clientIp: ctx.extra.clientIp, subscription: true }),
+      };
+      // Subscribing here, not in graphql-ws's own call, so that an error while subscribing (a malformed id:
+      // BAD_USER_INPUT) is an `error` message for this subscription rather than a `next` with errors.
+      const result = await subscribe(args);
+      if (!(Symbol.asyncIterator in result)) return result.errors ?? refuse("INTERNAL_SERVER_ERROR", "the subscription produced no stream");
+      state.prepared.set(args, result);
+      state.active += 1;
+      state.started.set(ctx, (state.started.get(ctx) ?? new Set()).add(id));
+      log.debug({ id, clientIp: ctx.extra.clientIp }, "subscription started");
+      return args;
+    },
+    subscribe: (args) => (state.prepared.get(args) as never) ?? subscribe(args),
+    onComplete(ctx, id) {
+      if (state.started.get(ctx)?.delete(id)) state.active -= 1;
+    },
+    onNext(_ctx, _id, _payload, _args, result) {
+      if (!result.errors?.length) return;
+      return { ...result, errors: result.errors.map((e) => format(state, e)) };
+    },
+    onError(ctx, _id, _payload, errors) {
+      if (errors.some((e) => e.originalError instanceof SlowConsumerError)) slowConsumer(state, ctx.extra.socket, "too many events waiting");
+      return errors.map((e) => format(state, e));
+    },
+  });
+}
+type ProtocolServer = ReturnType<typeof protocolServer>;
+
+/** Errors without a code are ours (bugs, backends): INTERNAL_SERVER_ERROR, masked unless `debug`, as on POST. */
+function format(state: ServerState, error: GraphQLError): GraphQLFormattedError {
+  if (error.originalError instanceof SlowConsumerError) return { message: error.message, extensions: { code: "SLOW_CONSUMER" } };
+  return state.options.formatError(error.extensions.code || error.extensions.limitCode ? error : withCode(error, "INTERNAL_SERVER_ERROR"));
+}
+
+function slowConsumer(state: ServerState, socket: WebSocket, why: string): void {
+  if (socket.readyState !== socket.OPEN) return;
+  state.log.warn({ bufferedAmount: socket.bufferedAmount }, `closing a slow subscription client: ${why}`);
+  state.slowClosed += 1;
+  // The close frame queues behind what is already buffered; ws cuts the socket if the client never reads it.
+  socket.close(SLOW_CONSUMER_CLOSE_CODE, `Slow consumer: ${why}`);
+}
+
+function clientIp(config: Config, req: IncomingMessage): string {
+  const forwarded = config.http.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : undefined;
+  return forwarded || req.socket.remoteAddress || "unknown";
+}
+
+function reject(socket: Duplex, status: number, message: string): void {
+  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+}
+
+function sameOrigin(config: Config, req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // not a browser
+  try {
+    if (new URL(origin).host === req.headers.host) return true;
+  } catch {
+    return false;
+  }
+  return config.http.corsOrigins.includes(origin);
+}
+
+/** An HTTP upgrade on the gateway's server: refused with a status, or handed to ws, counted per address. */
+function upgrade(state: ServerState, server: ProtocolServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const { options, limits, perIp } = state;
+  socket.on("error", () => socket.destroy());
+  const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+  if (pathname !== options.path || !limits.enabled) return reject(socket, 404, `No WebSocket endpoint at ${pathname}; subscriptions are at ${options.path}\n`);
+  if (state.closing) return reject(socket, 503, "The gateway is stopping\n");
+  if (!sameOrigin(options.config, req)) return reject(socket, 403, "Origin not allowed (http.corsOrigins)\n");
+  const ip = clientIp(options.config, req);
+  if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp) {
+    return reject(socket, 429, `Too many WebSocket connections from this address (subscriptions.maxConnectionsPerIp = ${limits.maxConnectionsPerIp})\n`);
+  }
+  perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+  // Released when the raw socket closes, whatever happens: `ws` never calls back for a handshake it refuses
+  // (no or bad Sec-WebSocket-Key, wrong version), and counting only opened sockets let such requests lock an
+  // address out until restart.
+  let released = false;
+  socket.once("close", () => {
+    if (released) return;
+    released = true;
+    const n = (perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) perIp.delete(ip);
+    else perIp.set(ip, n);
+  });
+  state.wss.handleUpgrade(req, socket, head, (ws) => opened(state, server, ws, req, ip));
+}
+
+function opened(state: ServerState, server: ProtocolServer, socket: WebSocket, request: IncomingMessage, ip: string): void {
+  const { limits, log } = state;
+  socket.once("error", (err) => {
+    log.debug({ err: err.message }, "WebSocket error");
+    socket.terminate();
+  });
+  // Keep-alive: a ping each interval; a client that has not answered the previous one is gone.
+  let alive = true;
+  socket.on("pong", () => (alive = true));
+  const keepAlive = limits.keepAliveSeconds > 0
+    ? setInterval(() => {
+        if (!alive) return socket.terminate();
+        alive = false;
+        socket.ping();
+      }, limits.keepAliveSeconds * 1000)
+    : undefined;
+  keepAlive?.unref();
+  const transport: ProtocolSocket = {
+    protocol: socket.protocol,
+    // Resolves without waiting for the bytes to leave: a client that stops reading shows as a growing
+    // bufferedAmount, which is bounded here, instead of as a stalled sender with events piling up behind it.
+    send: async (data) => {
+      if (socket.readyState !== socket.OPEN) return;
+      socket.send(data);
+      if (socket.bufferedAmount > limits.maxBufferedBytes) {
+        slowConsumer(state, socket, `${socket.bufferedAmount} bytes unsent (subscriptions.maxBufferedBytes = ${limits.maxBufferedBytes})`);
+      }
+    },
+    close: (code, reason) => socket.close(code, reason),
+    onMessage: (cb) =>
+      socket.on("message", (data) => {
+        cb(String(data)).catch((err: unknown) => {
+          log.error({ err }, "subscription message handling failed");
+          socket.close(CloseCode.InternalServerError, "Internal server error");
+        });
+      }),
+  };
+  const legacy = socket.protocol === LEGACY_PROTOCOL ? legacySocket(transport, limits.keepAliveSeconds * 1000) : null;
+  const closed = server.opened(legacy ?? transport, { socket, request, clientIp: ip });
+  socket.once("close", (code, reason) => {
+    clearInterval(keepAlive);
+    legacy?.dispose();
+    void closed(code, String(reason));
+  });
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {

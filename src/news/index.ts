@@ -1,16 +1,11 @@
-import type { LookupFunction } from "node:net";
-import type Keyv from "keyv";
-import type { ArticleRecord, FeedSourceConfig, ParsedFeed } from "../model/news.js";
-import { createRssSource, PARSE_WORKER_FILE, type FeedParseInput, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
-import { ArticleStore, type ArticleStoreHooks } from "../articles/store.js";
+import type { FeedSourceConfig } from "../model/news.js";
+import { createRssSource, type FeedParserPool, type FeedSource, type PollOutcome } from "../../sources/rss/index.js";
+import type { ArticleStore } from "../articles/store.js";
 import type { Config } from "../config/index.js";
-import type { Logger } from "../logger.js";
-import { createFetcher } from "../net/index.js";
 import type { Fetcher } from "../net/types.js";
-import { createWorkerPool, type WorkerPool } from "../workers/pool.js";
+import type { AdapterDeps } from "../../sources/deps.js";
 import { createPoller, type Poller } from "./poller.js";
 import type { Lease } from "../cluster/types.js";
-import type { Exclusive } from "../cluster/lock.js";
 import { createUrlSource, type UrlSource } from "../../sources/url/index.js";
 
 /** The bundled demo feeds: the outlets the demo forum cites, ingested on first start through the rss adapter. */
@@ -24,7 +19,7 @@ export const DEMO_SOURCES: FeedSourceConfig[] = [
 export interface News {
   store: ArticleStore;
   fetcher: Fetcher;
-  parser: WorkerPool<FeedParseInput, ParsedFeed>;
+  parser: FeedParserPool;
   /** The url adapter, or null when unfurl.enabled is off. */
   unfurler: UrlSource | null;
   /** Every feed source, configured and demo, by id (Query.sources lists them in this order). */
@@ -34,6 +29,7 @@ export interface News {
   /** Starts polling (no-op when news.poll is off). */
   start(): void;
   refresh(sourceId: string): Promise<PollOutcome | undefined>;
+  /** Stops polling and lets running unfurls finish (the parse pool is src/app's to close). */
   stop(): Promise<void>;
 }
 
@@ -42,76 +38,34 @@ export interface NewsObserver {
   cache(cache: string, result: string): void;
 }
 
-export interface NewsOptions {
+/** The common adapter deps (events: feedParsed, polled) plus what the feed side needs. */
+export interface NewsDeps extends AdapterDeps {
+  /** The article store (src/app builds it with its search and live hooks). */
+  store: ArticleStore;
+  /** The process's one parse pool (src/app/net.ts). */
+  parser: FeedParserPool;
+  /** Filled here with every feed source, configured and demo, by id (src/app creates it so others can read it). */
+  sources: Map<string, FeedSource>;
   extraSources?: FeedSourceConfig[];
+  /** The unfurl adapter's fetch outcomes and cache lookups (metrics). */
   observer?: NewsObserver;
-  /** Test hook: a DNS resolver for the fetcher. */
-  lookup?: LookupFunction;
-  /** Told every article the store writes (the search index, src/search). */
-  onArticlesChanged?: (records: ArticleRecord[]) => void;
-  /** Serializes article writes (src/cache: in-process, or a Redis lease when the store is shared). */
-  exclusive?: Exclusive;
   /** Set when several gateways share the store: feed polls are coordinated through these leases. */
   cluster?: { lease: Lease; leaseTtlMs: number } | null;
-  /** New articles and health changes (subscription events, src/live). */
-  storeHooks?: ArticleStoreHooks;
-  /** Told every feed a source parsed, with the source id (WebSub hub discovery, src/live/websub). */
-  onFeedParsed?: (sourceId: string, feed: ParsedFeed) => void;
 }
 
-export function createNews(config: Config, keyv: Keyv, logger: Logger, options: NewsOptions = {}): News {
-  const extraSources = options.extraSources ?? [];
-  const store = new ArticleStore(keyv, options.onArticlesChanged, options.exclusive, options.storeHooks);
-  const fetcher = createFetcher({
-    userAgent: config.net.userAgent,
-    timeoutMs: config.net.timeoutMs,
-    connectTimeoutMs: config.net.connectTimeoutMs,
-    maxBytes: config.news.maxFeedBytes,
-    maxRedirects: config.net.maxRedirects,
-    allowPrivateNetworks: config.net.allowPrivateNetworks,
-    allowHosts: config.net.allowHosts,
-    allowAddresses: config.net.allowAddresses,
-    perHostConcurrency: config.net.perHostConcurrency,
-    globalConcurrency: config.net.globalConcurrency,
-    hostBackoffMs: config.net.hostBackoffSeconds * 1000,
-    breakerThreshold: config.net.breakerThreshold,
-    breakerOpenMs: config.net.breakerOpenSeconds * 1000,
-    ...(options.lookup ? { lookup: options.lookup } : {}),
-  });
-  const parser = createWorkerPool<FeedParseInput, ParsedFeed>(PARSE_WORKER_FILE, {
-    size: config.news.parseWorkers,
-    taskTimeoutMs: config.news.parseTimeoutMs,
-  });
-  const configs: FeedSourceConfig[] = [...config.sources, ...extraSources, ...(config.news.demoFeeds ? DEMO_SOURCES : [])];
-  const sources = new Map<string, FeedSource>();
-  for (const c of configs) {
-    if (sources.has(c.id)) {
-      logger.warn({ source: c.id }, "a source with this id is already configured; the later one is ignored");
-      continue;
-    }
-    sources.set(c.id, createRssSource(c, {
-      fetcher, store, parser, logger, onPoll: (id, outcome) => options.observer?.upstream(id, outcome),
-      ...(options.onFeedParsed ? { onFeedParsed: options.onFeedParsed } : {}),
-    }));
-  }
-  const unfurler = config.unfurl.enabled
-    ? createUrlSource({
-        fetcher, articles: store, keyv, logger,
-        ttlMs: config.unfurl.ttlSeconds * 1000, staleMs: config.unfurl.staleSeconds * 1000,
-        negativeTtlMs: config.unfurl.negativeTtlSeconds * 1000, maxBytes: config.unfurl.maxBytes,
-        onFetch: (outcome) => options.observer?.upstream("unfurl", outcome.toLowerCase()),
-        onCache: (result) => options.observer?.cache("unfurl", result),
-      })
-    : null;
+export function createNews(config: Config, deps: NewsDeps): News {
+  const { store, fetcher, parser, sources } = deps;
+  addFeedSources(config, deps);
+  const unfurler = config.unfurl.enabled ? createUnfurler(config, deps) : null;
   const polled = [...sources.values()].filter((s) => !s.config.bundledFile);
-  const cluster = options.cluster
+  const cluster = deps.cluster
     ? {
-        lease: options.cluster.lease,
-        busyRetryMs: options.cluster.leaseTtlMs,
+        lease: deps.cluster.lease,
+        busyRetryMs: deps.cluster.leaseTtlMs,
         health: async (id: string) => (await store.health([id]))[0] ?? null,
       }
     : undefined;
-  const poller: Poller = createPoller(polled, { maxBackoffSeconds: config.news.maxBackoffSeconds, logger, ...(cluster ? { cluster } : {}) });
+  const poller: Poller = createPoller(polled, { maxBackoffSeconds: config.news.maxBackoffSeconds, logger: deps.logger, ...(cluster ? { cluster } : {}) });
 
   return {
     store,
@@ -136,7 +90,28 @@ export function createNews(config: Config, keyv: Keyv, logger: Logger, options: 
     async stop() {
       await poller.stop();
       await unfurler?.settle();
-      await parser.close();
     },
   };
+}
+
+/** Configured, imported (OPML) and demo feeds, in that order; a repeated id keeps the first. */
+function addFeedSources(config: Config, deps: NewsDeps): void {
+  const configs: FeedSourceConfig[] = [...config.sources, ...(deps.extraSources ?? []), ...(config.news.demoFeeds ? DEMO_SOURCES : [])];
+  for (const c of configs) {
+    if (deps.sources.has(c.id)) {
+      deps.logger.warn({ source: c.id }, "a source with this id is already configured; the later one is ignored");
+      continue;
+    }
+    deps.sources.set(c.id, createRssSource(c, deps));
+  }
+}
+
+function createUnfurler(config: Config, deps: NewsDeps): UrlSource {
+  return createUrlSource({
+    fetcher: deps.fetcher, articles: deps.store, keyv: deps.keyv, logger: deps.logger,
+    ttlMs: config.unfurl.ttlSeconds * 1000, staleMs: config.unfurl.staleSeconds * 1000,
+    negativeTtlMs: config.unfurl.negativeTtlSeconds * 1000, maxBytes: config.unfurl.maxBytes,
+    onFetch: (outcome) => deps.observer?.upstream("unfurl", outcome.toLowerCase()),
+    onCache: (result) => deps.observer?.cache("unfurl", result),
+  });
 }

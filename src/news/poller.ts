@@ -36,6 +36,8 @@ export interface PollerOptions {
   cluster?: PollerCluster;
 }
 
+// Over 80 lines (112): the schedule (timers per source), backoff and the cluster lease path share the poller's
+// state (timers, running polls, stopped flag); the returned object is the Poller contract.
 export function createPoller(sources: readonly FeedSource[], options: PollerOptions): Poller {
   const random = options.random ?? Math.random;
   const cluster = options.cluster;

@@ -105,6 +105,11 @@ export interface ListBounds {
 /** Used where the configuration is not at hand (the 1,000 is the schema's maximum number of sources). */
 const DEFAULT_BOUNDS: ListBounds = { newsSources: 1000, forumSources: 100 };
 
+/** The bounds a configuration gives (OPML subscriptions added at start are not counted: a few more sources). */
+export function listBounds(config: Pick<Config, "sources" | "forums">): ListBounds {
+  return { newsSources: config.sources.length, forumSources: config.forums.length + 1 };
+}
+
 /**
  * Lists with no page size and no bound of their own (today only `Query.forums`: the boards of every forum
  * source, which the gateway cannot know before asking). Counted as 5, the figure the model used before for every

@@ -6,7 +6,7 @@ import type { LookupFunction } from "node:net";
 import path from "node:path";
 import pino from "pino";
 import { loadConfig, type ConfigInput } from "../../src/config/index.js";
-import { createGateway, type Gateway } from "../../src/server/index.js";
+import { createGateway, type Gateway } from "../../src/app/index.js";
 import type { LoaderOptions } from "../../src/loaders/index.js";
 import { fromRoot } from "../../src/paths.js";
 

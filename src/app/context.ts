@@ -1,0 +1,49 @@
+import type { ForumSource } from "../../sources/forum.js";
+import type { Config } from "../config/index.js";
+import type { Context } from "../context.js";
+import type { LiveEvents } from "../live/events.js";
+import { createLoaders, type LoaderOptions } from "../loaders/index.js";
+import type { Logger } from "../logger.js";
+import type { News } from "../news/index.js";
+import type { SearchIndex } from "../search/index.js";
+import type { SearchService } from "../search/service.js";
+import { isAdminRequest } from "../server/auth.js";
+
+/**
+ * Who is asking, as a transport knows it: the Authorization header (admin token) and the client address.
+ * `subscription`: the context lives as long as one subscription, and its loaders are renewed per event.
+ */
+export interface RequestOrigin {
+  authorization?: string | undefined;
+  clientIp: string;
+  subscription?: boolean;
+}
+
+/** The one context builder: HTTP (src/app/routes.ts), WebSocket (src/live/server.ts) and feeds (src/syndication). */
+export type RequestContext = (origin: RequestOrigin) => Context;
+
+export interface ContextDeps {
+  config: Config;
+  logger: Logger;
+  forums: ReadonlyMap<string, ForumSource>;
+  news: News;
+  search: SearchService;
+  searchIndex: SearchIndex;
+  events: LiveEvents;
+  loaderOptions: LoaderOptions;
+}
+
+export function contextFactory(deps: ContextDeps): RequestContext {
+  const { config, logger, forums, news, search } = deps;
+  const unfurl = { source: news.unfurler, waitMs: config.unfurl.waitMs };
+  const newLoaders = () => createLoaders(forums, news.store, deps.loaderOptions, unfurl, deps.searchIndex);
+  return (origin) => {
+    const isAdmin = isAdminRequest(origin.authorization ?? undefined, config.adminToken);
+    const ctx: Context = { config, logger, forums, news, search, loaders: newLoaders(), isAdmin, clientIp: origin.clientIp };
+    if (origin.subscription) {
+      ctx.live = deps.events;
+      ctx.renewLoaders = () => (ctx.loaders = newLoaders());
+    }
+    return ctx;
+  };
+}
