@@ -13,6 +13,9 @@ import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from "graph
  */
 export const LEGACY_PROTOCOL = "graphql-ws";
 
+/** Subscriptions a legacy client may start before its connection is acknowledged (the Playground starts one). */
+const MAX_EARLY_STARTS = 20;
+
 /**
  * Chooses the subprotocol of an upgrade: `graphql-transport-ws` when the client offers it (whatever else it
  * offers), else the legacy `graphql-ws`; false refuses the handshake.
@@ -40,6 +43,11 @@ export interface ProtocolSocket {
 export function legacySocket(socket: ProtocolSocket, keepAliveMs: number): ProtocolSocket & { dispose(): void } {
   let acknowledged = false;
   let keepAlive: NodeJS.Timeout | undefined;
+  // The legacy client sends `start` right after `connection_init`, without waiting for the acknowledgement;
+  // graphql-ws closes a connection that subscribes before it is acknowledged (4401). Starts that arrive early
+  // wait here (bounded by the server's own limit of subscriptions per connection, checked when they are passed on).
+  let early: string[] = [];
+  let deliver: ((data: string) => Promise<void>) | undefined;
   const send = (message: Record<string, unknown>) => socket.send(JSON.stringify(message));
 
   return {
@@ -55,6 +63,14 @@ export function legacySocket(socket: ProtocolSocket, keepAliveMs: number): Proto
             keepAlive = setInterval(() => void send({ type: "ka" }), keepAliveMs);
             keepAlive.unref();
           }
+          // After this send returns: graphql-ws marks the connection acknowledged once its ack is sent.
+          setImmediate(() => {
+            const waiting = early;
+            early = [];
+            for (const message of waiting) {
+              deliver?.(message).catch(() => void socket.close(CloseCode.InternalServerError, "Internal server error"));
+            }
+          });
           return;
         case "next":
           return send({ type: "data", id: message.id, payload: message.payload });
@@ -72,6 +88,7 @@ export function legacySocket(socket: ProtocolSocket, keepAliveMs: number): Proto
       return socket.close(code, reason);
     },
     onMessage(cb) {
+      deliver = cb;
       socket.onMessage(async (data) => {
         let message: { type?: unknown; id?: unknown; payload?: unknown };
         try {
@@ -83,8 +100,13 @@ export function legacySocket(socket: ProtocolSocket, keepAliveMs: number): Proto
           case "connection_init":
             // The legacy client sends `payload: null` when it has no connection params; graphql-ws wants an object.
             return cb(JSON.stringify({ type: "connection_init", ...(isObject(message.payload) ? { payload: message.payload } : {}) }));
-          case "start":
-            return cb(JSON.stringify({ type: "subscribe", id: message.id, payload: message.payload }));
+          case "start": {
+            const subscribe = JSON.stringify({ type: "subscribe", id: message.id, payload: message.payload });
+            if (acknowledged) return cb(subscribe);
+            if (early.length >= MAX_EARLY_STARTS) return void socket.close(CloseCode.BadRequest, "Too many subscriptions before the connection was acknowledged");
+            early.push(subscribe);
+            return;
+          }
           case "stop":
             return cb(JSON.stringify({ type: "complete", id: message.id }));
           case "connection_terminate":

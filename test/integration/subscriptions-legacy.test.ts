@@ -91,6 +91,18 @@ describe("subscriptions over the legacy subscriptions-transport-ws protocol", ()
     expect((await client.closed).code).toBe(1000);
   });
 
+  it("accepts a start sent right after connection_init, before the acknowledgement, as the Playground sends it", async () => {
+    const client = await legacyClient(gw);
+    client.send({ type: "connection_init", payload: {} });
+    client.send({ id: "2", type: "start", payload: { query: "subscription { sourceHealthChanged { slug } }" } });
+    await client.next("connection_ack");
+    await until(() => gw.gateway.live.subscriptions!.active() === 1, "the early subscription to start");
+    client.send({ id: "2", type: "stop" });
+    await until(() => gw.gateway.live.subscriptions!.active() === 0, "the subscription to stop");
+    client.socket.close();
+    expect(client.messages.filter((m) => m.type === "error")).toEqual([]);
+  });
+
   it("applies the same limits: an over-cost subscription gets an `error` with QUERY_TOO_COMPLEX", async () => {
     const client = await legacyClient(gw);
     client.send({ type: "connection_init" });
