@@ -156,7 +156,8 @@ describe("README", () => {
   });
 
   it("links every page under docs/", () => {
-    const pages = markdownFiles().filter((f) => f.startsWith("docs/"));
+    // docs/_incoming/ holds sections the lead has not folded into their pages yet: not linked on purpose.
+    const pages = markdownFiles().filter((f) => f.startsWith("docs/") && !f.startsWith("docs/_incoming/"));
     expect(pages.length).toBeGreaterThanOrEqual(12);
     for (const page of pages) expect(readme, page).toContain(`](${page}`);
   });
