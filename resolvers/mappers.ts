@@ -48,7 +48,7 @@ export function toArticle(r: ArticleRecord): Article {
   const date = (v: string | null) => (v ? new Date(v) : null);
   return Object.assign(new Article(), {
     id: globalIds.article(r.key), key: r.key, rawSummary: r.summaryHtml, sourceIds: r.sourceIds,
-    url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, author: r.author,
+    url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, byline: r.author,
     publishedAt: date(r.publishedAt), updatedAt: date(r.updatedAt), imageUrl: r.imageUrl, categories: r.categories,
     provenance: provenanceOf(r),
   });

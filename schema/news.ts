@@ -94,8 +94,8 @@ export class Article extends Node {
 
   // Not `author`: Post.author and Thread.author are Author objects, and members of RiverItem, SearchResult and
   // Node must give a field name one type (a frontend selects `author` on every member without aliases).
-  @Field(() => String, { name: "byline", nullable: true, description: "The author as the feed or page names them (free text)." })
-  author!: string | null;
+  @Field(() => String, { nullable: true, description: "The author as the feed or page names them (free text)." })
+  byline!: string | null;
 
   @Field(() => DateTime, { nullable: true })
   publishedAt!: Date | null;

@@ -44,6 +44,14 @@ describe("permalinks and source lookup by slug", () => {
     expect(body.errors[0].message).toMatch(/no source has the slug "no-such-outlet"/);
   });
 
+  it("gives an article's author as byline (renamed from author, which is an Author object on Post and Thread)", async () => {
+    const { body } = await gw.graphql(`{ articles(first: 100) { nodes { byline provenance { field } } } }`);
+    expect(body.errors).toBeUndefined();
+    const withByline = body.data.articles.nodes.filter((a: { byline: string | null }) => a.byline);
+    expect(withByline.length).toBeGreaterThan(0);
+    for (const a of withByline) expect(a.provenance.map((p: { field: string }) => p.field)).toContain("byline");
+  });
+
   it("answers the README's search example without a validation error: title is one type on every SearchResult member", async () => {
     const { status, body } = await gw.graphql(`{ search(query: "truce talks", first: 5) { totalCount edges { score snippet node { __typename ... on Article { title story { title sourceCount postCount } } ... on Post { author { name } thread { title } } ... on Thread { title } } } } }`);
     expect(status).toBe(200);
