@@ -17,6 +17,7 @@ import {
   ArticleStoryResolver, RelatedArticleResolver, SearchResolver, StoryResolver, ThreadRelatedResolver,
 } from "./search.js";
 import { SubscriptionResolver, ThreadCitationResolver } from "./subscriptions.js";
+import { WriteResolver } from "./mutations.js";
 
 export const RESOLVERS = [
   NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver,
@@ -26,6 +27,7 @@ export const RESOLVERS = [
   SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
   ForumSourceFieldResolver, ForumSourceResolver,
   SubscriptionResolver, ThreadCitationResolver,
+  WriteResolver,
 ] as const;
 
 /** The executable schema (built once per process). */
