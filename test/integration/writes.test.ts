@@ -1,4 +1,8 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fromRoot } from "../../src/paths.js";
 import type { LocalForumSource } from "../../sources/forum-local/index.js";
 import { toGlobalId } from "../../src/model/ids.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
@@ -227,5 +231,21 @@ describe("posts written by another program", () => {
     const { body } = await gw.graphql(`query ($id: ID!) { post(id: $id) { citations { canonicalUrl status } } }`, { id: toGlobalId("Post", "local", id) });
     expect(body.data.post.citations).toEqual([{ canonicalUrl: LIVE_BLOG, status: "RESOLVED" }]);
     expect(seen).toContain("threadCited:local:1");
+  });
+});
+
+describe("docs/_incoming/writes.md", () => {
+  it("its curl example posts as reader42 with the documented token and secret, citing a RESOLVED article, and a second run writes nothing", async () => {
+    const doc = readFileSync(fromRoot("docs", "_incoming", "writes.md"), "utf8");
+    const block = /```bash\n([\s\S]*?)```/.exec(doc)![1]!.replace(/http:\/\/localhost:4000/g, gw.url);
+    // Asynchronously: the gateway answering curl runs in this process.
+    const run = async () => JSON.parse((await promisify(execFile)("bash", ["-eo", "pipefail", "-c", block], { timeout: 10_000 })).stdout);
+    const first = await run();
+    expect(first.errors).toBeUndefined();
+    expect(first.data.createPost.post.author).toEqual({ username: "reader42" });
+    expect(first.data.createPost.citations[0].status).toBe("RESOLVED");
+    const before = await postCount();
+    expect((await run()).data.createPost.post).toEqual(first.data.createPost.post);
+    expect(await postCount()).toBe(before);
   });
 });
