@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { renderPlaygroundPage } from "@apollographql/graphql-playground-html";
+import { writeTab } from "./playground-write-tab.js";
 
 /**
  * GraphQL Playground served entirely by the gateway, so it works with no internet.
@@ -56,7 +57,7 @@ export function renderPlayground(endpoint: string): string {
       "editor.reuseHeaders": true,
       "tracing.hideTracingResponse": true,
     },
-    tabs: [{ endpoint, query: DEFAULT_PLAYGROUND_QUERY, name: "Demo forum" }],
+    tabs: [{ endpoint, query: DEFAULT_PLAYGROUND_QUERY, name: "Demo forum" }, writeTab(endpoint)],
   });
   // The page hard-codes a Google Fonts stylesheet; offline it only fails, online it leaks the visit. Drop it:
   // the Playground falls back to system fonts.

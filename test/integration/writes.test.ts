@@ -249,3 +249,12 @@ describe("docs/_incoming/writes.md", () => {
     expect(await postCount()).toBe(before);
   });
 });
+
+describe("the Playground", () => {
+  it("opens with a 'Write a post' tab holding the createPost example and the Authorization header's place", async () => {
+    const html = await (await fetch(`${gw.url}/playground`)).text();
+    expect(html).toContain("Write a post");
+    expect(html).toContain("createPost(input:");
+    expect(html).toContain(`"headers":{"Authorization":"Bearer &lt;paste a user JWT here&gt;"}`); // HTML-escaped in the page config
+  });
+});
