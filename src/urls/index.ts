@@ -72,14 +72,14 @@ export const MAX_CITATIONS_PER_POST = 20;
 
 /**
  * Every http(s) link an HTML fragment cites, in order of appearance, deduplicated by canonical form:
- * `<a href>` targets and bare URLs written in the text (outside links); the first MAX_CITATIONS_PER_POST.
+ * `<a href>` targets and bare URLs written in the text (outside links); the first `max` (MAX_CITATIONS_PER_POST).
  */
-export function extractLinks(html: string): Array<{ url: string; canonicalUrl: string }> {
+export function extractLinks(html: string, max: number = MAX_CITATIONS_PER_POST): Array<{ url: string; canonicalUrl: string }> {
   const found: Array<{ url: string; canonicalUrl: string }> = [];
   const seen = new Set<string>();
   const add = (url: string) => {
     const canonical = canonicalUrl(url);
-    if (canonical && !seen.has(canonical) && found.length < MAX_CITATIONS_PER_POST) {
+    if (canonical && !seen.has(canonical) && found.length < max) {
       seen.add(canonical);
       found.push({ url: url.trim(), canonicalUrl: canonical });
     }
