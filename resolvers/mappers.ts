@@ -47,7 +47,7 @@ export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | 
 export function toArticle(r: ArticleRecord): Article {
   const date = (v: string | null) => (v ? new Date(v) : null);
   return Object.assign(new Article(), {
-    id: globalIds.article(r.key), key: r.key, rawSummary: r.summaryHtml, sourceIds: r.sourceIds,
+    id: globalIds.article(r.key), key: r.key, rawSummary: r.summaryHtml, record: r, sourceIds: r.sourceIds,
     url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, author: r.author,
     publishedAt: date(r.publishedAt), updatedAt: date(r.updatedAt), imageUrl: r.imageUrl, categories: r.categories,
     provenance: provenanceOf(r),

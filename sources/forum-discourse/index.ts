@@ -1,3 +1,4 @@
+import { toDict } from "../../src/model/dict.js";
 import { ForumHealth } from "../../src/forums/health.js";
 import { pageOf } from "../../src/forums/paging.js";
 import { PostIndex } from "../../src/forums/post-index.js";
@@ -67,7 +68,7 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
 
   /** Discourse does not say when a category was created: Forum.createdAt is when the gateway first saw it. */
   async function firstSeen(ids: string[]): Promise<Record<string, string>> {
-    const seen = (await keyv.get<Record<string, string>>(key("first-seen"))) ?? {};
+    const seen = toDict(await keyv.get<Record<string, string>>(key("first-seen")));
     const fresh = ids.filter((k) => !seen[k]);
     if (fresh.length) {
       for (const k of fresh) seen[k] = now().toISOString();

@@ -2,7 +2,7 @@ import type { ArticleStore } from "../articles/store.js";
 import { htmlToText, sanitizeHtml } from "../html/index.js";
 import type { Logger } from "../logger.js";
 import type { ArticleRecord } from "../model/news.js";
-import { ALL_SOURCES } from "../articles/store.js";
+import { ALL_SOURCES, summaryTextOf } from "../articles/store.js";
 import type { ArticleDoc, ForumPostRow, PostDoc, SearchableForum, SearchIndex } from "./index.js";
 
 /**
@@ -83,7 +83,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
     const at = Date.parse(r.publishedAt ?? "");
     return {
       key: r.key, url: r.url, canonicalUrl: r.canonicalUrl, title: r.title,
-      summaryText: r.summaryHtml ? htmlToText(sanitizeHtml(r.summaryHtml)) : "",
+      summaryText: summaryTextOf(r) ?? "",
       author: r.author, sourceIds: r.sourceIds,
       sourceNames: r.sourceIds.map((s) => options.sourceName(s) ?? s),
       publishedMs: Number.isFinite(at) ? at : Date.parse(r.firstSeenAt),

@@ -1,7 +1,7 @@
 import { Parser } from "htmlparser2";
 import LinkifyIt from "linkify-it";
 import normalizeUrl from "normalize-url";
-import { MAX_HTML_CHARS } from "../html/index.js";
+import { boundHtml } from "../html/index.js";
 
 /**
  * Query parameters that only track a click and never change which story a URL names. Removing them is
@@ -104,8 +104,8 @@ export function extractLinks(html: string): Array<{ url: string; canonicalUrl: s
     },
     { decodeEntities: true },
   );
-  // Same cap as the sanitizer (src/html): the parser slows down with the square of nesting depth.
-  parser.write(html.length > MAX_HTML_CHARS ? html.slice(0, MAX_HTML_CHARS) : html);
+  // Same bounds as the sanitizer (src/html/bound.ts): the parser slows down with the square of nesting depth.
+  parser.write(boundHtml(html));
   parser.end();
   flush();
   return found;
