@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type Keyv from "keyv";
 import type { ArticleRecord, ParsedItem, SourceHealthRecord } from "../model/news.js";
-import { canonicalUrl } from "../urls/index.js";
+import { canonicalUrl, httpUrlOrNull } from "../urls/index.js";
 import { boundHtml, escapeHtml, renderHtml } from "../html/index.js";
 import { own } from "../model/dict.js";
 import { localExclusive, type Exclusive } from "../cluster/lock.js";
@@ -215,13 +215,13 @@ export async function mergePageInto(
 ): Promise<void> {
   const [before] = await store.getMany([key]);
   const fromPage: Partial<Record<PageField, string | null>> = {
-    url: page.url,
+    url: httpUrlOrNull(page.url),
     title: page.title,
     summaryHtml: page.summary === null ? null : escapeHtml(page.summary),
     author: page.author,
     publishedAt: page.publishedAt,
     updatedAt: page.modifiedAt,
-    imageUrl: page.imageUrl,
+    imageUrl: httpUrlOrNull(page.imageUrl),
   };
   const record: ArticleRecord = before
     ? { ...before, provenance: { ...(before.provenance ?? {}) } }
@@ -285,8 +285,8 @@ function mergeArticle(
   const hash = sha1(JSON.stringify([item.title, item.summaryHtml, item.author, item.publishedAt, item.updatedAt, item.imageUrl, item.categories]));
   if (!before) {
     return {
-      key, url: item.link, canonicalUrl: canonical, title: item.title, summaryHtml: item.summaryHtml, author: item.author,
-      publishedAt: item.publishedAt, updatedAt: item.updatedAt, imageUrl: item.imageUrl, categories: item.categories,
+      key, url: httpUrlOrNull(item.link), canonicalUrl: canonical, title: item.title, summaryHtml: item.summaryHtml, author: item.author,
+      publishedAt: item.publishedAt, updatedAt: item.updatedAt, imageUrl: httpUrlOrNull(item.imageUrl), categories: item.categories,
       sourceIds: [sourceId], guids: item.guid ? { [sourceId]: item.guid } : {}, contentHash: hash,
       firstSeenAt: now.toISOString(), changedAt: null,
     };
@@ -306,10 +306,10 @@ function mergeArticle(
   }
   return {
     ...before, sourceIds, guids, ...(provenance ? { provenance } : {}),
-    url: before.url ?? item.link, canonicalUrl: before.canonicalUrl ?? canonical,
+    url: before.url ?? httpUrlOrNull(item.link), canonicalUrl: before.canonicalUrl ?? canonical,
     title: item.title ?? before.title, summaryHtml: item.summaryHtml ?? before.summaryHtml, author: item.author ?? before.author,
     publishedAt: item.publishedAt ?? before.publishedAt, updatedAt: item.updatedAt ?? now.toISOString(),
-    imageUrl: item.imageUrl ?? before.imageUrl, categories: item.categories.length ? item.categories : before.categories,
+    imageUrl: httpUrlOrNull(item.imageUrl) ?? before.imageUrl, categories: item.categories.length ? item.categories : before.categories,
     contentHash: hash, changedAt: now.toISOString(),
   };
 }

@@ -52,6 +52,9 @@ type Frame =
   | { kind: "root" | "head" | "body" | "feed" | "transparent" | "ignored" }
   | { kind: "folder"; title: string | null };
 
+/** Elements open at once in an OPML document (opml, body and the outline folders): beyond it the document is refused. */
+export const MAX_OPML_DEPTH = 64;
+
 /**
  * Reads an OPML document. Throws OpmlError with a sentence when the text is not a usable OPML document.
  * An empty `<body>` is valid and gives [].
@@ -76,6 +79,11 @@ export function parseOpml(text: string): OpmlSubscription[] {
         }
       },
       onopentag(name, attributes) {
+        // Every outline reads the folder titles above it (categoryOf), and htmlparser2's Parser shifts its own
+        // stack per element: both quadratic in depth. Real exports nest 2-4 levels (issue 18, item 1).
+        if (stack.length >= MAX_OPML_DEPTH) {
+          throw new OpmlError(`OPML nests deeper than ${MAX_OPML_DEPTH} elements; crosswire reads at most that many levels of folders`);
+        }
         const lower = name.toLowerCase();
         const parent = stack[stack.length - 1];
         if (parent === undefined) {

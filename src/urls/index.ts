@@ -14,6 +14,23 @@ export const TRACKING_PARAMETERS: ReadonlyArray<RegExp> = [
 ];
 
 /**
+ * `raw` when it is an absolute http(s) URL with a host, else null (issue 18, item 5). Every URL field a record
+ * carries out of the gateway passes through this where the record is stored or built (src/articles/store.ts,
+ * resolvers/mappers.ts): `javascript:` and `data:` links in a feed or a page are stored XSS for any frontend that
+ * renders a link or an image. Whitespace and control characters inside are refused too (browsers strip them,
+ * so `java\tscript:` would be read as `javascript:` after a lenient check).
+ */
+export function httpUrlOrNull(raw: string | null | undefined): string | null {
+  if (typeof raw !== "string") return null;
+  const text = raw.trim();
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (text.length === 0 || text.length > 4096 || /[\u0000-\u0020\u007f-\u009f]/.test(text)) return null;
+  if (!/^https?:\/\//i.test(text) || !URL.canParse(text)) return null;
+  const parsed = new URL(text);
+  return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.hostname !== "" ? text : null;
+}
+
+/**
  * The canonical form of a URL, or null when it is not an absolute http(s) URL. Rules (README, "Canonical URLs"):
  * scheme and host lower-cased; default port dropped; user info and fragment dropped; tracking parameters
  * removed; remaining parameters sorted; a trailing slash removed (`/a/` → `/a`, and the bare root too);
