@@ -243,7 +243,19 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
 function toPostDoc(sourceId: string, p: ForumPostRow): PostDoc {
   return {
     sourceId, id: String(p.id), threadId: String(p.threadId), forumSlug: p.forumSlug, threadTitle: p.threadTitle,
-    authorName: p.authorName, authorUsername: p.authorUsername, text: htmlToText(sanitizeHtml(p.bodyHtml)),
+    authorName: p.authorName, authorUsername: p.authorUsername, text: postText(p.bodyHtml),
     createdMs: Date.parse(p.createdAt), citations: p.citations,
   };
+}
+
+/**
+ * A post's searchable text. The HTML is bounded (src/html/bound.ts), so this does not throw; if it ever did, the post
+ * would be indexed without text rather than stop indexing, and postAdded, for every later post (issue 18, item 1).
+ */
+function postText(html: string): string {
+  try {
+    return htmlToText(sanitizeHtml(html));
+  } catch {
+    return "";
+  }
 }

@@ -41,8 +41,8 @@ export function contentCases(): void {
     const LIST = "{ articles(first: 20) { nodes { summary summaryText } } }";
 
     beforeAll(async () => {
-      plain = await startTestGateway({ news: { poll: false } });
-      hostile = await startTestGateway({ news: { poll: false } });
+      plain = await startTestGateway({ news: { poll: false, demoFeeds: false } });
+      hostile = await startTestGateway({ news: { poll: false, demoFeeds: false } });
       // 100 KB each: plain paragraphs on one gateway, 25,000 nested <q> (the issue's trap) on the other.
       const paragraph = "<p>Plain words of an ordinary summary, <b>bold</b> and <a href=\"https://x.example/\">a link</a>.</p>";
       const plainHtml = paragraph.repeat(Math.ceil(100_000 / paragraph.length)).slice(0, 100_000);
@@ -61,12 +61,16 @@ export function contentCases(): void {
         const beside: number[] = [];
         for (let i = 0; i < 5; i++) {
           alone.push((await timed(gw, "{ __typename }")).ms);
+          // The small query is sent once the page is being executed (25 ms on): sent together, it may be answered
+          // before the page's resolvers start, and measure nothing.
           const big = timed(gw, LIST);
-          const small = timed(gw, "{ __typename }");
-          const [b, s] = await Promise.all([big, small]);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          const small = await timed(gw, "{ __typename }");
+          const b = await big;
           expect(b.body.errors, JSON.stringify(b.body.errors)?.slice(0, 300)).toBeUndefined();
           expect(b.body.data.articles.nodes).toHaveLength(20);
-          beside.push(s.ms);
+          expect(b.body.data.articles.nodes[0].summaryText).toContain(gw === hostile ? "deep" : "Plain words");
+          beside.push(small.ms);
         }
         return { alone: median(alone), beside: median(beside) };
       };
@@ -77,6 +81,8 @@ export function contentCases(): void {
         `content CPU-time: { __typename } beside the page, median of 5: plain ${p.beside.toFixed(1)} ms (alone ${p.alone.toFixed(1)} ms), ` +
           `nested ${h.beside.toFixed(1)} ms (alone ${h.alone.toFixed(1)} ms); ratio nested/plain ${ratio.toFixed(2)}`,
       );
+      // Generous bounds: the machine is shared, so a few ms of noise are expected; before the fix it was seconds.
+      expect(h.beside).toBeLessThanOrEqual(h.alone + 50);
       expect(h.beside).toBeLessThanOrEqual(p.beside + 50);
     }, 120_000);
 
@@ -139,7 +145,7 @@ export function contentCases(): void {
     const URL_NAME = /url$|^homepage$|avatar|href|^link$|image|^src$|website/i;
     let gw: TestGateway;
     beforeAll(async () => {
-      gw = await startTestGateway({ news: { poll: false } });
+      gw = await startTestGateway({ news: { poll: false, demoFeeds: false } });
       const bad = ["javascript:alert(document.domain)//", "data:text/html,<script>alert(1)</script>", " java\tscript:alert(1)", "vbscript:x", "//evil.example/x"];
       const title = "hostile-article";
       await gw.gateway.news.store.upsert("bad", bad.map((link, n) => item(n, { title, link, guid: `bad-${n}`, imageUrl: bad[(n + 1) % bad.length]! })));
