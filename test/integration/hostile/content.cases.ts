@@ -9,6 +9,9 @@ import { articleTermCounts } from "../../../src/search/similarity.js";
 import type { FeedDocument, FeedEntry } from "../../../src/syndication/model.js";
 import { renderFeed } from "../../../src/syndication/render.js";
 import { emptyBoard, mergeFeed, restoreBoard, toThread } from "../../../sources/forum-feed/adapt.js";
+import { toGlobalId } from "../../../src/model/ids.js";
+import type { FeedForumSource } from "../../../sources/forum-feed/index.js";
+import { startFixtureServer, type FixtureServer } from "../../helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "../../helpers/gateway.js";
 
 /**
@@ -125,6 +128,51 @@ export function contentCases(): void {
         expect(Object.prototype.hasOwnProperty.call(again.authors, key.toLowerCase()), key).toBe(true);
         expect(again.authors[key.toLowerCase()]!.name).toBe(key);
       }
+    });
+
+    describe("through a board feed and GraphQL", () => {
+      let server: FixtureServer;
+      let gw: TestGateway;
+      // Entries whose links name no thread: forum-feed groups them by title, and files authors by name.
+      const entry = (key: string, n: number, reply: boolean) => `<entry><author><name>${key}</name></author>
+<updated>2026-11-2${reply ? 3 : 2}T09:00:0${n}Z</updated><id>https://board.example/post/${key}/${reply ? "r" : "p"}</id>
+<link href="https://board.example/post-${n}${reply ? 1 : 0}"/><title>${reply ? "Re: " : ""}${key}</title><content type="html">&lt;p&gt;post ${n}&lt;/p&gt;</content></entry>`;
+      const BOARD = `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Keys</title><id>https://board.example/</id>
+<updated>2026-11-23T09:00:00Z</updated>${KEYS.flatMap((k, n) => [entry(k, n, false), entry(k, n, true)]).join("")}</feed>`;
+      beforeAll(async () => {
+        server = await startFixtureServer();
+        server.route("/board.atom", { headers: { "content-type": "application/atom+xml" }, body: BOARD });
+        gw = await startTestGateway({
+          net: { allowPrivateNetworks: true }, news: { poll: false, demoFeeds: false }, forum: { seedDemo: false },
+          forums: [{ kind: "feed", id: "keys", name: "Keys", url: server.url("/board.atom") }],
+        });
+        expect(await (gw.gateway.forums.get("keys") as FeedForumSource).poll()).toMatchObject({ kind: "stored", added: KEYS.length * 2 });
+      });
+      afterAll(async () => {
+        await gw?.close();
+        await server?.close();
+      });
+
+      it("every title and author name is a thread and an author of its own; river, feeds and node(id:) answer", async () => {
+        const { body } = await gw.graphql(`{
+          forum(id: "${toGlobalId("Forum", "keys", "board")}") { threads(first: 20) { nodes { title author { name } posts(first: 5) { totalCount } } } }
+          river(first: 50) { nodes { ... on Post { author { name } thread { title } } } }
+        }`);
+        expect(body.errors).toBeUndefined();
+        expect(body.data.forum.threads.nodes.map((t: any) => t.title).sort()).toEqual([...KEYS].sort());
+        for (const t of body.data.forum.threads.nodes) {
+          expect(t.author.name).toBe(t.title);
+          expect(t.posts.totalCount).toBe(2);
+        }
+        expect(body.data.river.nodes.filter((n: any) => n.thread).length).toBe(KEYS.length * 2);
+        for (const format of ["rss", "atom", "json"]) expect((await fetch(`${gw.url}/feeds/river.${format}`)).status).toBe(200);
+        for (const key of KEYS) {
+          const answer = await gw.graphql(`{ node(id: "${toGlobalId("Thread", "keys", key)}") { id } a: node(id: "${toGlobalId("Author", "keys", key.toLowerCase())}") { ... on Author { name } } }`);
+          expect(answer.body.errors, `${key}: ${JSON.stringify(answer.body.errors)}`).toBeUndefined();
+          // Threads are keyed by a hash of their title, so a thread id of "__proto__" names none; authors by name.
+          expect(answer.body.data).toEqual({ node: null, a: { name: key } });
+        }
+      });
     });
 
     it("story grouping counts words such as constructor and __proto__ as words", () => {
