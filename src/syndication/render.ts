@@ -30,7 +30,7 @@ export interface RenderOptions {
  * Version of what this module writes: part of every feed ETag (http.ts), so a change to the rendering (or a
  * `feed` library upgrade that changes output) must bump it, or readers keep a stale copy until the data changes.
  */
-export const RENDERER_VERSION = 2;
+export const RENDERER_VERSION = 3;
 
 /** How many feeds have been rendered since start (tests prove a 304 renders nothing). */
 export const renderStats = { count: 0 };
