@@ -52,8 +52,12 @@ type Frame =
   | { kind: "root" | "head" | "body" | "feed" | "transparent" | "ignored" }
   | { kind: "folder"; title: string | null };
 
-/** Elements open at once in an OPML document (opml, body and the outline folders): beyond it the document is refused. */
-export const MAX_OPML_DEPTH = 64;
+/**
+ * Folder levels a subscription's category names (the outermost ones). Every feed outline used to join the titles of
+ * every folder above it: 10,000 feeds under 10,000 folders made 10,000 categories of 10,000 titles each, quadratic
+ * in time and memory (issue 18, item 1). Real exports nest 2-4 levels; deeper documents are still read.
+ */
+export const MAX_CATEGORY_LEVELS = 8;
 
 /**
  * Reads an OPML document. Throws OpmlError with a sentence when the text is not a usable OPML document.
@@ -79,11 +83,6 @@ export function parseOpml(text: string): OpmlSubscription[] {
         }
       },
       onopentag(name, attributes) {
-        // Every outline reads the folder titles above it (categoryOf), and htmlparser2's Parser shifts its own
-        // stack per element: both quadratic in depth. Real exports nest 2-4 levels (issue 18, item 1).
-        if (stack.length >= MAX_OPML_DEPTH) {
-          throw new OpmlError(`OPML nests deeper than ${MAX_OPML_DEPTH} elements; crosswire reads at most that many levels of folders`);
-        }
         const lower = name.toLowerCase();
         const parent = stack[stack.length - 1];
         if (parent === undefined) {
@@ -156,7 +155,9 @@ function readOutline(attributes: Record<string, string>, stack: Frame[], out: Op
 
 function categoryOf(stack: Frame[]): string | null {
   const titles: string[] = [];
-  for (const frame of stack) {
+  // The outermost frames only (untitled folders count towards the scan too, so each outline costs the same at any depth).
+  for (const frame of stack.slice(0, MAX_CATEGORY_LEVELS * 4)) {
+    if (titles.length >= MAX_CATEGORY_LEVELS) break;
     if (frame.kind === "folder" && frame.title !== null) titles.push(frame.title);
   }
   return titles.length > 0 ? titles.join(" / ") : null;
