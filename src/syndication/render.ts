@@ -39,8 +39,8 @@ export function renderFeed(doc: FeedDocument, format: FeedFormat, options: Rende
   renderStats.count += 1;
   const feed = new Feed({
     id: doc.id,
-    title: format === "rss" ? rssTitle(doc.title) : doc.title,
-    description: format === "rss" ? rssTitle(doc.description) : doc.description,
+    title: format === "rss" ? rssChannelText(doc.title) : doc.title,
+    description: format === "rss" ? rssChannelText(doc.description) : doc.description,
     // RSS requires a channel link: the feed's own URL stands in when there is no web page. Atom and JSON Feed
     // simply leave their alternate/home page out.
     link: doc.alternate ?? (format === "rss" ? doc.self.rss : undefined),
@@ -103,6 +103,15 @@ function toItem(entry: FeedEntry, format: FeedFormat): Item {
  */
 export function rssTitle(text: string): string {
   return /[<>&]/.test(text) ? escapeHtml(text) : text;
+}
+
+/**
+ * RSS channel title and description: written as XML text, and read as text as written by sources/rss, but as HTML
+ * by some readers. A `<` that would open a tag there (a thread title whose entities decoded into `<img …>`) is
+ * written as `‹`: the same length and the same reading for both kinds of reader, and no markup for either.
+ */
+export function rssChannelText(text: string): string {
+  return text.replace(/<(?=[A-Za-z/!?])/g, "\u2039");
 }
 
 /** The library escapes `&` in URLs it writes as attributes; URLs passed to it raw need the same. */
