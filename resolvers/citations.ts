@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from "type-graphql";
 import type { Context } from "../src/context.js";
 import { Post, Thread } from "../schema/forum.js";
 import { Article, Citation, CitationStatus, CitedStory } from "../schema/news.js";
+import { MAX_CITATIONS_PER_POST } from "../src/urls/index.js";
 import { toArticle } from "./mappers.js";
 import { toPageRequest } from "./pagination.js";
 
@@ -11,7 +12,8 @@ export class PostCitationsResolver {
   async citations(@Root() post: Post, @Ctx() ctx: Context): Promise<Citation[]> {
     const forum = ctx.loaders.forSource(post.sourceId);
     const records = forum ? await forum.citations.load(post.key) : [];
-    return records.map((c) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl }));
+    // Posts indexed before the cap existed may hold more: the cost model counts on the cap (src/server/limits.ts).
+    return records.slice(0, MAX_CITATIONS_PER_POST).map((c) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl }));
   }
 }
 

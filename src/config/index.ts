@@ -219,8 +219,8 @@ export const ConfigSchema = z
         maxRootFields: z.number().int().min(1).max(100).default(10).describe("top-level fields per operation"),
         maxDirectives: z.number().int().min(0).max(1000).default(30).describe("directives per operation"),
         maxTokens: z.number().int().min(50).max(100_000).default(3000).describe("lexical tokens per document"),
-        /** Lists count by their page size (`first`); see README "Query limits". */
-        maxCost: z.number().int().min(10).max(10_000_000).default(50_000).describe("query cost, lists counted by their page size"),
+        /** The cost model is src/server/limits.ts (calibration pages: test/integration/cost-calibration.test.ts). */
+        maxCost: z.number().int().min(10).max(10_000_000).default(50_000).describe("query cost: each object 1, scalars 0, connections times their page size, plain lists times their bound"),
       })
       .strict()
       .prefault({}).describe("operation limits; each has its own `extensions.code` and HTTP 400 (docs/security.md)"),
