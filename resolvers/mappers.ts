@@ -19,14 +19,14 @@ export function toForum(sourceId: string, r: ForumRecord): Forum {
 export function toThread(sourceId: string, r: ThreadRecord): Thread {
   return Object.assign(new Thread(), {
     id: globalIds.thread(sourceId, r.id), sourceId, key: r.id, forumKey: r.forumId, authorKey: r.authorId,
-    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt, pageUrl: r.url ?? null,
+    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt, pageUrl: httpUrlOrNull(r.url),
   });
 }
 
 export function toPost(sourceId: string, r: PostRecord): Post {
   return Object.assign(new Post(), {
     id: globalIds.post(sourceId, r.id), sourceId, key: r.id, threadKey: r.threadId, authorKey: r.authorId,
-    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt, pageUrl: r.url ?? null,
+    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt, pageUrl: httpUrlOrNull(r.url),
   });
 }
 

@@ -140,7 +140,7 @@ export function contentCases(): void {
       // Entries whose links name no thread: forum-feed groups them by title, and files authors by name.
       const entry = (key: string, n: number, reply: boolean) => `<entry><author><name>${key}</name></author>
 <updated>2026-11-2${reply ? 3 : 2}T09:00:0${n}Z</updated><id>https://board.example/post/${key}/${reply ? "r" : "p"}</id>
-<link href="https://board.example/post-${n}${reply ? 1 : 0}"/><title>${reply ? "Re: " : ""}${key}</title><content type="html">&lt;p&gt;post ${n}&lt;/p&gt;</content></entry>`;
+<link href="${n === 0 && reply ? "javascript:alert(1)//" : `https://board.example/post-${n}${reply ? 1 : 0}`}"/><title>${reply ? "Re: " : ""}${key}</title><content type="html">&lt;p&gt;post ${n}&lt;/p&gt;</content></entry>`;
       const BOARD = `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Keys</title><id>https://board.example/</id>
 <updated>2026-11-23T09:00:00Z</updated>${KEYS.flatMap((k, n) => [entry(k, n, false), entry(k, n, true)]).join("")}</feed>`;
       beforeAll(async () => {
@@ -160,7 +160,7 @@ export function contentCases(): void {
       it("every title and author name is a thread and an author of its own; river, feeds and node(id:) answer", async () => {
         const { body } = await gw.graphql(`{
           forum(id: "${toGlobalId("Forum", "keys", "board")}") { threads(first: 20) { nodes { title author { name } posts(first: 5) { totalCount } } } }
-          river(first: 50) { nodes { ... on Post { author { name } thread { title } } } }
+          river(first: 50) { nodes { ... on Post { url author { name } thread { title url } } } }
         }`);
         expect(body.errors).toBeUndefined();
         expect(body.data.forum.threads.nodes.map((t: any) => t.title).sort()).toEqual([...KEYS].sort());
@@ -169,6 +169,10 @@ export function contentCases(): void {
           expect(t.posts.totalCount).toBe(2);
         }
         expect(body.data.river.nodes.filter((n: any) => n.thread).length).toBe(KEYS.length * 2);
+        // Post.url and Thread.url (item 5): one entry links to javascript:; every permalink is http(s) or null.
+        const links = body.data.river.nodes.flatMap((n: any) => [n.url, n.thread?.url]);
+        for (const link of links) if (link !== null) expect(link).toMatch(/^https?:\/\//);
+        expect(links).toContain(null);
         for (const format of ["rss", "atom", "json"]) expect((await fetch(`${gw.url}/feeds/river.${format}`)).status).toBe(200);
         for (const key of KEYS) {
           const answer = await gw.graphql(`{ node(id: "${toGlobalId("Thread", "keys", key)}") { id } a: node(id: "${toGlobalId("Author", "keys", key.toLowerCase())}") { ... on Author { name } } }`);
@@ -192,7 +196,7 @@ export function contentCases(): void {
     // the first test until it is guarded and read here.
     const COVERED = new Set([
       "Article.url", "Article.canonicalUrl", "Article.imageUrl", "Source.url", "Source.homepage", "Citation.url",
-      "Citation.canonicalUrl", "CitedStory.canonicalUrl", "ForumSource.url",
+      "Citation.canonicalUrl", "CitedStory.canonicalUrl", "ForumSource.url", "Post.url", "Thread.url",
     ]);
     const URL_NAME = /url$|^homepage$|avatar|href|^link$|image|^src$|website/i;
     let gw: TestGateway;
