@@ -4,6 +4,7 @@ import { Post, Thread } from "../schema/forum.js";
 import { Article, Citation, CitationStatus, CitedStory } from "../schema/news.js";
 import { toArticle } from "./mappers.js";
 import { toPageRequest } from "./pagination.js";
+import type { CitationResolution } from "../src/loaders/index.js";
 
 @Resolver(() => Post)
 export class PostCitationsResolver {
@@ -11,28 +12,37 @@ export class PostCitationsResolver {
   async citations(@Root() post: Post, @Ctx() ctx: Context): Promise<Citation[]> {
     const forum = ctx.loaders.forSource(post.sourceId);
     const records = forum ? await forum.citations.load(post.key) : [];
-    return records.map((c) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl }));
+    // Only the first unfurl.maxLinksPerPost links are fetched (the cost estimator counts this list as 5,
+    // src/server/limits.ts listFallback, the default cap): a post of 200 links once made 200 fetches per query.
+    const cap = ctx.config.unfurl.maxLinksPerPost;
+    return records.map((c, i) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl, fetch: i < cap }));
   }
 }
 
-const resolveCitation = (ctx: Context, canonical: string) => ctx.loaders.news.citation.load(canonical);
+async function resolveCitation(ctx: Context, citation: Citation): Promise<CitationResolution> {
+  if (citation.fetch) return ctx.loaders.news.citation.load(citation.articleKey);
+  const record = await ctx.loaders.news.article.load(citation.articleKey);
+  if (record) return { status: "RESOLVED", articleKey: record.key, error: null, record };
+  const error = `not fetched: only the first ${ctx.config.unfurl.maxLinksPerPost} links of a post are unfurled (unfurl.maxLinksPerPost)`;
+  return { status: "FAILED", articleKey: null, error, record: null };
+}
 
 @Resolver(() => Citation)
 export class CitationResolver {
   @FieldResolver(() => Article, { nullable: true, description: "The story; null while PENDING, or when BLOCKED or FAILED (see `status`)." })
   async article(@Root() citation: Citation, @Ctx() ctx: Context): Promise<Article | null> {
-    const { record } = await resolveCitation(ctx, citation.articleKey);
+    const { record } = await resolveCitation(ctx, citation);
     return record ? toArticle(record) : null;
   }
 
   @FieldResolver(() => CitationStatus, { description: "Whether the article is known, so a frontend can say why a link has no card." })
   async status(@Root() citation: Citation, @Ctx() ctx: Context): Promise<CitationStatus> {
-    return (await resolveCitation(ctx, citation.articleKey)).status as CitationStatus;
+    return (await resolveCitation(ctx, citation)).status as CitationStatus;
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Why the citation is BLOCKED, FAILED or PENDING." })
   async error(@Root() citation: Citation, @Ctx() ctx: Context): Promise<string | null> {
-    return (await resolveCitation(ctx, citation.articleKey)).error;
+    return (await resolveCitation(ctx, citation)).error;
   }
 }
 

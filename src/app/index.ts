@@ -18,6 +18,7 @@ import { createApollo, GRAPHQL_PATH, type GatewayApollo } from "../server/apollo
 import { createMetrics, type Metrics } from "../server/metrics.js";
 import type { ReadinessProbe } from "../cache/readiness.js";
 import { createSyndication } from "../syndication/index.js";
+import { costBudget as newCostBudget } from "../server/rate-limit.js";
 import { contextFactory } from "./context.js";
 import { createForumSources, type ForumSources } from "./forums.js";
 import { createOutbound, type Outbound } from "./net.js";
@@ -94,7 +95,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const httpServer = http.createServer();
   const schema = await buildCrosswireSchema();
-  const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics });
+  // One per-address cost budget for queries and /feeds/* pages (rateLimit.*).
+  const costBudget = newCostBudget(config.rateLimit);
+  const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics, costBudget });
   const loaderOptions: LoaderOptions = { ...options.loaderOptions, onBatch: (loader, size) => metrics.batchSize.observe({ loader }, size) };
   const createContext = contextFactory({ config, logger, forums, news, search, searchIndex: stores.searchIndex, events: live.events, loaderOptions });
   const syndication = createSyndication({ config, logger, schema, newContext: () => createContext({ clientIp: "syndication" }) });
@@ -102,7 +105,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     httpServer, path: GRAPHQL_PATH, schema, fetcher: outbound.fetcher, feeds, keyv: stores.cache.keyv, safelist, createContext,
     formatError: (error) => formatError(error.toJSON(), error),
   });
-  attachRoutes(httpServer, { config, logger, apollo, createContext, live, syndication, metrics, readiness: stores.readiness });
+  attachRoutes(httpServer, { config, logger, apollo, createContext, live, syndication, metrics, costBudget, readiness: stores.readiness });
 
   return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics });
 }

@@ -114,7 +114,7 @@ export const ConfigSchema = z
         /** What one /feeds/* answer costs from the same budget, per entry asked for (a 500-entry river page: 0.18 s of CPU). */
         feedEntryCost: z.number().int().min(0).max(10_000).default(20).describe("cost charged to the same budget per entry a `/feeds/*` page asks for (`limit`), plus 1 per request"),
         /** Subscription events a client address may receive per minute, over all its WebSocket connections. */
-        subscriptionEventsPerMinute: z.number().int().min(1).max(10_000_000).default(6_000).describe("subscription events a client address may receive per minute over all its connections; past it, events are dropped and counted"),
+        subscriptionEventsPerMinute: z.number().int().min(1).max(10_000_000).default(6_000).describe("subscription events a client address may receive per minute over all its connections; past it, the connection that would get the next one is closed with code 4029"),
       })
       .strict()
       .prefault({}).describe("per-client-address query-cost budget (docs/security.md)"),
