@@ -85,7 +85,7 @@ export function createThreadLister(deps: ThreadListDeps): (request: PageRequest)
     const rows = served.filter((r) => r.at >= offset);
     const window = rows.slice(0, first);
     const edges = (await Promise.all(window.map(async ({ node, at }) => {
-      const withCreator = await withAuthor(node);
+      const withCreator = await withAuthor(node, topic);
       return withCreator ? [{ node: withCreator, cursor: [at] }] : [];
     }))).flat();
     // Pages before the first one read are taken as all served. Discourse's topic_count is refreshed by a daily
@@ -95,15 +95,15 @@ export function createThreadLister(deps: ThreadListDeps): (request: PageRequest)
     return { edges, hasNextPage: rows.length > first || more, hasPreviousPage: offset > 0, totalCount };
   }
 
-  /**
-   * A listed topic whose original poster the list does not name: the topic itself says who created it. A
-   * topic whose view cannot be read (404, 403) is left out, as Thread lookups by id answer it null.
-   */
-  async function withAuthor(node: ListedThread): Promise<ThreadRecord | null> {
-    if (node.authorId !== null) return { ...node, authorId: node.authorId };
-    const t = await topic(node.id);
-    return t ? { ...node, authorId: toThread(t).authorId } : null;
-  }
-
   return threadPage;
+}
+
+/**
+ * A listed topic whose original poster the list does not name: the topic itself says who created it. A
+ * topic whose view cannot be read (404, 403) is left out, as Thread lookups by id answer it null.
+ */
+async function withAuthor(node: ListedThread, topic: ThreadListDeps["topic"]): Promise<ThreadRecord | null> {
+  if (node.authorId !== null) return { ...node, authorId: node.authorId };
+  const t = await topic(node.id);
+  return t ? { ...node, authorId: toThread(t).authorId } : null;
 }

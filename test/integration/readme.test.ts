@@ -155,8 +155,8 @@ describe("README", () => {
     expect(block[1]).toMatch(/&& npm ci && npm test\s/);
   });
 
-  it("links every page under docs/", () => {
-    const pages = markdownFiles().filter((f) => f.startsWith("docs/"));
+  it("links every page under docs/ (but docs/_incoming/, the notes helpers leave to be folded into the pages)", () => {
+    const pages = markdownFiles().filter((f) => f.startsWith("docs/") && !f.startsWith("docs/_incoming/"));
     expect(pages.length).toBeGreaterThanOrEqual(12);
     for (const page of pages) expect(readme, page).toContain(`](${page}`);
   });

@@ -330,6 +330,16 @@ describe("formats: fields mapped into ParsedItem", () => {
   });
 });
 
+describe("a 20 000-character title (one item's title can otherwise weigh on every page and subscription event)", () => {
+  it("is cut to its first 2000 characters, while the summary keeps all 20 000", async () => {
+    const long = "x".repeat(20_000);
+    const feed = await parseFeed(`<?xml version="1.0"?><rss version="2.0"><channel><title>Long</title>
+<item><guid>t</guid><title>Long ${long}</title><description>${long}</description></item></channel></rss>`);
+    expect(feed.items[0]!.title).toBe(`Long ${long}`.slice(0, 2000));
+    expect(feed.items[0]!.summaryHtml).toHaveLength(20_000);
+  });
+});
+
 describe("documents that are not a feed we can read: rejected with a sentence", () => {
   const hostname = existsSync("/etc/hostname") ? readFileSync("/etc/hostname", "utf8").trim() : "";
   const cases: Array<[file: string, phrase: RegExp]> = [
