@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "**/*.cjs", "sources/**/demo/", "test/fixtures/", "bench/"] },
+  { ignores: ["dist/", "node_modules/", "assets/", "coverage/", "**/*.cjs", "sources/**/demo/", "test/fixtures/", "bench/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

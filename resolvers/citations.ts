@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from "type-graphql";
 import type { Context } from "../src/context.js";
 import { Post, Thread } from "../schema/forum.js";
 import { Article, Citation, CitationStatus, CitedStory } from "../schema/news.js";
+import { MAX_CITATIONS_PER_POST } from "../src/urls/index.js";
 import { toArticle } from "./mappers.js";
 import { toPageRequest } from "./pagination.js";
 import type { CitationResolution } from "../src/loaders/index.js";
@@ -12,10 +13,11 @@ export class PostCitationsResolver {
   async citations(@Root() post: Post, @Ctx() ctx: Context): Promise<Citation[]> {
     const forum = ctx.loaders.forSource(post.sourceId);
     const records = forum ? await forum.citations.load(post.key) : [];
-    // Only the first unfurl.maxLinksPerPost links are fetched (the cost estimator counts this list as 5,
-    // src/server/limits.ts listFallback, the default cap): a post of 200 links once made 200 fetches per query.
+    // Posts indexed before the cap existed may hold more: the cost model counts on the cap (src/server/limits.ts).
+    // Of those, only the first unfurl.maxLinksPerPost are fetched; the rest are answered from the store: a post of
+    // 200 links once made 200 upstream fetches from one query.
     const cap = ctx.config.unfurl.maxLinksPerPost;
-    return records.map((c, i) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl, fetch: i < cap }));
+    return records.slice(0, MAX_CITATIONS_PER_POST).map((c, i) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl, fetch: i < cap }));
   }
 }
 

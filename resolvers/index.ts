@@ -7,6 +7,7 @@ import type { GraphQLSchema } from "graphql";
 import { buildSchemaWith, printSchemaFile } from "../schema/build.js";
 import { AuthorResolver, ForumResolver, PostResolver, ThreadResolver } from "./forum.js";
 import { NodeResolver } from "./node.js";
+import { PostPermalinkResolver, ThreadPermalinkResolver } from "./permalinks.js";
 import { ForumSourceFieldResolver, ForumSourceResolver } from "./forum-source.js";
 import { ForumFeedsResolver, SourceFeedsResolver, ThreadFeedsResolver } from "./feeds.js";
 import { ArticleResolver } from "./articles.js";
@@ -25,7 +26,7 @@ export const RESOLVERS = [
   ThreadFeedsResolver, ForumFeedsResolver, SourceFeedsResolver,
   SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
   ForumSourceFieldResolver, ForumSourceResolver,
-  SubscriptionResolver, ThreadCitationResolver,
+  SubscriptionResolver, ThreadCitationResolver, ThreadPermalinkResolver, PostPermalinkResolver,
 ] as const;
 
 /** The executable schema (built once per process). */

@@ -18,14 +18,14 @@ export function toForum(sourceId: string, r: ForumRecord): Forum {
 export function toThread(sourceId: string, r: ThreadRecord): Thread {
   return Object.assign(new Thread(), {
     id: globalIds.thread(sourceId, r.id), sourceId, key: r.id, forumKey: r.forumId, authorKey: r.authorId,
-    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt,
+    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt, pageUrl: r.url ?? null,
   });
 }
 
 export function toPost(sourceId: string, r: PostRecord): Post {
   return Object.assign(new Post(), {
     id: globalIds.post(sourceId, r.id), sourceId, key: r.id, threadKey: r.threadId, authorKey: r.authorId,
-    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt,
+    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt, pageUrl: r.url ?? null,
   });
 }
 
@@ -48,7 +48,7 @@ export function toArticle(r: ArticleRecord): Article {
   const date = (v: string | null) => (v ? new Date(v) : null);
   return Object.assign(new Article(), {
     id: globalIds.article(r.key), key: r.key, rawSummary: r.summaryHtml, sourceIds: r.sourceIds,
-    url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, author: r.author,
+    url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, byline: r.author,
     publishedAt: date(r.publishedAt), updatedAt: date(r.updatedAt), imageUrl: r.imageUrl, categories: r.categories,
     provenance: provenanceOf(r),
   });
@@ -58,7 +58,8 @@ const ARTICLE_FIELDS = ["url", "title", "summaryHtml", "author", "publishedAt", 
 
 function provenanceOf(r: ArticleRecord): FieldProvenance[] {
   return ARTICLE_FIELDS.filter((f) => r[f] !== null).map((f) => ({
-    field: f === "summaryHtml" ? "summary" : f,
+    // Named as the GraphQL field is (summaryHtml is `summary`, author is `byline`).
+    field: f === "summaryHtml" ? "summary" : f === "author" ? "byline" : f,
     origin: (r.provenance?.[f] ?? "feed") === "page" ? FieldOrigin.PAGE : FieldOrigin.FEED,
   }));
 }

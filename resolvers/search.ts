@@ -113,7 +113,11 @@ export class StoryResolver {
     return connectionOf(edges, keys);
   }
 
-  @FieldResolver(() => ThreadConnection, { description: "Forum threads whose posts cite any of its articles, most citing posts first." })
+  @FieldResolver(() => ThreadConnection, {
+    // Nullable like Forum.threads (both are Node members: the same field name must have the same type).
+    nullable: true,
+    description: "Forum threads whose posts cite any of its articles, most citing posts first.",
+  })
   async threads(@Root() story: Story, @Args(() => ForwardArgs) args: ForwardArgs, @Ctx() ctx: Context) {
     const request = toPageRequest(story.key, { first: args.first ?? null, after: args.after ?? null }, ctx.config);
     const refs = await ctx.loaders.search.storyThreads.load(request);

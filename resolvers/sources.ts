@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { Context } from "../src/context.js";
 import { BadUserInputError } from "../src/model/errors.js";
-import { decodeIdArgument } from "../src/model/ids.js";
+import { decodeIdArgument, parseGlobalId } from "../src/model/ids.js";
 import { emptyHealth } from "../src/model/news.js";
 import { ArticleConnection, HealthStatus, Source, SourceHealth } from "../schema/news.js";
 import { articlePage, TimeWindowArgs } from "./articles.js";
@@ -15,8 +15,14 @@ export class SourceResolver {
     return all.filter((s): s is Source => s !== null);
   }
 
-  @Query(() => Source, { nullable: true })
+  @Query(() => Source, {
+    nullable: true,
+    description: "A news source by its global ID or by its slug (the id in configuration, as the `/feeds/sources/<slug>` routes take it).",
+  })
   async source(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Source | null> {
+    if (ctx.news.sources.has(id)) return loadSource(ctx, id);
+    const parsed = parseGlobalId(id);
+    if (typeof parsed === "string") throw new BadUserInputError("id", `no source has the slug "${id.slice(0, 100)}", and it is not a Source ID either (${parsed})`);
     return loadSource(ctx, decodeIdArgument("id", id, "Source").key);
   }
 

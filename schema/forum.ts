@@ -36,8 +36,12 @@ export class Thread extends Node {
   key!: string;
   forumKey!: string;
   authorKey!: string;
+  /** The record's own page URL (forum-feed), else null: resolvers/permalinks.ts decides `url`. */
+  pageUrl!: string | null;
 
-  @Field(() => String)
+  // Nullable like Article.title and Story.title (one type per field name across SearchResult and Node members);
+  // a thread always has one.
+  @Field(() => String, { nullable: true, description: "Never null: nullable only to match `title` on Article and Story." })
   title!: string;
 
   @Field(() => DateTime)
@@ -55,6 +59,8 @@ export class Post extends Node {
   key!: string;
   threadKey!: string;
   authorKey!: string;
+  /** The record's own page URL (forum-feed), else null: resolvers/permalinks.ts decides `url`. */
+  pageUrl!: string | null;
   /** Unsanitized HTML as the source stored it: never exposed as is. */
   rawHtml!: string;
 

@@ -61,7 +61,8 @@ export class Source extends Node {
   @Field(() => SourceKind, { description: "Format detected at the last successful poll, else the configured one." })
   kind!: SourceKind;
 
-  @Field(() => String, { description: "Feed URL." })
+  // Nullable like Article.url, Post.url and Thread.url (one type per field name across Node members); never null.
+  @Field(() => String, { nullable: true, description: "Feed URL (never null: nullable only to match `url` on the other Node types)." })
   url!: string;
 
   @Field(() => String, { nullable: true })
@@ -91,8 +92,10 @@ export class Article extends Node {
   @Field(() => String, { nullable: true })
   title!: string | null;
 
-  @Field(() => String, { nullable: true })
-  author!: string | null;
+  // Not `author`: Post.author and Thread.author are Author objects, and members of RiverItem, SearchResult and
+  // Node must give a field name one type (a frontend selects `author` on every member without aliases).
+  @Field(() => String, { nullable: true, description: "The author as the feed or page names them (free text)." })
+  byline!: string | null;
 
   @Field(() => DateTime, { nullable: true })
   publishedAt!: Date | null;

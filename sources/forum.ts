@@ -19,6 +19,11 @@ export interface ForumSource {
   /** Display name and address of the backend; src/forums supplies defaults for sources without them. */
   readonly name?: string;
   readonly url?: string | null;
+  /**
+   * The page of a thread or of a post on the forum itself, for sources whose URLs follow from ids (Discourse);
+   * without it, the record's `url`, else crosswire's own (the thread feed, resolvers/permalinks.ts).
+   */
+  pageUrl?(ref: { threadId: string; postId?: string }): string | null;
   /** How the backend is doing; a source without this method is reported OK (src/forums). */
   health?(): Promise<HealthRecord>;
   /**

@@ -6,6 +6,7 @@ import { SCHEMA_FILE } from "../schema/build.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { createGateway } from "./app/index.js";
+import { explainListenError, lockDataDir, StartupError } from "./server/startup.js";
 import { OpmlError } from "./opml/index.js";
 import { importOpmlIntoConfig, sourcesFromOpmlFile } from "./opml/import.js";
 
@@ -27,8 +28,17 @@ async function serve(): Promise<void> {
   const logger = createLogger(config);
   const opml = sourcesFromOpmlFile(config);
   for (const skipped of opml.skipped) logger.warn({ opmlFile: config.opmlFile, ...skipped }, "OPML subscription skipped");
+  // Before anything opens the stores: a second gateway on this data dir stops here (startup.ts).
+  const lock = lockDataDir(config);
+  process.once("exit", () => lock.release());
   const gateway = await createGateway({ config, logger, extraSources: opml.sources });
-  const address = await gateway.listen();
+  let address;
+  try {
+    address = await gateway.listen();
+  } catch (err) {
+    await gateway.stop().catch(() => {});
+    throw explainListenError(err, config);
+  }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   logger.info(
     { address: `${host}:${address.port}`, dataDir: config.dataDir },
@@ -97,6 +107,12 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof OpmlError) {
     process.stderr.write(`crosswire: ${err.message}\n`);
     process.exitCode = 2;
+    return;
+  }
+  if (err instanceof StartupError) {
+    // The environment's to fix (a port in use, a data dir held): one sentence, exit 1 like any failed start.
+    process.stderr.write(`crosswire: ${err.message}\n`);
+    process.exitCode = 1;
     return;
   }
   if (err instanceof ConfigError) {

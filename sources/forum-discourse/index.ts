@@ -58,6 +58,9 @@ export function createDiscourseSource(options: DiscourseSourceOptions, deps: Dis
     kind: "discourse",
     name: options.name,
     url: site.baseUrl,
+    // Discourse's own permalinks: /t/{id} redirects to the topic's slugged URL, /p/{id} to the post in its topic.
+    pageUrl: ({ threadId, postId }) =>
+      (postId ? `${site.baseUrl}/p/${encodeURIComponent(postId)}` : `${site.baseUrl}/t/${encodeURIComponent(threadId)}`),
     async health() {
       return site.health.get(await index.count());
     },

@@ -14,6 +14,8 @@ export interface StoredThread {
   title: string;
   /** [createdAt ISO, post id, author id], oldest first: the thread's order. */
   posts: Array<[string, string, string]>;
+  /** The opening entry's link without its fragment: the thread's page on the forum. */
+  url?: string | null;
 }
 
 export interface Board {
@@ -74,6 +76,7 @@ export function mergeFeed(board: Board, feed: ParsedFeed, now: () => Date): Merg
     thread.posts.push([createdAt, postId, authorId]);
     thread.posts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     if (thread.posts[0]![1] === postId && !/^\s*re\s*:/i.test(item.title?.split(" • ").pop() ?? "")) thread.title = title;
+    if (thread.posts[0]![1] === postId && item.link && URL.canParse(item.link)) thread.url = item.link.replace(/#.*$/, "");
     touched.add(threadId);
     bodies.set(postId, item);
   }
@@ -84,7 +87,7 @@ export function toThread(t: StoredThread): ThreadRecord {
   return {
     id: t.id, forumId: BOARD, authorId: t.posts[0]?.[2] ?? "", title: t.title,
     createdAt: new Date(t.posts[0]?.[0] ?? 0), lastPostedAt: new Date(t.posts[t.posts.length - 1]?.[0] ?? 0),
-    postCount: t.posts.length,
+    postCount: t.posts.length, url: t.url ?? null,
   };
 }
 

@@ -199,6 +199,7 @@ async function changedPosts(index: PostIndex, board: Board, merged: MergedFeed):
       records.push({
         id: postId, threadId, authorId, position: i + 1, bodyHtml: item ? item.summaryHtml ?? "" : old!.bodyHtml,
         createdAt: new Date(createdAt), editedAt: item?.updatedAt ? new Date(item.updatedAt) : old?.editedAt ?? null,
+        url: item ? (item.link && URL.canParse(item.link) ? item.link : null) : old?.url ?? null,
       });
     });
   }

@@ -223,8 +223,8 @@ export const ConfigSchema = z
         waitMs: z.number().int().min(0).max(60_000).default(3_000).describe("how long a GraphQL request waits for unfurls before answering `PENDING` (the fetch goes on)"),
         /** Largest page read, after decompression. */
         maxBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024).describe("largest page read, after decompression"),
-        /** Links of one post that are unfurled; later ones answer FAILED without a fetch. Post.citations is costed as this many. */
-        maxLinksPerPost: z.number().int().min(0).max(100).default(5).describe("links of one post that are fetched to be unfurled (later ones are FAILED, unfetched); `Post.citations` is costed as this many"),
+        /** Links of one post that are unfurled (of the 20 stored per post); later ones answer FAILED without a fetch. */
+        maxLinksPerPost: z.number().int().min(0).max(20).default(5).describe("links of one post that are fetched to be unfurled (a post keeps its first 20 links as citations, and `Post.citations` is costed as 20); later ones answer `FAILED`, unfetched"),
         /** Unfurl fetches (store and cache misses) one client address may start per minute. */
         perClientPerMinute: z.number().int().min(1).max(100_000).default(30).describe("unfurl fetches (pages not already stored or cached) one client address may start per minute; loopback clients follow `rateLimit.exemptLoopback`"),
       })
@@ -237,8 +237,8 @@ export const ConfigSchema = z
         maxRootFields: z.number().int().min(1).max(100).default(10).describe("top-level fields per operation"),
         maxDirectives: z.number().int().min(0).max(1000).default(30).describe("directives per operation"),
         maxTokens: z.number().int().min(50).max(100_000).default(3000).describe("lexical tokens per document"),
-        /** Lists count by their page size (`first`); see README "Query limits". */
-        maxCost: z.number().int().min(10).max(10_000_000).default(50_000).describe("query cost, lists counted by their page size"),
+        /** The cost model is src/server/limits.ts (calibration pages: test/integration/cost-calibration.test.ts). */
+        maxCost: z.number().int().min(10).max(10_000_000).default(50_000).describe("query cost: each object 1, scalars 0, connections times their page size, plain lists times their bound"),
       })
       .strict()
       .prefault({}).describe("operation limits; each has its own `extensions.code` and HTTP 400 (docs/security.md)"),

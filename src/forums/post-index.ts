@@ -25,6 +25,8 @@ interface StoredPost {
   createdAt: string;
   editedAt: string | null;
   citations: CitationRecord[];
+  /** The post's page on the forum (forum-feed's entry link); absent in posts stored before it was kept. */
+  url?: string | null;
   /** When the source last handed this post over (forum-discourse refetches after its cache TTL). */
   seenAt: string;
 }
@@ -63,7 +65,7 @@ export class PostIndex {
     const stored: StoredPost[] = posts.map((p) => ({
       id: p.id, threadId: p.threadId, authorId: p.authorId, position: p.position, bodyHtml: p.bodyHtml,
       createdAt: p.createdAt.toISOString(), editedAt: p.editedAt ? p.editedAt.toISOString() : null,
-      citations: p.citations ?? extractLinks(p.bodyHtml), seenAt,
+      citations: p.citations ?? extractLinks(p.bodyHtml), seenAt, url: p.url ?? null,
     }));
     return this.exclusive(async () => {
       const before = await this.keyv.getMany<StoredPost>(stored.map((p) => this.key(`post:${p.id}`)));
@@ -186,6 +188,7 @@ function toRecord(v: StoredPost): PostRecord {
   return {
     id: v.id, threadId: v.threadId, authorId: v.authorId, position: v.position, bodyHtml: v.bodyHtml,
     createdAt: new Date(v.createdAt), editedAt: v.editedAt ? new Date(v.editedAt) : null, citations: v.citations,
+    url: v.url ?? null,
   };
 }
 

@@ -41,7 +41,10 @@ export interface PostAddedEvent {
 }
 
 export interface ThreadCitedItem {
-  /** NEW_ARTICLE: an article arrived that a post of the thread cites; NEW_POST: a new post cites a stored article. */
+  /**
+   * NEW_ARTICLE: a story the thread cites reached the store for the first time (once per thread and story: a
+   * second source carrying it, or a second post citing it, adds nothing); NEW_POST: a new post cites a stored article.
+   */
   reason: "NEW_ARTICLE" | "NEW_POST";
   postKey: string;
   articleKey: string;
@@ -125,8 +128,11 @@ export function createLiveEvents(deps: {
     }
   }
 
-  async function citingThreads(records: readonly ArticleRecord[], at: number): Promise<void> {
-    const cited = records.filter((r) => r.canonicalUrl);
+  async function citingThreads(sourceId: string, records: readonly ArticleRecord[], at: number): Promise<void> {
+    // A story another source carried already was announced when it arrived (or, cited later, by NEW_POST): a second
+    // outlet carrying the same URL is not a new citation. Deciding from the record, not from memory, keeps it
+    // right across gateways and restarts; two sources writing one new URL at once still see one of them first.
+    const cited = records.filter((r) => r.canonicalUrl && !r.sourceIds.some((s) => s !== sourceId));
     if (cited.length === 0) return;
     // Remote forums answer from the posts the gateway holds (forum-feed: all it polled; forum-discourse: the
     // posts it has fetched), so no upstream request is made here. One forum failing does not skip the others.
@@ -139,8 +145,12 @@ export function createLiveEvents(deps: {
       pages.forEach((page, i) => {
         if (page instanceof Error) return;
         const record = cited[i]!;
-        for (const { node: post } of page.edges) {
-          items.push({ reason: "NEW_ARTICLE", threadKey: post.threadId, postKey: post.id, articleKey: record.key, record });
+        // One item per thread and story, however many of its posts cite it: the earliest citing post of the page
+        // (pages are newest first) is the one named.
+        const byThread = new Map<string, string>();
+        for (const { node: post } of page.edges) byThread.set(post.threadId, post.id);
+        for (const [threadKey, postKey] of byThread) {
+          items.push({ reason: "NEW_ARTICLE", threadKey, postKey, articleKey: record.key, record });
         }
       });
       publishCitations(forum.id, items, at);
@@ -170,7 +180,7 @@ export function createLiveEvents(deps: {
       if (!enabled || records.length === 0) return;
       const at = Date.now();
       publish(Topic.articleAdded, { sourceId, records: [...records], at } satisfies ArticleAddedEvent);
-      track(citingThreads(records, at));
+      track(citingThreads(sourceId, records, at));
     },
     healthChanged(sourceId, health) {
       if (!enabled) return;

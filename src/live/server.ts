@@ -5,14 +5,15 @@ import {
   GraphQLError, getOperationAST, parse, specifiedRules, subscribe, validate,
   type DocumentNode, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule,
 } from "graphql";
-import { CloseCode, handleProtocols, makeServer, type SubscribePayload } from "graphql-ws";
+import { CloseCode, makeServer, type SubscribePayload } from "graphql-ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Config } from "../config/index.js";
 import { withTimeout } from "../cache/timeout.js";
 import type { RequestContext } from "../app/context.js";
 import type { Logger } from "../logger.js";
 import { isAdminRequest } from "../server/auth.js";
-import { limitRules, operationCost } from "../server/limits.js";
+import { limitRules, listBounds, operationCost } from "../server/limits.js";
+import { chooseProtocol, LEGACY_PROTOCOL, legacySocket, type ProtocolSocket } from "./legacy-protocol.js";
 import { SlowConsumerError } from "./stream.js";
 import { createBuckets, type Buckets } from "../server/buckets.js";
 import { limited } from "../server/rate-limit.js";
@@ -99,7 +100,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     closing: false,
     active: 0,
     slowClosed: 0,
-    wss: new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, handleProtocols }),
+    // graphql-transport-ws, else the legacy subscriptions-transport-ws protocol (GraphQL Playground), translated
+    // in front of the same server (legacy-protocol.ts).
+    wss: new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes, handleProtocols: chooseProtocol }),
   };
   const server = protocolServer(state);
   options.httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(state, server, req, socket, head));
@@ -149,7 +152,7 @@ function check(state: ServerState, payload: SubscribePayload, ip: string): { doc
   if (errors.length) return errors.map((e) => (e.extensions.code || e.extensions.limitCode ? e : withCode(e, "GRAPHQL_VALIDATION_FAILED")));
   const cost = operationCost(schema, config.limits, config.pagination.defaultFirst, {
     document, variables: payload.variables, operationName: payload.operationName,
-  });
+  }, listBounds(config));
   if (cost?.error) return [cost.error];
   // The same per-address cost budget a query spends (rateLimit.costPerMinute), kept by this endpoint.
   if (cost && limited(config.rateLimit, ip)) {
@@ -305,31 +308,31 @@ function opened(state: ServerState, server: ProtocolServer, socket: WebSocket, r
       }, limits.keepAliveSeconds * 1000)
     : undefined;
   keepAlive?.unref();
-  const closed = server.opened(
-    {
-      protocol: socket.protocol,
-      // Resolves without waiting for the bytes to leave: a client that stops reading shows as a growing
-      // bufferedAmount, which is bounded here, instead of as a stalled sender with events piling up behind it.
-      send: async (data) => {
-        if (socket.readyState !== socket.OPEN) return;
-        socket.send(data);
-        if (socket.bufferedAmount > limits.maxBufferedBytes) {
-          slowConsumer(state, socket, `${socket.bufferedAmount} bytes unsent (subscriptions.maxBufferedBytes = ${limits.maxBufferedBytes})`);
-        }
-      },
-      close: (code, reason) => socket.close(code, reason),
-      onMessage: (cb) =>
-        socket.on("message", (data) => {
-          cb(String(data)).catch((err: unknown) => {
-            log.error({ err }, "subscription message handling failed");
-            socket.close(CloseCode.InternalServerError, "Internal server error");
-          });
-        }),
+  const transport: ProtocolSocket = {
+    protocol: socket.protocol,
+    // Resolves without waiting for the bytes to leave: a client that stops reading shows as a growing
+    // bufferedAmount, which is bounded here, instead of as a stalled sender with events piling up behind it.
+    send: async (data) => {
+      if (socket.readyState !== socket.OPEN) return;
+      socket.send(data);
+      if (socket.bufferedAmount > limits.maxBufferedBytes) {
+        slowConsumer(state, socket, `${socket.bufferedAmount} bytes unsent (subscriptions.maxBufferedBytes = ${limits.maxBufferedBytes})`);
+      }
     },
-    { socket, request, clientIp: ip },
-  );
+    close: (code, reason) => socket.close(code, reason),
+    onMessage: (cb) =>
+      socket.on("message", (data) => {
+        cb(String(data)).catch((err: unknown) => {
+          log.error({ err }, "subscription message handling failed");
+          socket.close(CloseCode.InternalServerError, "Internal server error");
+        });
+      }),
+  };
+  const legacy = socket.protocol === LEGACY_PROTOCOL ? legacySocket(transport, limits.keepAliveSeconds * 1000) : null;
+  const closed = server.opened(legacy ?? transport, { socket, request, clientIp: ip });
   socket.once("close", (code, reason) => {
     clearInterval(keepAlive);
+    legacy?.dispose();
     void closed(code, String(reason));
   });
 }

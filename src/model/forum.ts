@@ -19,6 +19,8 @@ export interface ThreadRecord {
   createdAt: Date;
   lastPostedAt: Date;
   postCount: number;
+  /** The thread's page on the forum itself, when the record carries it (forum-feed: its first entry's link). */
+  url?: string | null;
 }
 
 export interface PostRecord {
@@ -33,6 +35,8 @@ export interface PostRecord {
   editedAt: Date | null;
   /** The post's citations, when the adapter could include them at no extra cost (saves a lookup). */
   citations?: CitationRecord[];
+  /** The post's page on the forum itself, when the record carries it (forum-feed: the entry's link). */
+  url?: string | null;
 }
 
 export interface AuthorRecord {

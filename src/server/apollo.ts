@@ -9,7 +9,7 @@ import type { Context } from "../context.js";
 import { ErrorCode } from "../model/errors.js";
 import type { Logger } from "../logger.js";
 import { apqCache } from "./apq.js";
-import { costPlugin, limitRules, restoreLimitCode } from "./limits.js";
+import { costPlugin, limitRules, listBounds, restoreLimitCode } from "./limits.js";
 import type { Metrics } from "./metrics.js";
 import { metricsPlugin, operationNames, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
 import { playgroundLandingPage } from "./playground.js";
@@ -63,7 +63,7 @@ export async function createApollo({ config, logger, schema, httpServer, keyv, m
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownTimeoutMs }),
       ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
       playgroundLandingPage(GRAPHQL_PATH),
-      costPlugin(schema, config.limits, config.pagination.defaultFirst),
+      costPlugin(schema, config.limits, config.pagination.defaultFirst, listBounds(config)),
       rateLimitPlugin(config.rateLimit, costBudget),
       ...(safelistOnly ? [safelistPlugin(safelistOnly)] : []),
       privateWhenAuthenticatedPlugin(),

@@ -207,6 +207,26 @@ describe("forum-discourse: a Discourse site through its JSON API", () => {
     expect(body.errors[0].extensions).toMatchObject({ code: "SOURCE_UNAVAILABLE", sourceId: "harbour-talk" });
     expect(body.errors[0].message).toMatch(/HTTP 429.*asked to wait 120 s/);
   });
+
+  it("gives Thread.url and Post.url as the forum's own pages: Discourse /t/{id} and /p/{id}, a forum feed's entry links", async () => {
+    const discourse = await gw.graphql(`query ($id: ID!) { thread(id: $id) { url posts(first: 2) { nodes { id url } } } }`, { id: THREAD });
+    expect(discourse.body.errors).toBeUndefined();
+    expect(discourse.body.data.thread.url).toBe(`${site.url}/t/${TOPIC_ID}`);
+    for (const post of discourse.body.data.thread.posts.nodes) {
+      const key = (parseGlobalId(post.id) as { key: string }).key;
+      expect(post.url).toBe(`${site.url}/p/${key}`);
+    }
+    const feed = await gw.graphql(`{ forum(id: "${toGlobalId("Forum", "harbour-board", "board")}") { threads(first: 5) { nodes { url posts(first: 5) { nodes { url } } } } } }`);
+    expect(feed.body.errors).toBeUndefined();
+    const threads = feed.body.data.forum.threads.nodes;
+    expect(threads.length).toBeGreaterThan(0);
+    for (const thread of threads) {
+      // The opening entry's link without its #fragment; each post its own entry link.
+      // (phpBB links a reply by post only sometimes: `viewtopic.php?p=98#p98`.)
+      expect(thread.url).toMatch(/^https:\/\/harbour-forum\.example\/viewtopic\.php\?(t=\d+&)?p=\d+$/);
+      for (const post of thread.posts.nodes) expect(post.url).toMatch(/^https:\/\/harbour-forum\.example\/viewtopic\.php\?(t=\d+&)?p=(\d+)#p\2$/);
+    }
+  });
 });
 
 describe("forum configuration and credentials", () => {

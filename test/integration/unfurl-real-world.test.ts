@@ -71,7 +71,7 @@ beforeAll(async () => {
     { dataDir: dir, lookup: fakeDns({ "pages.test": "127.0.0.1" }) },
   );
   const port = web.host.split(":")[1];
-  const query = `query ($url: String!) { unfurl(url: $url) { title author summaryText publishedAt updatedAt imageUrl } }`;
+  const query = `query ($url: String!) { unfurl(url: $url) { title author: byline summaryText publishedAt updatedAt imageUrl } }`;
   for (const entry of manifest) {
     const { body } = await gw.graphql(query, { url: `http://pages.test:${port}/${entry.id}` });
     if (!body.data?.unfurl) console.log(entry.id, JSON.stringify(body.errors));

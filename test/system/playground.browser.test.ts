@@ -3,8 +3,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { DEFAULT_PLAYGROUND_QUERY } from "../../src/server/playground.js";
+import { toGlobalId } from "../../src/model/ids.js";
+import { DEFAULT_PLAYGROUND_QUERY, PLAYGROUND_TABS } from "../../src/server/playground.js";
+import { startFixtureServer, type FixtureServer } from "../helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import { rssFeed, until } from "../helpers/ws-client.js";
 
 /**
  * End-to-end check of the offline GraphQL Playground in a real (headless) Chromium:
@@ -30,6 +33,10 @@ const EDITOR = ".graphiql-wrapper.active .CodeMirror";
 
 let gw: TestGateway;
 let browser: Browser;
+/** A news source the live-subscription test makes publish a new article (refreshSource with the admin token). */
+let fixture: FixtureServer;
+let wireFeed = rssFeed([{ guid: "wire-0", title: "Background", link: "https://wire.example/background" }]);
+const ADMIN = "playground-admin-token-0123456789";
 
 function isLoopback(url: string): boolean {
   if (url.startsWith("data:") || url.startsWith("blob:")) return true;
@@ -78,7 +85,7 @@ async function waitForEditor(page: Page): Promise<string> {
     (selector) => {
       for (const el of Array.from(document.querySelectorAll(selector))) {
         const cm = (el as any).CodeMirror;
-        if (cm && !cm.getOption("readOnly") && /forums/.test(cm.getValue())) return cm.getValue() as string;
+        if (cm && !cm.getOption("readOnly") && /ThreadWithNews/.test(cm.getValue())) return cm.getValue() as string;
       }
       return null;
     },
@@ -118,7 +125,14 @@ beforeAll(async () => {
       `Chromium not found at ${CHROMIUM}: the Playground browser tests need it. Install it with: apt-get install -y chromium`,
     );
   }
-  gw = await startTestGateway();
+  fixture = await startFixtureServer();
+  fixture.route("/wire.xml", (_req, res) => void res.writeHead(200, { "content-type": "application/rss+xml" }).end(wireFeed));
+  gw = await startTestGateway({
+    adminToken: ADMIN,
+    net: { allowPrivateNetworks: true },
+    news: { poll: false },
+    sources: [{ id: "wire", name: "Wire Service", url: fixture.url("/wire.xml") }],
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -137,6 +151,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await gw?.close();
+  await fixture?.close();
 }, TEST_TIMEOUT);
 
 describe("GraphQL Playground in a browser (offline)", () => {
@@ -167,7 +182,7 @@ describe("GraphQL Playground in a browser (offline)", () => {
           (res) =>
             res.request().method() === "POST" &&
             new URL(res.url()).pathname === "/graphql" &&
-            (res.request().postData() ?? "").includes("forums"),
+            (res.request().postData() ?? "").includes("ThreadWithNews"),
           { timeout: 30_000 },
         );
         await page.mouse.click(x, y);
@@ -182,8 +197,9 @@ describe("GraphQL Playground in a browser (offline)", () => {
           { timeout: 30_000 },
         );
         const text = await resultText(page);
-        expect(text).toContain('"forums"');
+        expect(text).toContain('"thread"');
         expect(text).toContain('"World Politics"');
+        expect(text).toContain('"citations"');
         expect(text).not.toContain('"errors"');
 
         // The result pane shows it too (its first lines are on screen).
@@ -220,6 +236,54 @@ describe("GraphQL Playground in a browser (offline)", () => {
         expect(pageErrors, `page errors:\n${pageErrors.join("\n")}`).toEqual([]);
         expect(external, `non-loopback requests:\n${external.join("\n")}`).toEqual([]);
         if (consoleErrors.length > 0) console.warn(`browser console errors on /graphql:\n${consoleErrors.join("\n")}`);
+      } finally {
+        await context.close();
+      }
+    },
+    TEST_TIMEOUT,
+  );
+  it(
+    "runs the live subscription tab over WebSocket and shows an article stored meanwhile in the result pane",
+    async () => {
+      const { context, page, external, pageErrors } = await openPage();
+      try {
+        await page.goto(`${gw.url}/playground`, { waitUntil: "load", timeout: 45_000 });
+        await waitForEditor(page);
+        // The showcase tabs, in order.
+        for (const tab of PLAYGROUND_TABS) await page.getByText(tab.name, { exact: true }).first().waitFor({ timeout: 30_000 });
+        await page.getByText("Live: new articles", { exact: true }).first().click();
+        await page.waitForFunction(
+          (selector) => Array.from(document.querySelectorAll(selector)).some((el) => /subscription NewArticles/.test((el as any).CodeMirror?.getValue() ?? "")),
+          EDITOR,
+          { timeout: 30_000 },
+        );
+        const socket = page.waitForEvent("websocket", { timeout: 30_000 });
+        await page.locator(EXECUTE_BUTTON).click();
+        const ws = await socket;
+        expect(new URL(ws.url()).pathname).toBe("/graphql");
+        await until(() => gw.gateway.live.subscriptions!.active() === 1, "the Playground's subscription to start", 30_000);
+
+        wireFeed = rssFeed([{ guid: "wire-1", title: "Harbour reopens after the storm", link: "https://wire.example/harbour-reopens" }]);
+        const refreshed = await gw.graphql(`mutation($id: ID!) { refreshSource(id: $id) { health { status } } }`, { id: toGlobalId("Source", "wire", "wire") }, { authorization: `Bearer ${ADMIN}` });
+        expect(refreshed.body.data.refreshSource.health.status).toBe("OK");
+
+        await page.waitForFunction(
+          (selector) =>
+            Array.from(document.querySelectorAll(selector))
+              .map((el) => (el as any).CodeMirror)
+              .some((cm) => cm && cm.getOption("readOnly") && /Harbour reopens after the storm/.test(cm.getValue())),
+          EDITOR,
+          { timeout: 30_000 },
+        );
+        const text = await resultText(page);
+        expect(text).toContain('"articleAdded"');
+        expect(text).toContain('"Wire Service"');
+        expect(text).not.toContain("Could not connect");
+        await page.mouse.move(5, 5);
+        mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+        await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-subscription.png") });
+        expect(pageErrors, `page errors:\n${pageErrors.join("\n")}`).toEqual([]);
+        expect(external, `non-loopback requests:\n${external.join("\n")}`).toEqual([]);
       } finally {
         await context.close();
       }
