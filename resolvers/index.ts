@@ -18,6 +18,7 @@ import {
   ArticleStoryResolver, RelatedArticleResolver, SearchResolver, StoryResolver, ThreadRelatedResolver,
 } from "./search.js";
 import { SubscriptionResolver, ThreadCitationResolver } from "./subscriptions.js";
+import { WriteResolver } from "./mutations.js";
 
 export const RESOLVERS = [
   NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver,
@@ -27,6 +28,7 @@ export const RESOLVERS = [
   SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
   ForumSourceFieldResolver, ForumSourceResolver,
   SubscriptionResolver, ThreadCitationResolver, ThreadPermalinkResolver, PostPermalinkResolver,
+  WriteResolver,
 ] as const;
 
 /** The executable schema (built once per process). */

@@ -1,4 +1,5 @@
 import type { ForumSource } from "../sources/forum.js";
+import type { WriteContext } from "./auth/write-context.js";
 import type { Config } from "./config/index.js";
 import type { Loaders } from "./loaders/index.js";
 import type { LiveEvents } from "./live/events.js";
@@ -22,6 +23,8 @@ export interface Context {
   clientIp: string;
   /** Subscription events (src/live); subscriptions listen on `live.pubSub`. */
   live?: LiveEvents;
+  /** Writing to the local forum (resolvers/mutations.ts); absent where nothing may write (feeds). */
+  write?: WriteContext;
   /** Subscriptions only: replaces `loaders` with fresh ones, called as each event starts resolving. */
   renewLoaders?: () => void;
 }

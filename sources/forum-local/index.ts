@@ -250,6 +250,9 @@ export async function createLocalForumSource(options: LocalForumOptions): Promis
       );
     },
     async postsForSearch(afterId, limit) {
+      // Posts another program inserted (an import) have no citations yet: extract them before they are indexed
+      // and announced, so a sync finds them as a write through the API would have stored them.
+      await indexCitations(database);
       return searchPosts(database, jsonSql.canonicalUrlsOf("p.id"), "p.id > ? ORDER BY p.id", [afterId], limit);
     },
     async postsEditedForSearch(after, limit) {
@@ -294,7 +297,8 @@ export async function indexCitations(database: SqlDatabase): Promise<number> {
       await tx.run("DELETE FROM post_citations WHERE post_id = ?", [post.id]);
       for (const [ordinal, link] of extractLinks(post.body_html).entries()) {
         await tx.run(
-          "INSERT INTO post_citations (post_id, thread_id, ordinal, url, canonical_url) VALUES (?, ?, ?, ?, ?)",
+          // Another gateway on the same PostgreSQL may index the same post at the same time.
+          "INSERT INTO post_citations (post_id, thread_id, ordinal, url, canonical_url) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
           [post.id, post.thread_id, ordinal, link.url, link.canonicalUrl],
         );
       }

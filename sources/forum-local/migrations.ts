@@ -64,4 +64,28 @@ export const MIGRATIONS: PortableMigration[] = [
       ALTER TABLE posts ADD COLUMN links_indexed ${t.int} NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 3,
+    name: "writes: Markdown bodies, tombstones, locked threads, authors keyed by token subject, write requests",
+    sql: (t) => `
+      ALTER TABLE posts ADD COLUMN body_markdown TEXT;
+      ALTER TABLE posts ADD COLUMN body_text TEXT;
+      ALTER TABLE posts ADD COLUMN reply_to ${t.int};
+      ALTER TABLE posts ADD COLUMN deleted_at ${t.sortedText};
+      ALTER TABLE threads ADD COLUMN locked ${t.int} NOT NULL DEFAULT 0;
+      ALTER TABLE threads ADD COLUMN deleted_at ${t.sortedText};
+      -- The token subject (auth.subjectClaim) of authors who write through the API; NULL for seeded or imported ones.
+      ALTER TABLE authors ADD COLUMN subject TEXT;
+      CREATE UNIQUE INDEX authors_by_subject ON authors (subject);
+      -- One row per write: idempotency (a retried request finds its answer) and the per-author write rate.
+      CREATE TABLE write_requests (
+        author_id ${t.int} NOT NULL,
+        request_key TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at ${t.sortedText} NOT NULL,
+        PRIMARY KEY (author_id, request_key)
+      );
+      CREATE INDEX write_requests_by_time ON write_requests (author_id, created_at);
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ import type { News } from "../news/index.js";
 import type { SearchIndex } from "../search/index.js";
 import type { SearchService } from "../search/service.js";
 import { isAdminRequest } from "../server/auth.js";
+import { writeContext, type WriteContextDeps } from "../auth/write-context.js";
 
 /**
  * Who is asking, as a transport knows it: the Authorization header (admin token) and the client address.
@@ -15,6 +16,8 @@ import { isAdminRequest } from "../server/auth.js";
  */
 export interface RequestOrigin {
   authorization?: string | undefined;
+  /** The Idempotency-Key header (HTTP writes). */
+  idempotencyKey?: string | undefined;
   clientIp: string;
   subscription?: boolean;
 }
@@ -31,6 +34,8 @@ export interface ContextDeps {
   searchIndex: SearchIndex;
   events: LiveEvents;
   loaderOptions: LoaderOptions;
+  /** The local forum's writes (resolvers/mutations.ts). */
+  writes?: WriteContextDeps;
 }
 
 export function contextFactory(deps: ContextDeps): RequestContext {
@@ -40,6 +45,7 @@ export function contextFactory(deps: ContextDeps): RequestContext {
   return (origin) => {
     const isAdmin = isAdminRequest(origin.authorization ?? undefined, config.adminToken);
     const ctx: Context = { config, logger, forums, news, search, loaders: newLoaders(), isAdmin, clientIp: origin.clientIp };
+    if (deps.writes && !origin.subscription) ctx.write = writeContext(deps.writes, { ...origin, isAdmin });
     if (origin.subscription) {
       ctx.live = deps.events;
       ctx.renewLoaders = () => (ctx.loaders = newLoaders());

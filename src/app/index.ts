@@ -18,6 +18,8 @@ import { createApollo, GRAPHQL_PATH, type GatewayApollo } from "../server/apollo
 import { createMetrics, type Metrics } from "../server/metrics.js";
 import type { ReadinessProbe } from "../cache/readiness.js";
 import { createSyndication } from "../syndication/index.js";
+import { createTokenVerifier } from "../auth/jwt.js";
+import { createForumWrites } from "../../sources/forum-local/writes.js";
 import { contextFactory } from "./context.js";
 import { createForumSources, type ForumSources } from "./forums.js";
 import { createOutbound, type Outbound } from "./net.js";
@@ -96,7 +98,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = await buildCrosswireSchema();
   const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics });
   const loaderOptions: LoaderOptions = { ...options.loaderOptions, onBatch: (loader, size) => metrics.batchSize.observe({ loader }, size) };
-  const createContext = contextFactory({ config, logger, forums, news, search, searchIndex: stores.searchIndex, events: live.events, loaderOptions });
+  const writes = {
+    sourceId: stores.local.id,
+    writes: createForumWrites(stores.local.database, config.auth),
+    verifier: await createTokenVerifier(config.auth),
+    // Published on the write, not on the sync timer: the sync indexes the post and announces it (claimed once
+    // across gateways, src/live), so it is searchable and live within the request.
+    written: async () => void (await search.syncForums()),
+  };
+  const createContext = contextFactory({ config, logger, forums, news, search, searchIndex: stores.searchIndex, events: live.events, loaderOptions, writes });
   const syndication = createSyndication({ config, logger, schema, newContext: () => createContext({ clientIp: "syndication" }) });
   live.attach({
     httpServer, path: GRAPHQL_PATH, schema, fetcher: outbound.fetcher, feeds, keyv: stores.cache.keyv, safelist, createContext,

@@ -96,7 +96,7 @@ async function handleGraphQL(deps: RouteDeps, req: IncomingMessage, res: ServerR
   const request: HTTPGraphQLRequest = { method: req.method ?? "GET", headers, search: url.search, body };
   const forwarded = deps.config.http.trustProxy ? headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
   const clientIp = forwarded || req.socket.remoteAddress || "unknown";
-  const context = async () => deps.createContext({ authorization: headers.get("authorization"), clientIp });
+  const context = async () => deps.createContext({ authorization: headers.get("authorization"), idempotencyKey: headers.get("idempotency-key"), clientIp });
   const response = await deps.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context });
   const outHeaders: Record<string, string> = {};
   for (const [key, value] of response.headers) outHeaders[key] = value;

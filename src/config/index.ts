@@ -303,6 +303,25 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}).describe("WebSub: subscribing to hubs that sources declare, and pinging a hub when our own feeds change (docs/live-updates.md)"),
+    /** Who may write to the local forum (JWTs from the frontend's auth provider) and the bounds on writing. */
+    auth: z
+      .object({
+        hs256Secret: z.string().min(32, "must be at least 32 characters (256 bits)").optional().describe("HS256 secret shared with the auth provider that signs users' JWTs (32 characters or more)"),
+        publicKeyFile: z.string().optional().describe("PEM file (SPKI) with the auth provider's RS256 or ES256 public key"),
+        jwksFile: z.string().optional().describe("JSON Web Key Set file with the auth provider's public keys (picked by `kid`)"),
+        algorithms: z.array(z.enum(["HS256", "RS256", "ES256"])).min(1).default(["HS256", "RS256", "ES256"]).describe("signature algorithms accepted (`none` never is)"),
+        issuer: z.string().optional().describe("required `iss` of every token; unset accepts any issuer"),
+        audience: z.string().optional().describe("required `aud` of every token; unset accepts any audience"),
+        clockToleranceSeconds: z.number().int().min(0).max(300).default(30).describe("leeway for `exp` and `nbf` against clock skew between the provider and the gateway"),
+        subjectClaim: z.string().default("sub").describe("claim that identifies the user: the Author created on the first write is keyed by it"),
+        usernameClaim: z.string().default("preferred_username").describe("claim giving the new Author's username (falls back to the subject)"),
+        nameClaim: z.string().default("name").describe("claim giving the new Author's display name (falls back to the username)"),
+        maxBodyChars: z.number().int().min(1).max(200_000).default(32_000).describe("longest Markdown body a post may have, in characters"),
+        maxLinks: z.number().int().min(0).max(1_000).default(50).describe("most links one post may cite"),
+        writesPerMinute: z.number().int().min(1).max(10_000).default(10).describe("writes (threads, posts, edits, deletes) one author may make per minute; more answer 429 with Retry-After"),
+      })
+      .strict()
+      .prefault({}).describe("writing to the local forum: JWT verification and write bounds (docs/writing.md)"),
     /** Bearer token for admin mutations (refreshSource, refreshAllSources); unset disables them. */
     adminToken: z.string().min(16, "must be at least 16 characters").optional().describe("bearer token for the admin mutations `refreshSource` and `refreshAllSources` (16 characters or more); unset disables them"),
   })

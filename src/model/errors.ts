@@ -15,6 +15,8 @@ export const ErrorCode = {
   /** A shared store (Redis, PostgreSQL) did not answer in `cache.timeoutMs` or is disconnected. */
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   UNAUTHENTICATED: "UNAUTHENTICATED",
+  /** Authenticated, but not allowed to do this (change another author's post without the admin token). */
+  FORBIDDEN: "FORBIDDEN",
   UNFURL_BLOCKED: "UNFURL_BLOCKED",
   UNFURL_FAILED: "UNFURL_FAILED",
   /** The HTTP request itself is malformed (not JSON, no query); set by the transports. */
@@ -69,6 +71,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case ErrorCode.UNAUTHENTICATED:
       return 401;
     case ErrorCode.UNFURL_BLOCKED:
+    case ErrorCode.FORBIDDEN:
       return 403;
     case ErrorCode.PAYLOAD_TOO_LARGE:
       return 413;

@@ -74,6 +74,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
   let syncTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
   let syncing: Promise<number> | null = null;
+  let rerun: Promise<number> | null = null;
   let syncFailing = false;
   let stopped = false;
   const indexBatch = adaptiveSize(50);
@@ -191,6 +192,15 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       return missing.length;
     },
     syncForums() {
+      // A write asks for a sync while one runs (which may have read past the new post's table already): one more
+      // sync after it, shared by every caller meanwhile, so no write waits for the timer.
+      if (syncing) {
+        rerun ??= syncing.then(() => {
+          rerun = null;
+          return service.syncForums();
+        });
+        return rerun;
+      }
       syncing ??= (async () => {
         let n = 0;
         for (const forum of options.forums) n += await syncForum(forum);

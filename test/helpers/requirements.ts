@@ -21,6 +21,7 @@ export const SYSTEM_NEEDS: Record<string, Requirement[]> = {
   "test/system/forum-store.test.ts": ["postgresql"],
   "test/system/forums-cluster.test.ts": ["redis-server"],
   "test/system/scale-out.test.ts": ["redis-server", "postgresql"],
+  "test/system/writes-cluster.test.ts": ["redis-server", "postgresql"],
   "test/system/playground.browser.test.ts": ["chromium"],
 };
 
