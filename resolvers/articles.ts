@@ -1,9 +1,8 @@
 import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, InputType, Query, Resolver, Root } from "type-graphql";
-import type { IndexEntry } from "../src/articles/store.js";
+import { summarySafeHtmlOf, summaryTextOf, type IndexEntry } from "../src/articles/store.js";
 import { articleIndex, readArticlePage } from "../src/read/articles.js";
 import type { Context } from "../src/context.js";
 import { BadUserInputError, ErrorCode, UnfurlError } from "../src/model/errors.js";
-import { htmlToText, sanitizeHtml } from "../src/html/index.js";
 import { canonicalUrl } from "../src/urls/index.js";
 import { PostConnection } from "../schema/forum.js";
 import { Article, ArticleConnection, Source } from "../schema/news.js";
@@ -94,12 +93,12 @@ export class ArticleResolver {
 
   @FieldResolver(() => String, { nullable: true, description: "Summary as sanitized HTML." })
   summary(@Root() article: Article): string | null {
-    return article.rawSummary ? sanitizeHtml(article.rawSummary) : null;
+    return summarySafeHtmlOf(article.record);
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Summary as plain text." })
   summaryText(@Root() article: Article): string | null {
-    return article.rawSummary ? htmlToText(sanitizeHtml(article.rawSummary)) : null;
+    return summaryTextOf(article.record);
   }
 
   @FieldResolver(() => [Source], { description: "Every source that carried this story." })

@@ -1,3 +1,4 @@
+import { httpUrlOrNull } from "../src/urls/index.js";
 import { Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import { Forum } from "../schema/forum.js";
 import { ForumBackendKind, ForumSourceInfo } from "../schema/forum-source.js";
@@ -8,7 +9,7 @@ import { describeForumSource, forumSourceHealth } from "../src/forums/index.js";
 
 function toInfo(source: ForumSource): ForumSourceInfo {
   const info = describeForumSource(source);
-  return Object.assign(new ForumSourceInfo(), { ...info, kind: info.kind.toUpperCase() as ForumBackendKind });
+  return Object.assign(new ForumSourceInfo(), { ...info, url: httpUrlOrNull(info.url), kind: info.kind.toUpperCase() as ForumBackendKind });
 }
 
 @Resolver(() => Forum)

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 import { Author, Forum, Post, PostConnection, Thread, ThreadConnection } from "../schema/forum.js";
 import type { Context } from "../src/context.js";
-import { htmlToText, sanitizeHtml } from "../src/html/index.js";
+import { postBodies } from "../src/html/rendered.js";
 import { decodeIdArgument } from "../src/model/ids.js";
 import type { ForumLoaders } from "../src/loaders/index.js";
 import { toAuthor, toForum, toPost, toThread } from "./mappers.js";
@@ -22,14 +22,9 @@ async function required<T>(value: Promise<T | null>, what: string): Promise<T> {
   return found;
 }
 
-const bodies = new WeakMap<Post, string>();
-function sanitizedBody(post: Post): string {
-  let html = bodies.get(post);
-  if (html === undefined) {
-    html = sanitizeHtml(post.rawHtml);
-    bodies.set(post, html);
-  }
-  return html;
+/** A post's body rendered once per post version for the process (src/html/rendered.ts), not once per read. */
+function renderedBody(post: Post) {
+  return postBodies.get(post.id, post.rawHtml);
 }
 
 @Resolver(() => Forum)
@@ -114,12 +109,12 @@ export class PostResolver {
 
   @FieldResolver(() => String, { description: "The post as sanitized HTML (safe to insert into a page)." })
   body(@Root() post: Post): string {
-    return sanitizedBody(post);
+    return renderedBody(post).html;
   }
 
   @FieldResolver(() => String, { description: "The post as plain text." })
   bodyText(@Root() post: Post): string {
-    return htmlToText(sanitizedBody(post));
+    return renderedBody(post).text;
   }
 
   @FieldResolver(() => Thread)

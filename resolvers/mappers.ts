@@ -1,6 +1,7 @@
 import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../src/model/forum.js";
 import { Author, Forum, Post, Thread } from "../schema/forum.js";
 import { globalIds } from "../src/model/ids.js";
+import { httpUrlOrNull } from "../src/urls/index.js";
 import type { ArticleRecord, FeedSourceConfig, SourceHealthRecord } from "../src/model/news.js";
 import { Article, FieldOrigin, Source, type FieldProvenance, type SourceKind } from "../schema/news.js";
 import { Story } from "../schema/search.js";
@@ -18,14 +19,14 @@ export function toForum(sourceId: string, r: ForumRecord): Forum {
 export function toThread(sourceId: string, r: ThreadRecord): Thread {
   return Object.assign(new Thread(), {
     id: globalIds.thread(sourceId, r.id), sourceId, key: r.id, forumKey: r.forumId, authorKey: r.authorId,
-    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt, pageUrl: r.url ?? null,
+    title: r.title, createdAt: r.createdAt, lastPostedAt: r.lastPostedAt, pageUrl: httpUrlOrNull(r.url),
   });
 }
 
 export function toPost(sourceId: string, r: PostRecord): Post {
   return Object.assign(new Post(), {
     id: globalIds.post(sourceId, r.id), sourceId, key: r.id, threadKey: r.threadId, authorKey: r.authorId,
-    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt, pageUrl: r.url ?? null,
+    rawHtml: r.bodyHtml, position: r.position, createdAt: r.createdAt, editedAt: r.editedAt, pageUrl: httpUrlOrNull(r.url),
   });
 }
 
@@ -40,16 +41,17 @@ export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | 
   return Object.assign(new Source(), {
     id: globalIds.source(config.id), slug: config.id, name: config.name,
     kind: (health?.format ?? config.kind ?? "RSS") as SourceKind,
-    url: config.url, homepage: config.homepage ?? null, enabled: config.enabled, pollIntervalSeconds: config.pollIntervalSeconds,
+    url: httpUrlOrNull(config.url) ?? "", homepage: httpUrlOrNull(config.homepage), enabled: config.enabled, pollIntervalSeconds: config.pollIntervalSeconds,
   });
 }
 
 export function toArticle(r: ArticleRecord): Article {
   const date = (v: string | null) => (v ? new Date(v) : null);
   return Object.assign(new Article(), {
-    id: globalIds.article(r.key), key: r.key, rawSummary: r.summaryHtml, sourceIds: r.sourceIds,
-    url: r.url, canonicalUrl: r.canonicalUrl, title: r.title, byline: r.author,
-    publishedAt: date(r.publishedAt), updatedAt: date(r.updatedAt), imageUrl: r.imageUrl, categories: r.categories,
+    id: globalIds.article(r.key), key: r.key, rawSummary: r.summaryHtml, record: r, sourceIds: r.sourceIds,
+    // Stored records are checked when written; records stored before that are checked here (src/urls).
+    url: httpUrlOrNull(r.url), canonicalUrl: httpUrlOrNull(r.canonicalUrl), title: r.title, byline: r.author,
+    publishedAt: date(r.publishedAt), updatedAt: date(r.updatedAt), imageUrl: httpUrlOrNull(r.imageUrl), categories: r.categories,
     provenance: provenanceOf(r),
   });
 }

@@ -2,6 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { Post, Thread } from "../schema/forum.js";
 import type { Context } from "../src/context.js";
 import { toGlobalId } from "../src/model/ids.js";
+import { httpUrlOrNull } from "../src/urls/index.js";
 import { feedLinks, feedPath } from "../src/syndication/links.js";
 
 /*
@@ -28,9 +29,10 @@ function forumUrl(ctx: Context, sourceId: string, threadId: string, postId?: str
 export class ThreadPermalinkResolver {
   @FieldResolver(() => String, { nullable: true, description: DESCRIPTION })
   url(@Root() thread: Thread, @Ctx() ctx: Context): string | null {
-    if (thread.pageUrl) return thread.pageUrl;
+    // A forum-feed entry's link is whatever the feed says: http(s) or null (src/urls, issue 18 item 5).
+    if (thread.pageUrl) return httpUrlOrNull(thread.pageUrl);
     const fromSource = forumUrl(ctx, thread.sourceId, thread.key);
-    if (fromSource !== undefined) return fromSource;
+    if (fromSource !== undefined) return httpUrlOrNull(fromSource);
     return ctx.forums.get(thread.sourceId)?.kind === "local" ? ownUrl(ctx, thread.sourceId, thread.key) : null;
   }
 }
@@ -39,9 +41,9 @@ export class ThreadPermalinkResolver {
 export class PostPermalinkResolver {
   @FieldResolver(() => String, { nullable: true, description: DESCRIPTION })
   url(@Root() post: Post, @Ctx() ctx: Context): string | null {
-    if (post.pageUrl) return post.pageUrl;
+    if (post.pageUrl) return httpUrlOrNull(post.pageUrl);
     const fromSource = forumUrl(ctx, post.sourceId, post.threadKey, post.key);
-    if (fromSource !== undefined) return fromSource;
+    if (fromSource !== undefined) return httpUrlOrNull(fromSource);
     return ctx.forums.get(post.sourceId)?.kind === "local" ? ownUrl(ctx, post.sourceId, post.threadKey, post.position) : null;
   }
 }

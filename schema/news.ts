@@ -3,6 +3,7 @@ import { connectionTypes } from "./connection.js";
 import { Post } from "./forum.js";
 import { Node } from "./node.js";
 import { DateTime } from "./scalars.js";
+import type { ArticleRecord } from "../src/model/news.js";
 
 export enum SourceKind {
   RSS = "RSS",
@@ -81,6 +82,8 @@ export class Article extends Node {
   readonly __typename = "Article" as const;
   key!: string;
   rawSummary!: string | null;
+  /** The stored record: its summary is sanitized and converted once, at write time (src/articles/store.ts). */
+  record!: ArticleRecord;
   sourceIds!: string[];
 
   @Field(() => String, { nullable: true, description: "The link as the first source gave it." })

@@ -1,6 +1,6 @@
 import { DomUtils, parseDocument } from "htmlparser2";
 import type { Element } from "domhandler";
-import { MAX_HTML_CHARS } from "../../src/html/index.js";
+import { boundHtml } from "../../src/html/index.js";
 import { extractLinks } from "../../src/urls/index.js";
 import type { CitationRecord } from "../../src/model/forum.js";
 
@@ -67,7 +67,7 @@ function isForumAnchor(el: Element): boolean {
 }
 
 export function readCooked(cooked: string, base: URL): CookedPost {
-  const doc = parseDocument(cooked.length > MAX_HTML_CHARS ? cooked.slice(0, MAX_HTML_CHARS) : cooked);
+  const doc = parseDocument(boundHtml(cooked));
   const elements = DomUtils.findAll(() => true, doc.children);
   for (const el of elements) {
     for (const name of URL_ATTRIBUTES) {

@@ -1,3 +1,4 @@
+import { toDict } from "../../src/model/dict.js";
 import type Keyv from "keyv";
 import type { ForumHealth } from "../../src/forums/health.js";
 import { pageOf } from "../../src/forums/paging.js";
@@ -51,7 +52,7 @@ const key = (site: Site, name: string) => `forum:${site.id}:${name}`;
 
 /** Discourse does not say when a category was created: Forum.createdAt is when the gateway first saw it. */
 async function firstSeen(site: Site, ids: string[]): Promise<Record<string, string>> {
-  const seen = (await site.keyv.get<Record<string, string>>(key(site, "first-seen"))) ?? {};
+  const seen = toDict(await site.keyv.get<Record<string, string>>(key(site, "first-seen")));
   const fresh = ids.filter((k) => !seen[k]);
   if (fresh.length) {
     for (const k of fresh) seen[k] = site.now().toISOString();

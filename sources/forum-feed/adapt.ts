@@ -1,5 +1,6 @@
 import type { ForumRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { ParsedFeed, ParsedItem } from "../../src/model/news.js";
+import { dict, toDict } from "../../src/model/dict.js";
 import { postKey, threadKeyFromLink, threadTitle, titleKey } from "./grouping.js";
 
 /**
@@ -31,8 +32,16 @@ export interface Board {
 }
 
 
+// threads, titles and authors are keyed by what entries say (a title, an author's name): null-prototype
+// dictionaries (src/model/dict.ts), so "constructor" or "__proto__" is a thread or an author like any other.
 export function emptyBoard(now: Date): Board {
-  return { title: null, firstSeenAt: now.toISOString(), threads: {}, titles: {}, authors: {}, etag: null, lastModified: null };
+  return { title: null, firstSeenAt: now.toISOString(), threads: dict(), titles: dict(), authors: dict(), etag: null, lastModified: null };
+}
+
+/** A board as read back from keyv (JSON): its keyed parts as dictionaries again. */
+export function restoreBoard(stored: Board | null | undefined): Board | null {
+  if (!stored) return null;
+  return { ...stored, threads: toDict(stored.threads), titles: toDict(stored.titles), authors: toDict(stored.authors) };
 }
 
 export interface MergedFeed {

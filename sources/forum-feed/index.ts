@@ -9,7 +9,7 @@ import type { Page, PageRequest } from "../../src/model/paging.js";
 import type { AdapterDeps } from "../deps.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
 import type { FeedSource } from "../rss/index.js";
-import { BOARD, emptyBoard, forumRecord, mergeFeed, toThread, type Board, type MergedFeed } from "./adapt.js";
+import { BOARD, emptyBoard, forumRecord, mergeFeed, restoreBoard, toThread, type Board, type MergedFeed } from "./adapt.js";
 
 /**
  * forum-feed: a forum known only by the RSS/Atom feed it publishes (phpBB's feed.php, XenForo's
@@ -56,7 +56,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   const health = new ForumHealth(deps.keyv, id, now);
   const index = new PostIndex(deps.keyv, id, now, deps.lock);
   const boardKey = `forum:${id}:board`;
-  const load = async (): Promise<Board | null> => (await deps.keyv.get<Board>(boardKey)) ?? null;
+  const load = async (): Promise<Board | null> => restoreBoard(await deps.keyv.get<Board>(boardKey));
 
   async function store(feed: ParsedFeed, validators: Validators, polled: boolean): Promise<PollOutcome> {
     const board: Board = (await load()) ?? emptyBoard(now());

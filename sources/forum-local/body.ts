@@ -37,7 +37,8 @@ export function renderBody(source: string, limits: BodyLimits): RenderedBody | B
   const html = sanitizeHtml(markdown.render(source));
   const text = htmlToText(html);
   if (text.length === 0 && !/<img\b/.test(html)) return { code: "EMPTY_BODY", message: "The body has no visible text." };
-  const citations = extractLinks(html);
+  // Counted past the cap, so that a body over it is refused rather than silently losing citation cards.
+  const citations = extractLinks(html, limits.maxLinks + 1);
   if (citations.length > limits.maxLinks) {
     return { code: "TOO_MANY_LINKS", message: `The body links ${citations.length} distinct URLs; at most ${limits.maxLinks} are allowed.` };
   }

@@ -1,3 +1,4 @@
+import { boundHtml } from "../../src/html/bound.js";
 import { Parser } from "htmlparser2";
 /**
  * Reading values out of parser output. Parser objects are never spread or merged into ours (xml2js output
@@ -49,7 +50,9 @@ export function plainTitle(raw: string, html: boolean): string | null {
       },
       { decodeEntities: true },
     );
-    parser.write(raw);
+    // Bounded first (src/html/bound.ts): htmlparser2's Parser is quadratic in nesting depth, and the cut to 2,000
+    // characters below comes after the parse.
+    parser.write(boundHtml(raw));
     parser.end();
   }
   const squashed = out.replace(/\s+/g, " ").trim();

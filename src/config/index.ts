@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { MAX_CITATIONS_PER_POST } from "../urls/index.js";
 
 /**
  * The whole configuration surface. Every key is documented in docs/configuration.md, generated from the
@@ -317,7 +318,7 @@ export const ConfigSchema = z
         usernameClaim: z.string().default("preferred_username").describe("claim giving the new Author's username (falls back to the subject)"),
         nameClaim: z.string().default("name").describe("claim giving the new Author's display name (falls back to the username)"),
         maxBodyChars: z.number().int().min(1).max(200_000).default(32_000).describe("longest Markdown body a post may have, in characters"),
-        maxLinks: z.number().int().min(0).max(1_000).default(50).describe("most links one post may cite"),
+        maxLinks: z.number().int().min(0).max(MAX_CITATIONS_PER_POST).default(MAX_CITATIONS_PER_POST).describe("most links one post may cite (at most 20: the citations per post the cost model counts on)"),
         writesPerMinute: z.number().int().min(1).max(10_000).default(10).describe("writes (threads, posts, edits, deletes) one author may make per minute; more answer 429 with Retry-After"),
       })
       .strict()

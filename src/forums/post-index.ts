@@ -1,3 +1,4 @@
+import { toDict } from "../model/dict.js";
 import type Keyv from "keyv";
 import type { CitationRecord, CitedUrlRecord, PostRecord } from "../model/forum.js";
 import type { Page, PageRequest } from "../model/paging.js";
@@ -112,7 +113,7 @@ export class PostIndex {
   private async threadCitations(cache: Map<string, Record<string, string[]>>, threadId: string): Promise<Record<string, string[]>> {
     let found = cache.get(threadId);
     if (!found) {
-      found = (await this.keyv.get<Record<string, string[]>>(this.key(`thread-cites:${threadId}`))) ?? {};
+      found = toDict(await this.keyv.get<Record<string, string[]>>(this.key(`thread-cites:${threadId}`)));
       cache.set(threadId, found);
     }
     return found;

@@ -1,5 +1,8 @@
 import { compile } from "html-to-text";
 import sanitize from "sanitize-html";
+import { boundHtml } from "./bound.js";
+
+export { boundHtml, MAX_HTML_CHARS, MAX_HTML_DEPTH } from "./bound.js";
 
 /**
  * The one HTML policy for everything that leaves the gateway (GraphQL fields, and later feed output).
@@ -29,13 +32,11 @@ const POLICY: sanitize.IOptions = {
 POLICY.allowedAttributes = { ...(POLICY.allowedAttributes as Record<string, string[]>), a: ["href", "title", "rel"] };
 
 /**
- * HTML beyond this many characters is not read: htmlparser2 (under sanitize-html) slows down with the square
- * of nesting depth, and 1 MB of unclosed `<div>`s took 22 s. No post or summary needs more.
+ * HTML is bounded before it is read (./bound.ts: size and nesting depth): htmlparser2 (under sanitize-html) slows
+ * down with the square of nesting depth (1 MB of unclosed `<div>`s took 22 s), and html-to-text recurses per level.
  */
-export const MAX_HTML_CHARS = 256 * 1024;
-
 export function sanitizeHtml(html: string): string {
-  return sanitize(html.length > MAX_HTML_CHARS ? html.slice(0, MAX_HTML_CHARS) : html, POLICY);
+  return sanitize(boundHtml(html), POLICY);
 }
 
 // html-to-text rebuilds its options on every convert(); compiled once, a call is about 10x cheaper.
@@ -63,5 +64,16 @@ export function escapeHtml(text: string): string {
 
 /** Plain text of an HTML fragment (for search, snippets, and clients that render no HTML). */
 export function htmlToText(html: string): string {
-  return toText(html).trim();
+  return toText(boundHtml(html)).trim();
+}
+
+/** What is stored for a piece of untrusted HTML at write time: the sanitized HTML and its plain text, derived once. */
+export interface RenderedHtml {
+  html: string;
+  text: string;
+}
+
+export function renderHtml(raw: string): RenderedHtml {
+  const html = sanitizeHtml(raw);
+  return { html, text: toText(html).trim() };
 }

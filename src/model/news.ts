@@ -55,6 +55,12 @@ export interface ArticleRecord extends StoryFields {
   firstSeenAt: string;
   /** Set when a stored article changed after it was first stored. */
   changedAt: string | null;
+  /**
+   * The summary sanitized (src/html) and as plain text, derived once when the record is written (issue 18: never
+   * per read). Missing on records stored before this existed: the read path derives them (bounded) instead.
+   */
+  summarySafeHtml?: string | null;
+  summaryText?: string | null;
   /** Field name → who supplied it: a feed item, or the page itself (unfurl). Missing on records stored before unfurling existed: all "feed". */
   provenance?: Record<string, "feed" | "page">;
 }

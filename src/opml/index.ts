@@ -53,6 +53,13 @@ type Frame =
   | { kind: "folder"; title: string | null };
 
 /**
+ * Folder levels a subscription's category names (the outermost ones). Every feed outline used to join the titles of
+ * every folder above it: 10,000 feeds under 10,000 folders made 10,000 categories of 10,000 titles each, quadratic
+ * in time and memory (issue 18, item 1). Real exports nest 2-4 levels; deeper documents are still read.
+ */
+export const MAX_CATEGORY_LEVELS = 8;
+
+/**
  * Reads an OPML document. Throws OpmlError with a sentence when the text is not a usable OPML document.
  * An empty `<body>` is valid and gives [].
  */
@@ -148,7 +155,9 @@ function readOutline(attributes: Record<string, string>, stack: Frame[], out: Op
 
 function categoryOf(stack: Frame[]): string | null {
   const titles: string[] = [];
-  for (const frame of stack) {
+  // The outermost frames only (untitled folders count towards the scan too, so each outline costs the same at any depth).
+  for (const frame of stack.slice(0, MAX_CATEGORY_LEVELS * 4)) {
+    if (titles.length >= MAX_CATEGORY_LEVELS) break;
     if (frame.kind === "folder" && frame.title !== null) titles.push(frame.title);
   }
   return titles.length > 0 ? titles.join(" / ") : null;

@@ -1,5 +1,4 @@
-import { ALL_SOURCES, compareEntries, type IndexEntry } from "../articles/store.js";
-import { htmlToText } from "../html/index.js";
+import { ALL_SOURCES, compareEntries, summaryTextOf, type IndexEntry } from "../articles/store.js";
 import type { NewsLoaders } from "../loaders/index.js";
 import type { ArticleRecord } from "../model/news.js";
 import { checkCursorShape, type CursorKey, type Page } from "../model/paging.js";
@@ -75,6 +74,6 @@ export async function readArticlePage(news: NewsLoaders, entries: readonly Index
 }
 
 function matchesText(record: ArticleRecord, words: string[]): boolean {
-  const haystack = `${record.title ?? ""} ${record.author ?? ""} ${record.summaryHtml ? htmlToText(record.summaryHtml) : ""}`.toLowerCase();
+  const haystack = `${record.title ?? ""} ${record.author ?? ""} ${summaryTextOf(record) ?? ""}`.toLowerCase();
   return words.every((w) => haystack.includes(w));
 }

@@ -2,7 +2,7 @@ import type { ArticleStore } from "../articles/store.js";
 import { htmlToText, sanitizeHtml } from "../html/index.js";
 import type { Logger } from "../logger.js";
 import type { ArticleRecord } from "../model/news.js";
-import { ALL_SOURCES } from "../articles/store.js";
+import { ALL_SOURCES, summaryTextOf } from "../articles/store.js";
 import type { ArticleDoc, ForumPostRow, PostDoc, SearchableForum, SearchIndex } from "./index.js";
 
 /**
@@ -84,7 +84,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
     const at = Date.parse(r.publishedAt ?? "");
     return {
       key: r.key, url: r.url, canonicalUrl: r.canonicalUrl, title: r.title,
-      summaryText: r.summaryHtml ? htmlToText(sanitizeHtml(r.summaryHtml)) : "",
+      summaryText: summaryTextOf(r) ?? "",
       author: r.author, sourceIds: r.sourceIds,
       sourceNames: r.sourceIds.map((s) => options.sourceName(s) ?? s),
       publishedMs: Number.isFinite(at) ? at : Date.parse(r.firstSeenAt),
@@ -253,7 +253,19 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
 function toPostDoc(sourceId: string, p: ForumPostRow): PostDoc {
   return {
     sourceId, id: String(p.id), threadId: String(p.threadId), forumSlug: p.forumSlug, threadTitle: p.threadTitle,
-    authorName: p.authorName, authorUsername: p.authorUsername, text: htmlToText(sanitizeHtml(p.bodyHtml)),
+    authorName: p.authorName, authorUsername: p.authorUsername, text: postText(p.bodyHtml),
     createdMs: Date.parse(p.createdAt), citations: p.citations,
   };
+}
+
+/**
+ * A post's searchable text. The HTML is bounded (src/html/bound.ts), so this does not throw; if it ever did, the post
+ * would be indexed without text rather than stop indexing, and postAdded, for every later post (issue 18, item 1).
+ */
+function postText(html: string): string {
+  try {
+    return htmlToText(sanitizeHtml(html));
+  } catch {
+    return "";
+  }
 }

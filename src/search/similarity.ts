@@ -1,3 +1,4 @@
+import { dict } from "../model/dict.js";
 import { terms } from "./text.js";
 
 /**
@@ -14,7 +15,8 @@ export type TermVector = Map<string, number>;
 
 /** Raw term counts of an article, as stored. */
 export function articleTermCounts(title: string | null, summary: string | null): Record<string, number> {
-  const counts: Record<string, number> = {};
+  // Keyed by words of untrusted text ("constructor" is a word): no prototype (src/model/dict.ts).
+  const counts = dict<number>();
   for (const t of terms(title ?? "")) counts[t] = (counts[t] ?? 0) + 2;
   for (const t of terms(summary ?? "")) counts[t] = (counts[t] ?? 0) + 1;
   return counts;

@@ -4,7 +4,8 @@ import type { AuthorRecord, CitationRecord, ForumRecord, PostRecord, ThreadRecor
 import { globalIds } from "../model/ids.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
 import type { FeedEntry } from "./model.js";
-import { articleTitle, cap, categoryText, escapeHtml, excerpt, MAX_SUMMARY_LENGTH, plainOf, plainText, safeHtml } from "./text.js";
+import { articleTitle, cap, categoryText, escapeHtml, excerpt, MAX_SUMMARY_LENGTH, plainOf, plainText, safeHtml, xmlSafe } from "./text.js";
+import { summarySafeHtmlOf } from "../articles/store.js";
 
 /**
  * Forum and news objects → feed entries, through the request's loaders (batched: a page of posts costs one
@@ -89,7 +90,7 @@ function citationsHtml(ctx: Context, cited: CitationRecord[], articles: Loaded<A
     const where = article.sourceIds.map((s) => sourceName(ctx, s)).join(", ");
     const when = article.publishedAt ? new Date(article.publishedAt).toUTCString() : null;
     const about = [where, when].filter(Boolean).map((s) => escapeHtml(plainText(s!))).join(", ");
-    const summary = article.summaryHtml ? `<br>${escapeHtml(excerpt(safeHtml(article.summaryHtml)))}` : "";
+    const summary = article.summaryHtml ? `<br>${escapeHtml(excerpt(xmlSafe(summarySafeHtmlOf(article)!)))}` : "";
     return `<li><a href="${escapeHtml(href)}">${title}</a>${about ? ` (${about})` : ""}${summary}</li>`;
   });
   return safeHtml(`<hr><p><strong>Cited stories</strong></p><ul>${items.join("")}</ul>`);
@@ -97,7 +98,7 @@ function citationsHtml(ctx: Context, cited: CitationRecord[], articles: Loaded<A
 
 export function articleEntries(ctx: Context, records: ArticleRecord[], fallbackLink: (record: ArticleRecord) => string): FeedEntry[] {
   return records.map((r) => {
-    const summary = r.summaryHtml ? safeHtml(r.summaryHtml) : "";
+    const summary = r.summaryHtml ? xmlSafe(summarySafeHtmlOf(r)!) : "";
     const published = new Date(r.publishedAt ?? r.firstSeenAt);
     const changed = r.updatedAt ?? r.changedAt;
     const sources = r.sourceIds.map((s) => sourceName(ctx, s));

@@ -1,7 +1,7 @@
 import { Feed, type Item } from "feed";
 import { linkFor } from "./links.js";
 import type { FeedDocument, FeedEntry, FeedFormat } from "./model.js";
-import { escapeHtml, looksLikeHtml } from "./text.js";
+import { escapeHtml } from "./text.js";
 
 /**
  * FeedDocument → RSS 2.0, Atom 1.0 or JSON Feed 1.1, through the `feed` library (jpmonette/feed 6), which writes
@@ -30,7 +30,7 @@ export interface RenderOptions {
  * Version of what this module writes: part of every feed ETag (http.ts), so a change to the rendering (or a
  * `feed` library upgrade that changes output) must bump it, or readers keep a stale copy until the data changes.
  */
-export const RENDERER_VERSION = 2;
+export const RENDERER_VERSION = 3;
 
 /** How many feeds have been rendered since start (tests prove a 304 renders nothing). */
 export const renderStats = { count: 0 };
@@ -39,8 +39,8 @@ export function renderFeed(doc: FeedDocument, format: FeedFormat, options: Rende
   renderStats.count += 1;
   const feed = new Feed({
     id: doc.id,
-    title: doc.title,
-    description: doc.description,
+    title: format === "rss" ? rssChannelText(doc.title) : doc.title,
+    description: format === "rss" ? rssChannelText(doc.description) : doc.description,
     // RSS requires a channel link: the feed's own URL stands in when there is no web page. Atom and JSON Feed
     // simply leave their alternate/home page out.
     link: doc.alternate ?? (format === "rss" ? doc.self.rss : undefined),
@@ -78,9 +78,9 @@ function toItem(entry: FeedEntry, format: FeedFormat): Item {
   const item: Item = {
     id: entry.guid,
     guid: entry.guid,
-    // Titles are plain text: Atom writes them type="html", so escaped; RSS titles readers take for HTML (an end
-    // tag or a reference in them) escaped too, others as written; JSON Feed titles are plain text by definition.
-    title: format === "atom" || (format === "rss" && looksLikeHtml(entry.title)) ? escapeHtml(entry.title) : entry.title,
+    // Titles are plain text: Atom writes them type="html", so escaped; RSS titles escaped whenever they hold a
+    // character markup is made of (rssTitle); JSON Feed titles are plain text by definition.
+    title: format === "atom" ? escapeHtml(entry.title) : format === "rss" ? rssTitle(entry.title) : entry.title,
     link: linkFor(entry.link, format),
     date: entry.updated,
     published: entry.published,
@@ -93,6 +93,25 @@ function toItem(entry: FeedEntry, format: FeedFormat): Item {
     else item.author = [{ name: entry.author }];
   }
   return item;
+}
+
+/**
+ * An RSS title: many readers take RSS titles (and channel text) for HTML, so a title holding `<`, `>` or `&` is
+ * written HTML-escaped. Escaping only titles that already look like HTML (an end tag or a reference: feedparser's
+ * test) let `<img src=x onerror=alert(1)>` through as live markup (issue 18, item 6): it has neither. Escaped, it
+ * holds a reference, so feedparser-style readers decode it back to the same text, and so does sources/rss.
+ */
+export function rssTitle(text: string): string {
+  return /[<>&]/.test(text) ? escapeHtml(text) : text;
+}
+
+/**
+ * RSS channel title and description: written as XML text, and read as text as written by sources/rss, but as HTML
+ * by some readers. A `<` that would open a tag there (a thread title whose entities decoded into `<img …>`) is
+ * written as `‹`: the same length and the same reading for both kinds of reader, and no markup for either.
+ */
+export function rssChannelText(text: string): string {
+  return text.replace(/<(?=[A-Za-z/!?])/g, "\u2039");
 }
 
 /** The library escapes `&` in URLs it writes as attributes; URLs passed to it raw need the same. */

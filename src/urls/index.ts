@@ -1,7 +1,7 @@
 import { Parser } from "htmlparser2";
 import LinkifyIt from "linkify-it";
 import normalizeUrl from "normalize-url";
-import { MAX_HTML_CHARS } from "../html/index.js";
+import { boundHtml } from "../html/index.js";
 
 /**
  * Query parameters that only track a click and never change which story a URL names. Removing them is
@@ -12,6 +12,23 @@ export const TRACKING_PARAMETERS: ReadonlyArray<RegExp> = [
   ...["fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid", "mc_cid", "mc_eid",
     "_hsenc", "_hsmi", "ref_src", "ref_url", "cmpid", "ocid", "smid", "sr_share"].map((name) => new RegExp(`^${name}$`, "i")),
 ];
+
+/**
+ * `raw` when it is an absolute http(s) URL with a host, else null (issue 18, item 5). Every URL field a record
+ * carries out of the gateway passes through this where the record is stored or built (src/articles/store.ts,
+ * resolvers/mappers.ts): `javascript:` and `data:` links in a feed or a page are stored XSS for any frontend that
+ * renders a link or an image. Whitespace and control characters inside are refused too (browsers strip them,
+ * so `java\tscript:` would be read as `javascript:` after a lenient check).
+ */
+export function httpUrlOrNull(raw: string | null | undefined): string | null {
+  if (typeof raw !== "string") return null;
+  const text = raw.trim();
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (text.length === 0 || text.length > 4096 || /[\u0000-\u0020\u007f-\u009f]/.test(text)) return null;
+  if (!/^https?:\/\//i.test(text) || !URL.canParse(text)) return null;
+  const parsed = new URL(text);
+  return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.hostname !== "" ? text : null;
+}
 
 /**
  * The canonical form of a URL, or null when it is not an absolute http(s) URL. Rules (README, "Canonical URLs"):
@@ -72,14 +89,14 @@ export const MAX_CITATIONS_PER_POST = 20;
 
 /**
  * Every http(s) link an HTML fragment cites, in order of appearance, deduplicated by canonical form:
- * `<a href>` targets and bare URLs written in the text (outside links); the first MAX_CITATIONS_PER_POST.
+ * `<a href>` targets and bare URLs written in the text (outside links); the first `max` (MAX_CITATIONS_PER_POST).
  */
-export function extractLinks(html: string): Array<{ url: string; canonicalUrl: string }> {
+export function extractLinks(html: string, max: number = MAX_CITATIONS_PER_POST): Array<{ url: string; canonicalUrl: string }> {
   const found: Array<{ url: string; canonicalUrl: string }> = [];
   const seen = new Set<string>();
   const add = (url: string) => {
     const canonical = canonicalUrl(url);
-    if (canonical && !seen.has(canonical) && found.length < MAX_CITATIONS_PER_POST) {
+    if (canonical && !seen.has(canonical) && found.length < max) {
       seen.add(canonical);
       found.push({ url: url.trim(), canonicalUrl: canonical });
     }
@@ -112,8 +129,8 @@ export function extractLinks(html: string): Array<{ url: string; canonicalUrl: s
     },
     { decodeEntities: true },
   );
-  // Same cap as the sanitizer (src/html): the parser slows down with the square of nesting depth.
-  parser.write(html.length > MAX_HTML_CHARS ? html.slice(0, MAX_HTML_CHARS) : html);
+  // Same bounds as the sanitizer (src/html/bound.ts): the parser slows down with the square of nesting depth.
+  parser.write(boundHtml(html));
   parser.end();
   flush();
   return found;

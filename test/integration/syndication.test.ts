@@ -515,7 +515,10 @@ describe("hostile content", () => {
           for (const pattern of ACTIVE) expect(pattern.test(value), `${target}: ${pattern} in ${value.slice(0, 120)}`).toBe(false);
         }
         expect(parsed.title.length, target).toBeLessThanOrEqual(200);
-        for (const entry of parsed.entries) expect(Array.from(entry.title).length, target).toBeLessThanOrEqual(200);
+        // As readers show them: RSS titles holding markup characters are written HTML-escaped (issue 18), and
+        // readers decode those (a reference in the title makes it HTML to them).
+        const shown = (t: string) => (format === "rss" && /&#?\w+;/.test(t) ? decodeHtml(t) : t);
+        for (const entry of parsed.entries) expect(Array.from(shown(entry.title)).length, target).toBeLessThanOrEqual(200);
       }
     }
   });

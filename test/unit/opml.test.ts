@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  MAX_CATEGORY_LEVELS,
   OpmlError,
   parseOpml,
   renderOpml,
@@ -178,7 +179,8 @@ describe("parseOpml", () => {
     const text = `<opml><body>${'<outline text="f">'.repeat(depth)}<outline text="Deep" xmlUrl="https://deep.example/"/>${"</outline>".repeat(depth)}</body></opml>`;
     const [only] = parseOpml(text);
     expect(only?.xmlUrl).toBe("https://deep.example/");
-    expect(only?.category?.split(" / ")).toHaveLength(depth);
+    // The category names the outermost folders only (issue 18: a title per level for every feed was quadratic).
+    expect(only?.category?.split(" / ")).toHaveLength(MAX_CATEGORY_LEVELS);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { argumentCases } from "./arguments.cases.js";
+import { contentCases } from "./content.cases.js";
 import { graphqlCases } from "./graphql.cases.js";
 import { findGc, mb, settledRss } from "./memory.js";
 import { propertyCases } from "./properties.cases.js";
@@ -66,6 +67,7 @@ describe("hostile input", () => {
   argumentCases();
   replayCases();
   propertyCases();
+  contentCases();
 });
 
 describe("Must show 1: memory", () => {
