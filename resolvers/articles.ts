@@ -70,6 +70,9 @@ export class ArticleResolver {
     const known = await ctx.loaders.news.article.load(key);
     if (known) return toArticle(known);
     if (!ctx.news.unfurler) throw new UnfurlError(ErrorCode.UNFURL_FAILED, key, "unfurling is disabled (unfurl.enabled)");
+    // The same budget as cited links (unfurl.perClientPerMinute).
+    const refused = ctx.allowUnfurl?.() ?? null;
+    if (refused) throw new UnfurlError(ErrorCode.UNFURL_FAILED, key, refused);
     const result = await ctx.news.unfurler.unfurl(key);
     if (result.status === "BLOCKED") throw new UnfurlError(ErrorCode.UNFURL_BLOCKED, key, result.error ?? "blocked");
     if (result.status !== "RESOLVED") throw new UnfurlError(ErrorCode.UNFURL_FAILED, key, result.error ?? "failed");

@@ -5,6 +5,7 @@ import { Article, Citation, CitationStatus, CitedStory } from "../schema/news.js
 import { MAX_CITATIONS_PER_POST } from "../src/urls/index.js";
 import { toArticle } from "./mappers.js";
 import { toPageRequest } from "./pagination.js";
+import type { CitationResolution } from "../src/loaders/index.js";
 
 @Resolver(() => Post)
 export class PostCitationsResolver {
@@ -13,28 +14,37 @@ export class PostCitationsResolver {
     const forum = ctx.loaders.forSource(post.sourceId);
     const records = forum ? await forum.citations.load(post.key) : [];
     // Posts indexed before the cap existed may hold more: the cost model counts on the cap (src/server/limits.ts).
-    return records.slice(0, MAX_CITATIONS_PER_POST).map((c) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl }));
+    // Of those, only the first unfurl.maxLinksPerPost are fetched; the rest are answered from the store: a post of
+    // 200 links once made 200 upstream fetches from one query.
+    const cap = ctx.config.unfurl.maxLinksPerPost;
+    return records.slice(0, MAX_CITATIONS_PER_POST).map((c, i) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl, fetch: i < cap }));
   }
 }
 
-const resolveCitation = (ctx: Context, canonical: string) => ctx.loaders.news.citation.load(canonical);
+async function resolveCitation(ctx: Context, citation: Citation): Promise<CitationResolution> {
+  if (citation.fetch) return ctx.loaders.news.citation.load(citation.articleKey);
+  const record = await ctx.loaders.news.article.load(citation.articleKey);
+  if (record) return { status: "RESOLVED", articleKey: record.key, error: null, record };
+  const error = `not fetched: only the first ${ctx.config.unfurl.maxLinksPerPost} links of a post are unfurled (unfurl.maxLinksPerPost)`;
+  return { status: "FAILED", articleKey: null, error, record: null };
+}
 
 @Resolver(() => Citation)
 export class CitationResolver {
   @FieldResolver(() => Article, { nullable: true, description: "The story; null while PENDING, or when BLOCKED or FAILED (see `status`)." })
   async article(@Root() citation: Citation, @Ctx() ctx: Context): Promise<Article | null> {
-    const { record } = await resolveCitation(ctx, citation.articleKey);
+    const { record } = await resolveCitation(ctx, citation);
     return record ? toArticle(record) : null;
   }
 
   @FieldResolver(() => CitationStatus, { description: "Whether the article is known, so a frontend can say why a link has no card." })
   async status(@Root() citation: Citation, @Ctx() ctx: Context): Promise<CitationStatus> {
-    return (await resolveCitation(ctx, citation.articleKey)).status as CitationStatus;
+    return (await resolveCitation(ctx, citation)).status as CitationStatus;
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Why the citation is BLOCKED, FAILED or PENDING." })
   async error(@Root() citation: Citation, @Ctx() ctx: Context): Promise<string | null> {
-    return (await resolveCitation(ctx, citation.articleKey)).error;
+    return (await resolveCitation(ctx, citation)).error;
   }
 }
 

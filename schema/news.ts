@@ -153,6 +153,9 @@ export class Citation {
   canonicalUrl!: string;
 
   articleKey!: string;
+
+  /** False past unfurl.maxLinksPerPost: the citation is answered from the store only, never fetched. */
+  fetch = true;
 }
 
 @Directive("@cacheControl(inheritMaxAge: true)")

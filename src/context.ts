@@ -21,6 +21,8 @@ export interface Context {
   isAdmin: boolean;
   /** The client's address (X-Forwarded-For's first entry only with http.trustProxy). */
   clientIp: string;
+  /** This client's unfurl budget (unfurl.perClientPerMinute): null when an unfurl fetch may start, else why not. */
+  allowUnfurl?: () => string | null;
   /** Subscription events (src/live); subscriptions listen on `live.pubSub`. */
   live?: LiveEvents;
   /** Writing to the local forum (resolvers/mutations.ts); absent where nothing may write (feeds). */

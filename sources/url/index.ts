@@ -23,7 +23,8 @@ export interface UnfurlResult {
 
 /** Where unfurled metadata goes: merged into the article store, feed fields kept, provenance recorded. */
 export interface PageArticleWriter {
-  mergePage(key: string, page: PageMetadata & { url: string }, now: Date): Promise<void>;
+  /** `keepMs`: how long a page no feed carried and no post cited is kept (it expires with the unfurl cache). */
+  mergePage(key: string, page: PageMetadata & { url: string }, now: Date, keepMs?: number): Promise<void>;
 }
 
 export interface UrlSource {
@@ -105,7 +106,7 @@ async function unfurlOnce(url: string, options: UrlSourceOptions, at: Date): Pro
     // another outlet's Article.
     const declared = meta.canonicalUrl && sameSite(meta.canonicalUrl, response.url) ? meta.canonicalUrl : null;
     const key = declared ?? canonicalUrl(response.url) ?? url;
-    await options.articles.mergePage(key, { ...meta, url: response.url }, at);
+    await options.articles.mergePage(key, { ...meta, url: response.url }, at, options.ttlMs + options.staleMs);
     return { status: "RESOLVED", articleKey: key, error: null, fetchedAt: at.toISOString(), freshUntil: at.getTime() + options.ttlMs };
   } catch (error) {
     const blocked = error instanceof FetchError && (error.code === "BLOCKED_ADDRESS" || error.code === "BAD_URL");

@@ -9,6 +9,8 @@ import type { SearchIndex } from "../search/index.js";
 import type { SearchService } from "../search/service.js";
 import { isAdminRequest } from "../server/auth.js";
 import { writeContext, type WriteContextDeps } from "../auth/write-context.js";
+import { createBuckets } from "../server/buckets.js";
+import { limited } from "../server/rate-limit.js";
 
 /**
  * Who is asking, as a transport knows it: the Authorization header (admin token) and the client address.
@@ -40,11 +42,19 @@ export interface ContextDeps {
 
 export function contextFactory(deps: ContextDeps): RequestContext {
   const { config, logger, forums, news, search } = deps;
-  const unfurl = { source: news.unfurler, waitMs: config.unfurl.waitMs };
-  const newLoaders = () => createLoaders(forums, news.store, deps.loaderOptions, unfurl, deps.searchIndex);
+  // Unfurl fetches per client address (unfurl.perClientPerMinute): Query.unfurl and every cited link count.
+  const unfurlBudget = createBuckets(config.unfurl.perClientPerMinute);
+  const publish = (keys: string[]) => news.store.publishCited(keys);
   return (origin) => {
     const isAdmin = isAdminRequest(origin.authorization ?? undefined, config.adminToken);
-    const ctx: Context = { config, logger, forums, news, search, loaders: newLoaders(), isAdmin, clientIp: origin.clientIp };
+    const allow = () => {
+      if (isAdmin || !limited(config.rateLimit, origin.clientIp)) return null;
+      const retry = unfurlBudget.take(origin.clientIp);
+      return retry === 0 ? null : `this client has started ${config.unfurl.perClientPerMinute} unfurls in the last minute (unfurl.perClientPerMinute); retry in ${retry} s`;
+    };
+    const unfurl = { source: news.unfurler, waitMs: config.unfurl.waitMs, allow, publish };
+    const newLoaders = () => createLoaders(forums, news.store, deps.loaderOptions, unfurl, deps.searchIndex);
+    const ctx: Context = { config, logger, forums, news, search, loaders: newLoaders(), isAdmin, clientIp: origin.clientIp, allowUnfurl: allow };
     if (deps.writes && !origin.subscription) ctx.write = writeContext(deps.writes, { ...origin, isAdmin });
     if (origin.subscription) {
       ctx.live = deps.events;

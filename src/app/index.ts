@@ -20,6 +20,7 @@ import type { ReadinessProbe } from "../cache/readiness.js";
 import { createSyndication } from "../syndication/index.js";
 import { createTokenVerifier } from "../auth/jwt.js";
 import { createForumWrites } from "../../sources/forum-local/writes.js";
+import { costBudget as newCostBudget } from "../server/rate-limit.js";
 import { contextFactory } from "./context.js";
 import { createForumSources, type ForumSources } from "./forums.js";
 import { createOutbound, type Outbound } from "./net.js";
@@ -96,7 +97,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const httpServer = http.createServer();
   const schema = await buildCrosswireSchema();
-  const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics });
+  // One per-address cost budget for queries and /feeds/* pages (rateLimit.*).
+  const costBudget = newCostBudget(config.rateLimit);
+  const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics, costBudget });
   const loaderOptions: LoaderOptions = { ...options.loaderOptions, onBatch: (loader, size) => metrics.batchSize.observe({ loader }, size) };
   const writes = {
     sourceId: stores.local.id,
@@ -112,7 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     httpServer, path: GRAPHQL_PATH, schema, fetcher: outbound.fetcher, feeds, keyv: stores.cache.keyv, safelist, createContext,
     formatError: (error) => formatError(error.toJSON(), error),
   });
-  attachRoutes(httpServer, { config, logger, apollo, createContext, live, syndication, metrics, readiness: stores.readiness });
+  attachRoutes(httpServer, { config, logger, apollo, createContext, live, syndication, metrics, costBudget, readiness: stores.readiness });
 
   return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics });
 }

@@ -28,6 +28,8 @@ export function createOutbound(config: Config, lookup?: LookupFunction): Outboun
     allowAddresses: config.net.allowAddresses,
     perHostConcurrency: config.net.perHostConcurrency,
     globalConcurrency: config.net.globalConcurrency,
+    clientConcurrency: config.net.clientConcurrency,
+    allowPorts: config.net.allowPorts,
     hostBackoffMs: config.net.hostBackoffSeconds * 1000,
     breakerThreshold: config.net.breakerThreshold,
     breakerOpenMs: config.net.breakerOpenSeconds * 1000,

@@ -9,7 +9,9 @@ import type { Logger } from "../logger.js";
 import { GRAPHQL_PATH } from "../server/apollo.js";
 import { applyCors } from "../server/cors.js";
 import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "../http/messages.js";
+import type { Buckets } from "../server/buckets.js";
 import type { Metrics } from "../server/metrics.js";
+import { limited } from "../server/rate-limit.js";
 import { PLAYGROUND_PATH, readPlaygroundAsset, renderPlayground } from "../server/playground.js";
 import { checkReadiness, type ReadinessProbe } from "../cache/readiness.js";
 import type { Syndication } from "../syndication/index.js";
@@ -27,6 +29,8 @@ export interface RouteDeps {
   createContext: RequestContext;
   live: Live;
   syndication: Syndication;
+  /** The per-address cost budget GraphQL requests spend (src/server/rate-limit.ts); /feeds/* pages spend it too. */
+  costBudget?: Buckets;
   metrics: Metrics;
   readiness: readonly ReadinessProbe[];
 }
@@ -67,6 +71,7 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   if (req.method !== "GET" && req.method !== "HEAD") {
     return sendText(res, 405, "Method not allowed\n", { allow: "GET, HEAD" });
   }
+  if (pathname.startsWith("/feeds/") && !chargeFeed(deps, req, res)) return;
   if (await deps.syndication.handle(req, res)) return;
   if (await serveProbe(deps, pathname, req, res)) return;
   if (await servePlayground(pathname, req, res)) return;
@@ -94,8 +99,7 @@ async function handleGraphQL(deps: RouteDeps, req: IncomingMessage, res: ServerR
     }
   }
   const request: HTTPGraphQLRequest = { method: req.method ?? "GET", headers, search: url.search, body };
-  const forwarded = deps.config.http.trustProxy ? headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-  const clientIp = forwarded || req.socket.remoteAddress || "unknown";
+  const clientIp = clientIpOf(deps.config, req);
   const context = async () => deps.createContext({ authorization: headers.get("authorization"), idempotencyKey: headers.get("idempotency-key"), clientIp });
   const response = await deps.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context });
   const outHeaders: Record<string, string> = {};
@@ -107,6 +111,30 @@ async function handleGraphQL(deps: RouteDeps, req: IncomingMessage, res: ServerR
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+function clientIpOf(config: Config, req: IncomingMessage): string {
+  const header = req.headers["x-forwarded-for"];
+  const forwarded = config.http.trustProxy ? [header ?? ""].flat().join(",").split(",")[0]?.trim() : undefined;
+  return forwarded || req.socket.remoteAddress || "unknown";
+}
+
+/**
+ * /feeds/* pages are charged to the same per-address budget as queries (rateLimit.costPerMinute): 1 per request
+ * plus rateLimit.feedEntryCost per entry asked for (a 500-entry river page took 0.18 s of CPU). Over budget: 429
+ * with Retry-After, nothing rendered. A bad `limit` is charged as the default; the route refuses it with a 400.
+ */
+function chargeFeed(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): boolean {
+  const { rateLimit, syndication } = deps.config;
+  const ip = clientIpOf(deps.config, req);
+  if (!deps.costBudget || !limited(rateLimit, ip)) return true;
+  const asked = Number(new URL(req.url ?? "/", "http://localhost").searchParams.get("limit"));
+  const entries = Number.isInteger(asked) && asked >= 1 && asked <= syndication.maxLimit ? asked : syndication.defaultLimit;
+  const cost = 1 + rateLimit.feedEntryCost * entries;
+  const retry = deps.costBudget.take(ip, cost);
+  if (retry === 0) return true;
+  sendText(res, 429, `rate limit: this feed page costs ${cost} (rateLimit.feedEntryCost per entry) and this client has spent its ${rateLimit.costPerMinute} per minute (rateLimit.costPerMinute); retry in ${retry} s\n`, { "retry-after": String(retry), "cache-control": "no-store" });
+  return false;
 }
 
 /** /readyz, /metrics and /healthz; false for any other path. */

@@ -51,9 +51,28 @@ export class ArticleStore {
     readonly hooks: ArticleStoreHooks = {},
   ) {}
 
-  /** The url adapter's writer: see mergePageInto. */
-  mergePage(key: string, page: PageFields, now: Date): Promise<void> {
-    return this.exclusive(() => mergePageInto(this, this.keyv, key, page, now));
+  /** The url adapter's writer: see mergePageInto. `keepMs`: how long a page no feed carried and no post cited is kept. */
+  mergePage(key: string, page: PageFields, now: Date, keepMs?: number): Promise<void> {
+    return this.exclusive(() => mergePageInto(this, this.keyv, key, page, now, keepMs));
+  }
+
+  /**
+   * A post cites this article: a page known only from an unfurl is published (joins the river, article lists,
+   * search and feeds) and kept for good. Nothing happens to an article a feed carried or already published.
+   */
+  publishCited(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return Promise.resolve();
+    return this.exclusive(async () => {
+      const records = (await this.getMany(keys)).filter((r): r is ArticleRecord => r !== null && !isListed(r));
+      if (records.length === 0) return;
+      const published = records.map((r) => ({ ...r, cited: true }));
+      const [allIndex] = await this.indexes([ALL_SOURCES]);
+      await this.keyv.setMany([
+        ...published.map((r) => ({ key: `a:${r.key}`, value: r })),
+        { key: `i:${ALL_SOURCES}`, value: mergeIndex(allIndex!, published.map((r) => ({ t: sortTime(r), k: r.key }))) },
+      ]);
+      this.onArticlesChanged?.(published);
+    });
   }
 
   async getMany(keys: readonly string[]): Promise<Array<ArticleRecord | null>> {
@@ -212,6 +231,7 @@ export async function mergePageInto(
   key: string,
   page: PageFields,
   now: Date,
+  keepMs?: number,
 ): Promise<void> {
   const [before] = await store.getMany([key]);
   const fromPage: Partial<Record<PageField, string | null>> = {
@@ -219,8 +239,10 @@ export async function mergePageInto(
     title: page.title,
     summaryHtml: page.summary === null ? null : escapeHtml(page.summary),
     author: page.author,
-    publishedAt: page.publishedAt,
-    updatedAt: page.modifiedAt,
+    // A page's own dates are the page's word only up to when we read it: a date in the future would keep an
+    // unfurled page at the top of every newest-first list (issue 18: "now + 2 days").
+    publishedAt: notAfter(page.publishedAt, now),
+    updatedAt: notAfter(page.modifiedAt, now),
     imageUrl: httpUrlOrNull(page.imageUrl),
   };
   const record: ArticleRecord = before
@@ -241,13 +263,23 @@ export async function mergePageInto(
   }
   if (!changed) return;
   withRenderedSummary(record);
-  const writes: Array<{ key: string; value: unknown }> = [{ key: `a:${key}`, value: record }];
-  if (!before) {
-    const [allIndex] = await store.indexes([ALL_SOURCES]);
-    writes.push({ key: `i:${ALL_SOURCES}`, value: mergeIndex(allIndex!, [{ t: sortTime(record), k: key }]) });
-  }
-  await keyv.setMany(writes);
-  store.onArticlesChanged?.([record]);
+  // A page only a client unfurled (no feed carried it, no post cited it) is not published: it stays out of the
+  // all-sources index (river, article lists, feeds, the search index rebuilt from it) and out of the search hook,
+  // and it expires with the unfurl cache. Anyone can unfurl any URL; only feeds and posts publish.
+  const listed = isListed(record);
+  await keyv.setMany([{ key: `a:${key}`, value: record, ...(listed || keepMs === undefined ? {} : { ttl: keepMs }) }]);
+  if (listed) store.onArticlesChanged?.([record]);
+}
+
+/** Published: carried by a feed, or cited by a post (ArticleStore.publishCited). */
+export function isListed(record: ArticleRecord): boolean {
+  return record.sourceIds.length > 0 || record.cited === true;
+}
+
+function notAfter(date: string | null, now: Date): string | null {
+  if (date === null) return null;
+  const t = Date.parse(date);
+  return Number.isFinite(t) && t > now.getTime() ? now.toISOString() : date;
 }
 
 export interface PageFields {

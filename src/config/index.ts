@@ -112,6 +112,10 @@ export const ConfigSchema = z
         /** Query cost (see limits.maxCost) a client IP may spend per minute. */
         costPerMinute: z.number().int().min(1).max(100_000_000).default(300_000).describe("query cost a client address may spend per minute"),
         exemptLoopback: z.boolean().default(true).describe("no limit for loopback clients"),
+        /** What one /feeds/* answer costs from the same budget, per entry asked for (a 500-entry river page: 0.18 s of CPU). */
+        feedEntryCost: z.number().int().min(0).max(10_000).default(20).describe("cost charged to the same budget per entry a `/feeds/*` page asks for (`limit`), plus 1 per request"),
+        /** Subscription events a client address may receive per minute, over all its WebSocket connections. */
+        subscriptionEventsPerMinute: z.number().int().min(1).max(10_000_000).default(6_000).describe("subscription events a client address may receive per minute over all its connections; past it, the connection that would get the next one is closed with code 4029"),
       })
       .strict()
       .prefault({}).describe("per-client-address query-cost budget (docs/security.md)"),
@@ -121,6 +125,12 @@ export const ConfigSchema = z
         safelistFile: z.string().min(1).optional().describe("JSON file of allowed operations (array of texts, or object of them); also preloaded as persisted queries"),
         /** Refuse every operation that is not in the safelist. */
         safelistOnly: z.boolean().default(false).describe("refuse every operation not in the safelist"),
+        /** Longest query text a client may register as an automatic persisted query. */
+        maxQueryBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024).describe("longest query text (bytes) a client may register as an automatic persisted query; longer ones run but are not kept"),
+        /** Registered queries kept by this process (oldest forgotten first); the safelist is not counted. */
+        maxStored: z.number().int().min(10).max(1_000_000).default(2_000).describe("automatic persisted queries a process keeps registered (the oldest registration is deleted first); safelisted ones are not counted"),
+        /** How long a registered query is kept. */
+        ttlSeconds: z.number().int().min(60).max(30 * 86_400).default(86_400).describe("how long a registered persisted query is kept"),
       })
       .strict()
       .prefault({})
@@ -193,6 +203,10 @@ export const ConfigSchema = z
         /** Failures in a row (network, timeout, 5xx) after which a host's circuit opens. */
         breakerThreshold: z.number().int().min(1).max(1000).default(5).describe("upstream failures in a row (network, timeout, 5xx) that open a host's circuit breaker"),
         breakerOpenSeconds: z.number().int().min(1).max(3600).default(30).describe("how long an open circuit fails fast"),
+        /** Fetches of client-chosen URLs (unfurls, links in posts) in flight: a lane of their own, never taking a feed poll's or admin call's slot. */
+        clientConcurrency: z.number().int().min(1).max(1024).default(8).describe("fetches of client-chosen URLs (unfurls, links cited in posts) in flight, in a lane of their own: they never take the slots of feed polls, forum reads or admin calls (`globalConcurrency`)"),
+        /** Ports a public host may be fetched on; allowHosts and allowAddresses are exempt. */
+        allowPorts: z.array(z.number().int().min(1).max(65_535)).default([80, 443]).describe("ports a public address may be fetched on (`allowHosts`, `allowAddresses` and, with `allowPrivateNetworks`, private addresses take any port)"),
       })
       .strict()
       .prefault({}).describe("every outbound request: feed polls and unfurls (docs/security.md)"),
@@ -210,6 +224,10 @@ export const ConfigSchema = z
         waitMs: z.number().int().min(0).max(60_000).default(3_000).describe("how long a GraphQL request waits for unfurls before answering `PENDING` (the fetch goes on)"),
         /** Largest page read, after decompression. */
         maxBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(2 * 1024 * 1024).describe("largest page read, after decompression"),
+        /** Links of one post that are unfurled (of the 20 stored per post); later ones answer FAILED without a fetch. */
+        maxLinksPerPost: z.number().int().min(0).max(20).default(5).describe("links of one post that are fetched to be unfurled (a post keeps its first 20 links as citations, and `Post.citations` is costed as 20); later ones answer `FAILED`, unfetched"),
+        /** Unfurl fetches (store and cache misses) one client address may start per minute. */
+        perClientPerMinute: z.number().int().min(1).max(100_000).default(30).describe("unfurl fetches (pages not already stored or cached) one client address may start per minute; loopback clients follow `rateLimit.exemptLoopback`"),
       })
       .strict()
       .prefault({}).describe("reading the metadata of cited pages no feed carries (docs/sources/url.md)"),

@@ -15,6 +15,8 @@ import { isAdminRequest } from "../server/auth.js";
 import { limitRules, listBounds, operationCost } from "../server/limits.js";
 import { chooseProtocol, LEGACY_PROTOCOL, legacySocket, type ProtocolSocket } from "./legacy-protocol.js";
 import { SlowConsumerError } from "./stream.js";
+import { createBuckets, type Buckets } from "../server/buckets.js";
+import { limited } from "../server/rate-limit.js";
 
 /**
  * GraphQL subscriptions over WebSocket (the graphql-transport-ws protocol, graphql-ws's server core) on the
@@ -27,6 +29,8 @@ import { SlowConsumerError } from "./stream.js";
  */
 export const SLOW_CONSUMER_CLOSE_CODE = 4008;
 export const GOING_AWAY_CLOSE_CODE = 1001;
+/** Closed because its address received more than rateLimit.subscriptionEventsPerMinute events. */
+export const TOO_MANY_EVENTS_CLOSE_CODE = 4029;
 
 export interface SubscriptionServer {
   /** Open WebSocket connections. */
@@ -68,6 +72,9 @@ interface ServerState {
   log: Logger;
   rules: ValidationRule[];
   perIp: Map<string, number>;
+  /** Per-address budgets (rateLimit.*): query cost spent by subscribe messages, events delivered. */
+  costs: Buckets;
+  events: Buckets;
   /** Streams created while checking a subscription in onSubscribe, handed to graphql-ws's subscribe call. */
   prepared: WeakMap<ExecutionArgs, unknown>;
   /** Subscription ids started per graphql-ws connection context. */
@@ -86,6 +93,8 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     log: options.logger.child({ component: "subscriptions" }),
     rules: [...specifiedRules, ...limitRules(config.limits)],
     perIp: new Map(),
+    costs: createBuckets(config.rateLimit.costPerMinute),
+    events: createBuckets(config.rateLimit.subscriptionEventsPerMinute),
     prepared: new WeakMap(),
     started: new WeakMap(),
     closing: false,
@@ -118,7 +127,7 @@ const refuse = (code: string, message: string, extensions: Record<string, unknow
   [new GraphQLError(message, { extensions: { code, ...extensions } })];
 
 /** The checks a query gets on POST, for one subscribe message: safelist, token limit, one subscription operation, validation, cost. */
-function check(state: ServerState, payload: SubscribePayload): { document: DocumentNode } | readonly GraphQLError[] {
+function check(state: ServerState, payload: SubscribePayload, ip: string): { document: DocumentNode } | readonly GraphQLError[] {
   const { options } = state;
   const { config, schema } = options;
   if (typeof payload.query !== "string") return refuse("BAD_REQUEST", "the subscribe message has no query text");
@@ -145,6 +154,11 @@ function check(state: ServerState, payload: SubscribePayload): { document: Docum
     document, variables: payload.variables, operationName: payload.operationName,
   }, listBounds(config));
   if (cost?.error) return [cost.error];
+  // The same per-address cost budget a query spends (rateLimit.costPerMinute), kept by this endpoint.
+  if (cost && limited(config.rateLimit, ip)) {
+    const retry = state.costs.take(ip, cost.cost);
+    if (retry > 0) return refuse("RATE_LIMITED", `rate limit: this subscription costs ${cost.cost} and this client has spent its ${config.rateLimit.costPerMinute} per minute (rateLimit.costPerMinute); retry in ${retry} s`, { retryAfterSeconds: retry });
+  }
   return { document };
 }
 
@@ -170,7 +184,7 @@ function protocolServer(state: ServerState) {
           limit: { max: limits.maxPerConnection },
         });
       }
-      const checked = check(state, payload);
+      const checked = check(state, payload, ctx.extra.clientIp);
       if (!("document" in checked)) return checked;
       const args: ExecutionArgs = {
         schema,
@@ -193,7 +207,11 @@ function protocolServer(state: ServerState) {
     onComplete(ctx, id) {
       if (state.started.get(ctx)?.delete(id)) state.active -= 1;
     },
-    onNext(_ctx, _id, _payload, _args, result) {
+    onNext(ctx, _id, _payload, _args, result) {
+      // Events per address, over all its connections (rateLimit.subscriptionEventsPerMinute): past the budget the
+      // connection is closed (4029) rather than events dropped unseen; the client may reconnect later.
+      const ip = ctx.extra.clientIp;
+      if (limited(config.rateLimit, ip) && state.events.take(ip) > 0) tooManyEvents(state, ctx.extra.socket);
       if (!result.errors?.length) return;
       return { ...result, errors: result.errors.map((e) => format(state, e)) };
     },
@@ -217,6 +235,13 @@ function slowConsumer(state: ServerState, socket: WebSocket, why: string): void 
   state.slowClosed += 1;
   // The close frame queues behind what is already buffered; ws cuts the socket if the client never reads it.
   socket.close(SLOW_CONSUMER_CLOSE_CODE, `Slow consumer: ${why}`);
+}
+
+function tooManyEvents(state: ServerState, socket: WebSocket): void {
+  if (socket.readyState !== socket.OPEN) return;
+  const max = state.options.config.rateLimit.subscriptionEventsPerMinute;
+  state.log.warn("closing a subscription client: its address received too many events");
+  socket.close(TOO_MANY_EVENTS_CLOSE_CODE, `Too many events: more than ${max} per minute for this address (rateLimit.subscriptionEventsPerMinute)`);
 }
 
 function clientIp(config: Config, req: IncomingMessage): string {

@@ -44,6 +44,13 @@ export interface CitationResolution extends UnfurlResult {
 export interface UnfurlDeps {
   source: UrlSource | null;
   waitMs: number;
+  /**
+   * The asking client's unfurl budget (unfurl.perClientPerMinute): called before each unfurl of a page not in the
+   * store; returns null when it may go ahead, else why not (the citation answers FAILED, nothing is fetched).
+   */
+  allow?: () => string | null;
+  /** Pages a post cites are published (ArticleStore.publishCited); off in tests of the loaders alone. */
+  publish?: (keys: string[]) => Promise<void>;
 }
 
 const DISABLED: UnfurlResult = { status: "FAILED", articleKey: null, error: "unfurling is disabled (unfurl.enabled)" };
@@ -99,13 +106,18 @@ export function createLoaders(
     // The fetches themselves are shared process-wide (UrlSource's in-flight map); this loader only makes
     // one request ask once per URL and bounds how long the request waits.
     unfurl: new DataLoader<string, UnfurlResult>(
-      (urls) => Promise.all(urls.map((url) => (unfurl.source ? withDeadline(unfurl.source.unfurl(url), unfurl.waitMs) : DISABLED))),
+      (urls) => Promise.all(urls.map((url) => {
+        if (!unfurl.source) return DISABLED;
+        const refused = unfurl.allow?.() ?? null;
+        if (refused) return { status: "FAILED" as const, articleKey: null, error: refused };
+        return withDeadline(unfurl.source.unfurl(url), unfurl.waitMs);
+      })),
       { batch },
     ),
     citation: new DataLoader<string, CitationResolution>(
       async (urls) => {
         const known = await news.article.loadMany(urls);
-        return Promise.all(
+        const resolved = await Promise.all(
           urls.map(async (url, i) => {
             const record = known[i];
             if (record && !(record instanceof Error)) return { status: "RESOLVED" as const, articleKey: url, error: null, record };
@@ -116,6 +128,11 @@ export function createLoaders(
             return { ...unfurled, record: await news.article.load(unfurled.articleKey) };
           }),
         );
+        // A cited page is published: it joins the river, article lists, search and feeds (a page only a client
+        // unfurled does not: src/articles/store.ts mergePageInto).
+        const unlisted = resolved.flatMap((r) => (r.record && r.record.sourceIds.length === 0 && !r.record.cited ? [r.record.key] : []));
+        if (unlisted.length && unfurl.publish) await unfurl.publish([...new Set(unlisted)]);
+        return resolved;
       },
       { batch },
     ),

@@ -63,6 +63,8 @@ export interface ArticleRecord extends StoryFields {
   summaryText?: string | null;
   /** Field name → who supplied it: a feed item, or the page itself (unfurl). Missing on records stored before unfurling existed: all "feed". */
   provenance?: Record<string, "feed" | "page">;
+  /** A page no feed carried that a post cites: published like a feed's article (src/articles/store.ts). */
+  cited?: boolean;
 }
 
 /** A feed's health: the shared record plus what its poller needs for the next conditional GET. */

@@ -55,12 +55,22 @@ export function readBody(res: IncomingMessage, options: BodyOptions): Promise<Bu
   });
 }
 
+/**
+ * Content codings decoded in a chain at most. No server we know of compresses twice; each stage is a zlib
+ * stream (~10 KB of state, 64 KB windows), and a header listing "gzip" 10,000 times would build 10,000 of
+ * them before the first byte: a chain longer than this is refused like an unknown coding.
+ */
+export const MAX_CODINGS = 2;
+
 /** Decompressors for a Content-Encoding list, in the order they must run (the last one applied runs first). */
-function decoders(header: string | undefined, url: URL): Transform[] {
-  const codings = (header ?? "")
+function decoders(header: string | string[] | undefined, url: URL): Transform[] {
+  const codings = [header ?? ""].flat().join(",")
     .split(",")
     .map((coding) => coding.trim().toLowerCase())
     .filter((coding) => coding !== "" && coding !== "identity");
+  if (codings.length > MAX_CODINGS) {
+    throw bodyError(new Error(`Content-Encoding lists ${codings.length} codings; at most ${MAX_CODINGS} are decoded`), url);
+  }
   return codings.reverse().map((coding) => decoder(coding, url));
 }
 

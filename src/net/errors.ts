@@ -82,6 +82,10 @@ const REFUSAL = /^DNS lookup (.+?)\(family:[^)]*\) is not allowed\. Because,? It
 
 /** Translates an error from connecting or sending the request (before any response). */
 export function requestError(error: unknown, url: URL): FetchError {
+  if (error instanceof Error && error.name === "PortNotAllowedError") {
+    const message = `refused to connect to ${url.host} for ${url.href}: a public address is fetched on the ports of net.allowPorts only`;
+    return new FetchError("BLOCKED_ADDRESS", url.href, message, { cause: error });
+  }
   const refusal = error instanceof Error ? REFUSAL.exec(error.message) : null;
   if (refusal) {
     const [, address = "", kind] = refusal;
@@ -96,6 +100,25 @@ export function requestError(error: unknown, url: URL): FetchError {
     ? `could not connect to ${url.host}: ${code}`
     : `${url.host} dropped the request for ${url.href}: ${describe(error)}`;
   return new FetchError("NETWORK", url.href, message, { cause: error });
+}
+
+/**
+ * What a client that chose the URL is told of a failed connection. Refused, reset, filtered (a connect
+ * timeout), a non-HTTP service that answers garbage, and a server too slow to answer all read the same, with
+ * the same code: otherwise unfurl would tell anyone which ports of a host are open. The real error stays in
+ * `cause` for the logs; operator-chosen fetches (feeds, forum APIs) keep the detailed sentence.
+ */
+export function forClient(error: FetchError, url: string): FetchError {
+  if (error.code !== "NETWORK" && error.code !== "TIMEOUT") return error;
+  const code = networkCode(error);
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return error;
+  let host = url;
+  try {
+    host = new URL(error.url || url).host;
+  } catch {
+    // keep the URL as given
+  }
+  return new FetchError("NETWORK", error.url || url, `could not get an answer from ${host}`, { cause: error });
 }
 
 /** Translates an error while reading or decompressing the body. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { LookupFunction } from "node:net";
 import { readBody } from "./body.js";
-import { FetchError, httpStatusError, redirectLoopError, timeoutError, tooManyRedirectsError } from "./errors.js";
+import { FetchError, forClient, httpStatusError, redirectLoopError, timeoutError, tooManyRedirectsError } from "./errors.js";
 import { parseContentType } from "./headers.js";
 import type { FetchRequest, FetchResult } from "./types.js";
 import type { ResolvedOptions } from "./options.js";
@@ -25,7 +25,8 @@ export async function fetchWithDeadline(context: FetchContext, request: FetchReq
   try {
     return await followRedirects(context, request, controller.signal, (url) => (current = url.href));
   } catch (error) {
-    throw FetchError.wrap(error, current);
+    const wrapped = FetchError.wrap(error, current);
+    throw request.clientChosen ? forClient(wrapped, current) : wrapped;
   } finally {
     clearTimeout(timer);
   }

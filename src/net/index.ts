@@ -1,8 +1,6 @@
-import http from "node:http";
-import https from "node:https";
-import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
 import { fetchWithDeadline, type FetchContext } from "./fetch.js";
 import { createHostBudget } from "./budget.js";
+import { filteringAgents, plainAgents } from "./filter.js";
 import { resolveOptions } from "./options.js";
 import type { Fetcher, FetcherOptions } from "./types.js";
 
@@ -15,18 +13,18 @@ export { DEFAULT_ACCEPT, FETCHER_DEFAULTS } from "./options.js";
 /** Options are checked here, once: a bad one throws an Error naming each bad option and what was expected. */
 export function createFetcher(options: Partial<FetcherOptions> & { userAgent?: string } = {}): Fetcher {
   const resolved = resolveOptions(options);
-  const filter = { allowPrivateIPAddress: resolved.allowPrivateNetworks, allowIPAddressList: resolved.allowAddresses };
   const context: FetchContext = {
     options: resolved,
     allowHosts: new Set(resolved.allowHosts),
-    filtering: { http: new RequestFilteringHttpAgent(filter), https: new RequestFilteringHttpsAgent(filter) },
-    // Only for allowHosts: the hostname was checked before connecting, so its addresses are trusted.
-    unfiltered: { http: new http.Agent(), https: new https.Agent() },
+    filtering: filteringAgents({ allowPrivateNetworks: resolved.allowPrivateNetworks, allowAddresses: resolved.allowAddresses, allowPorts: resolved.allowPorts }),
+    // Only for allowHosts: the hostname was checked before connecting, so its addresses (and ports) are trusted.
+    unfiltered: plainAgents(),
     lookup: options.lookup,
   };
   const budget = createHostBudget({
     perHost: resolved.perHostConcurrency,
     global: resolved.globalConcurrency,
+    clientGlobal: resolved.clientConcurrency,
     defaultBackoffMs: resolved.hostBackoffMs,
     breakerThreshold: resolved.breakerThreshold,
     breakerOpenMs: resolved.breakerOpenMs,

@@ -17,6 +17,8 @@ export const FETCHER_DEFAULTS: Required<Omit<FetcherOptions, "lookup">> = {
   allowAddresses: [],
   perHostConcurrency: 4,
   globalConcurrency: 32,
+  clientConcurrency: 8,
+  allowPorts: [80, 443],
   hostBackoffMs: 60_000,
   breakerThreshold: 5,
   breakerOpenMs: 30_000,
@@ -35,6 +37,10 @@ export function resolveOptions(options: Partial<FetcherOptions>): ResolvedOption
     checkInteger("maxRedirects", merged.maxRedirects, 0),
     checkInteger("perHostConcurrency", merged.perHostConcurrency, 1),
     checkInteger("globalConcurrency", merged.globalConcurrency, 1),
+    checkInteger("clientConcurrency", merged.clientConcurrency, 1),
+    Array.isArray(merged.allowPorts) && merged.allowPorts.every((p) => Number.isInteger(p) && p >= 1 && p <= 65_535)
+      ? null
+      : `allowPorts: expected an array of port numbers such as [80, 443], got ${show(merged.allowPorts)}`,
     checkInteger("hostBackoffMs", merged.hostBackoffMs, 0),
     checkInteger("breakerThreshold", merged.breakerThreshold, 1),
     checkInteger("breakerOpenMs", merged.breakerOpenMs, 0),

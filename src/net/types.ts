@@ -24,8 +24,12 @@ export interface FetcherOptions {
   allowAddresses?: string[];
   /** Requests in flight to one host, shared by every caller of this fetcher. Default 4. */
   perHostConcurrency?: number;
-  /** Requests in flight in all. Default 32. */
+  /** Requests in flight in all (operator-chosen URLs: feeds, forum APIs, admin calls). Default 32. */
   globalConcurrency?: number;
+  /** Requests for client-chosen URLs in flight, in a lane of their own (src/net/budget.ts). Default 8. */
+  clientConcurrency?: number;
+  /** Ports a public address may be fetched on; allowHosts/allowAddresses take any port. Default [80, 443]. */
+  allowPorts?: number[];
   /** How long a host that answered 429/503 without Retry-After is left alone (a 403/404 concerns one resource). Default 60000. */
   hostBackoffMs?: number;
   /** Consecutive upstream failures that open a host's circuit breaker. Default 5. */

@@ -11,9 +11,10 @@ import type { Logger } from "../logger.js";
 import { apqCache } from "./apq.js";
 import { costPlugin, limitRules, listBounds, restoreLimitCode } from "./limits.js";
 import type { Metrics } from "./metrics.js";
-import { metricsPlugin, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
+import { metricsPlugin, operationNames, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
 import { playgroundLandingPage } from "./playground.js";
-import { rateLimitPlugin } from "./rate-limit.js";
+import type { Buckets } from "./buckets.js";
+import { costBudget as newCostBudget, rateLimitPlugin } from "./rate-limit.js";
 import { preloadSafelist, readSafelist, safelistPlugin } from "./safelist.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -27,6 +28,8 @@ export interface ApolloOptions {
   /** Where automatic persisted queries (and the preloaded safelist) are kept. */
   keyv: Keyv;
   metrics: Metrics;
+  /** The per-address cost budget, shared with /feeds/* (src/syndication); one of its own when not given. */
+  costBudget?: Buckets;
 }
 
 export interface GatewayApollo {
@@ -38,9 +41,10 @@ export interface GatewayApollo {
 }
 
 /** Apollo Server with crosswire's limits and plugins, started. Transports (src/app/routes.ts, src/live) call it. */
-export async function createApollo({ config, logger, schema, httpServer, keyv, metrics }: ApolloOptions): Promise<GatewayApollo> {
+export async function createApollo({ config, logger, schema, httpServer, keyv, metrics, ...rest }: ApolloOptions): Promise<GatewayApollo> {
+  const costBudget = rest.costBudget ?? newCostBudget(config.rateLimit);
   const introspection = config.introspection ?? process.env.NODE_ENV !== "production";
-  const persisted = apqCache(keyv);
+  const persisted = apqCache(keyv, config.persistedQueries);
   const safelist = config.persistedQueries.safelistFile ? readSafelist(config.persistedQueries.safelistFile) : null;
   if (safelist) await preloadSafelist(persisted, safelist);
   const safelistOnly = safelist && config.persistedQueries.safelistOnly ? safelist : null;
@@ -54,17 +58,17 @@ export async function createApollo({ config, logger, schema, httpServer, keyv, m
     includeStacktraceInErrorResponses: config.debug,
     validationRules: limitRules(config.limits),
     parseOptions: { maxTokens: config.limits.maxTokens },
-    persistedQueries: { cache: persisted, ttl: 7 * 24 * 3600 },
+    persistedQueries: { cache: persisted, ttl: config.persistedQueries.ttlSeconds },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownTimeoutMs }),
       ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
       playgroundLandingPage(GRAPHQL_PATH),
       costPlugin(schema, config.limits, config.pagination.defaultFirst, listBounds(config)),
-      rateLimitPlugin(config.rateLimit),
+      rateLimitPlugin(config.rateLimit, costBudget),
       ...(safelistOnly ? [safelistPlugin(safelistOnly)] : []),
       privateWhenAuthenticatedPlugin(),
       requestIdPlugin(logger),
-      metricsPlugin(metrics),
+      metricsPlugin(metrics, safelist ? new Set(operationNames(safelist.values())) : null),
     ],
     formatError,
     logger,

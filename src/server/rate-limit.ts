@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
 import { ErrorCode, httpStatusFor } from "../model/errors.js";
+import { createBuckets, isLoopback, type Buckets } from "./buckets.js";
 
 /**
  * Per-client-IP budget of query cost (the same cost the limits plugin computes), refilled continuously:
@@ -15,36 +16,33 @@ export interface RateLimitOptions {
   now?: () => number;
 }
 
-export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<Context> {
-  const now = options.now ?? Date.now;
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const perMs = options.costPerMinute / 60_000;
+/** The per-address cost budget, shared by GraphQL over HTTP and the /feeds/* routes (src/syndication). */
+export function costBudget(options: RateLimitOptions): Buckets {
+  return createBuckets(options.costPerMinute, options.now ? { now: options.now } : {});
+}
+
+/** Whether `ip` is charged at all. */
+export function limited(options: RateLimitOptions, ip: string): boolean {
+  return options.enabled && !(options.exemptLoopback && isLoopback(ip));
+}
+
+export function rateLimitPlugin(options: RateLimitOptions, buckets: Buckets = costBudget(options)): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ contextValue }) {
       return {
         async didResolveOperation(requestContext) {
           const ip = contextValue.clientIp;
-          if (!options.enabled || (options.exemptLoopback && isLoopback(ip))) return;
+          if (!limited(options, ip)) return;
           const cost = (requestContext as unknown as { queryCost?: number }).queryCost ?? 1;
-          const t = now();
-          const bucket = buckets.get(ip) ?? { tokens: options.costPerMinute, at: t };
-          bucket.tokens = Math.min(options.costPerMinute, bucket.tokens + (t - bucket.at) * perMs);
-          bucket.at = t;
-          buckets.set(ip, bucket);
-          if (bucket.tokens < cost) {
-            const retryAfter = Math.ceil((cost - bucket.tokens) / perMs / 1000);
-            throw new GraphQLError(`rate limit: this query costs ${cost}, and this client has ${Math.floor(bucket.tokens)} of ${options.costPerMinute} per minute left; retry in ${retryAfter} s`, {
+          const left = buckets.left(ip);
+          const retryAfter = buckets.take(ip, cost);
+          if (retryAfter > 0) {
+            throw new GraphQLError(`rate limit: this query costs ${cost}, and this client has ${Math.floor(left)} of ${options.costPerMinute} per minute left; retry in ${retryAfter} s`, {
               extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: retryAfter, http: { status: httpStatusFor(ErrorCode.RATE_LIMITED), headers: new Map([["retry-after", String(retryAfter)]]) } },
             });
           }
-          bucket.tokens -= cost;
-          if (buckets.size > 100_000) buckets.clear(); // bounded memory under an address-spraying client
         },
       };
     },
   };
-}
-
-function isLoopback(ip: string): boolean {
-  return ip === "::1" || ip.startsWith("127.") || ip.startsWith("::ffff:127.");
 }

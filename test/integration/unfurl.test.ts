@@ -183,7 +183,8 @@ describe("unfurling cited links", () => {
       ["/hop0", /redirect/i],
       ["/huge", /bytes|too large|larger/i],
       ["/bomb", /bytes|too large|larger/i],
-      ["/drip", /gave up|timeout|ms/i],
+      // A client-chosen URL's timeout reads like a refused or reset connection (no port oracle: src/net/errors.ts forClient).
+      ["/drip", /could not get an answer from/i],
     ];
     for (const [p, message] of cases) {
       const body = await unfurl(at(p));
@@ -314,7 +315,9 @@ describe("merging a page into a feed's article", () => {
       const origin = Object.fromEntries(article.provenance.map((p: any) => [p.field, p.origin]));
       expect(origin).toMatchObject({ title: "FEED", imageUrl: "PAGE" });
       const count = await g.graphql(`{ articles(first: 10) { totalCount } }`);
-      expect(count.body.data.articles.totalCount).toBe(4); // the feed's 3 and the foreign page; the AMP page merged
+      // The feed's 3; the AMP page merged into one of them; the foreign page, unfurled by a client only (no feed
+      // carried it, no post cited it), is not published (issue 18 item 3), though unfurl answered with it.
+      expect(count.body.data.articles.totalCount).toBe(3);
     } finally {
       await g.close();
       await feedServer.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { argumentCases } from "./arguments.cases.js";
 import { contentCases } from "./content.cases.js";
+import { callerCases } from "./callers.cases.js";
 import { graphqlCases } from "./graphql.cases.js";
 import { findGc, mb, settledRss } from "./memory.js";
 import { propertyCases } from "./properties.cases.js";
@@ -68,6 +69,7 @@ describe("hostile input", () => {
   replayCases();
   propertyCases();
   contentCases();
+  callerCases();
 });
 
 describe("Must show 1: memory", () => {
