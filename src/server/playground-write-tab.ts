@@ -1,6 +1,6 @@
 /**
  * The Playground's "Write a post" tab: a createPost example, with the user token's place in the HTTP HEADERS pane
- * (docs/_incoming/writes.md). The thread is the demo forum's first one (global ID of Thread:local:1).
+ * (docs/writing.md). The thread is the demo forum's first one (global ID of Thread:local:1).
  */
 export const WRITE_TAB_QUERY = `# Posting needs a user JWT from your auth provider (auth.* in the config).
 # Put it in the HTTP HEADERS pane below: {"Authorization": "Bearer <JWT>"}

@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 
-/** The HS256 secret the write tests (and docs/_incoming/writes.md) configure: 32+ characters, test-only. */
+/** The HS256 secret the write tests (and docs/writing.md) configure: 32+ characters, test-only. */
 export const TEST_SECRET = "crosswire-example-secret-change-me-0123456789";
 export const TEST_ISSUER = "https://auth.crosswire.test";
 export const TEST_AUDIENCE = "crosswire";

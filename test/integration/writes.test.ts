@@ -234,9 +234,9 @@ describe("posts written by another program", () => {
   });
 });
 
-describe("docs/_incoming/writes.md", () => {
+describe("docs/writing.md", () => {
   it("its curl example posts as reader42 with the documented token and secret, citing a RESOLVED article, and a second run writes nothing", async () => {
-    const doc = readFileSync(fromRoot("docs", "_incoming", "writes.md"), "utf8");
+    const doc = readFileSync(fromRoot("docs", "writing.md"), "utf8");
     const block = /```bash\n([\s\S]*?)```/.exec(doc)![1]!.replace(/http:\/\/localhost:4000/g, gw.url);
     // Asynchronously: the gateway answering curl runs in this process.
     const run = async () => JSON.parse((await promisify(execFile)("bash", ["-eo", "pipefail", "-c", block], { timeout: 10_000 })).stdout);
