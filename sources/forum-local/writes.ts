@@ -36,6 +36,9 @@ const numericId = (id: string): number => (/^\d{1,15}$/.test(id) ? Number(id) : 
 const WINDOW_MS = 60_000;
 const MAX_TITLE_CHARS = 300;
 
+// Long on purpose (~155 lines): a factory whose four mutations share one database handle, the per-author write
+// window and the idempotency lookup inside each write's transaction; each method is short, and splitting the factory
+// would pass that shared transaction state around. A candidate for a split into writes/{threads,posts}.ts.
 export function createForumWrites(database: SqlDatabase, options: WriteOptions): ForumWrites {
   const now = options.now ?? (() => new Date());
 

@@ -40,6 +40,8 @@ export interface ProtocolSocket {
  * `keepAliveMs` > 0 sends the legacy `ka` message after the acknowledgement and then at that interval (the
  * legacy client watches for it; graphql-transport-ws has ping/pong instead).
  */
+// Long on purpose (~82 lines): the two message translations (legacy → current in, current → legacy out) share
+// the socket's state (acknowledged, held starts, keep-alive timer); most of the length is the message table.
 export function legacySocket(socket: ProtocolSocket, keepAliveMs: number): ProtocolSocket & { dispose(): void } {
   let acknowledged = false;
   let keepAlive: NodeJS.Timeout | undefined;

@@ -56,6 +56,8 @@ const BACKOFF_STATUSES = new Set([429, 503]);
  */
 export const MAX_TRACKED_HOSTS = 5_000;
 
+// Long on purpose (~113 lines): one closure over the per-host maps (slots, backoff, breaker) and the client lane,
+// which every method reads and prunes together; splitting it would hand the maps around in an object.
 export function createHostBudget(options: BudgetOptions): HostBudget {
   const now = options.now ?? Date.now;
   // Slots are counted per lane: "op|host" and "client|host" (see BudgetOptions.clientGlobal).
