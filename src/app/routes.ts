@@ -8,7 +8,7 @@ import type { Live } from "../live/index.js";
 import type { Logger } from "../logger.js";
 import { GRAPHQL_PATH } from "../server/apollo.js";
 import { applyCors } from "../server/cors.js";
-import { PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "../http/messages.js";
+import { clientIpOf, PayloadTooLargeError, readBody, sendGraphQLError, sendText } from "../http/messages.js";
 import type { Buckets } from "../server/buckets.js";
 import type { Metrics } from "../server/metrics.js";
 import { limited } from "../server/rate-limit.js";
@@ -99,7 +99,7 @@ async function handleGraphQL(deps: RouteDeps, req: IncomingMessage, res: ServerR
     }
   }
   const request: HTTPGraphQLRequest = { method: req.method ?? "GET", headers, search: url.search, body };
-  const clientIp = clientIpOf(deps.config, req);
+  const clientIp = clientIpOf(deps.config.http, req);
   const context = async () => deps.createContext({ authorization: headers.get("authorization"), idempotencyKey: headers.get("idempotency-key"), clientIp });
   const response = await deps.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context });
   const outHeaders: Record<string, string> = {};
@@ -113,12 +113,6 @@ async function handleGraphQL(deps: RouteDeps, req: IncomingMessage, res: ServerR
   res.end();
 }
 
-function clientIpOf(config: Config, req: IncomingMessage): string {
-  const header = req.headers["x-forwarded-for"];
-  const forwarded = config.http.trustProxy ? [header ?? ""].flat().join(",").split(",")[0]?.trim() : undefined;
-  return forwarded || req.socket.remoteAddress || "unknown";
-}
-
 /**
  * /feeds/* pages are charged to the same per-address budget as queries (rateLimit.costPerMinute): 1 per request
  * plus rateLimit.feedEntryCost per entry asked for (a 500-entry river page took 0.18 s of CPU). Over budget: 429
@@ -126,7 +120,7 @@ function clientIpOf(config: Config, req: IncomingMessage): string {
  */
 function chargeFeed(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): boolean {
   const { rateLimit, syndication } = deps.config;
-  const ip = clientIpOf(deps.config, req);
+  const ip = clientIpOf(deps.config.http, req);
   if (!deps.costBudget || !limited(rateLimit, ip)) return true;
   const asked = Number(new URL(req.url ?? "/", "http://localhost").searchParams.get("limit"));
   const entries = Number.isInteger(asked) && asked >= 1 && asked <= syndication.maxLimit ? asked : syndication.defaultLimit;

@@ -1,6 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { httpStatusFor, type ErrorCode } from "../model/errors.js";
 
+/**
+ * The address a request is charged to (rate limits, per-address budgets, connection caps): the first
+ * X-Forwarded-For entry when `http.trustProxy` is set, else the socket's peer. One rule for HTTP and WebSocket.
+ */
+export function clientIpOf(http: { trustProxy: boolean }, req: IncomingMessage): string {
+  const header = req.headers["x-forwarded-for"];
+  const forwarded = http.trustProxy ? [header ?? ""].flat().join(",").split(",")[0]?.trim() : undefined;
+  return forwarded || req.socket.remoteAddress || "unknown";
+}
+
 export class PayloadTooLargeError extends Error {
   constructor(readonly limit: number, setting = "http.bodyLimitBytes") {
     super(`request body exceeds ${limit} bytes (${setting})`);

@@ -15,6 +15,7 @@ import { isAdminRequest } from "../server/auth.js";
 import { limitRules, listBounds, operationCost } from "../server/limits.js";
 import { chooseProtocol, LEGACY_PROTOCOL, legacySocket, type ProtocolSocket } from "./legacy-protocol.js";
 import { SlowConsumerError } from "./stream.js";
+import { clientIpOf } from "../http/messages.js";
 import { createBuckets, type Buckets } from "../server/buckets.js";
 import { limited } from "../server/rate-limit.js";
 
@@ -244,11 +245,6 @@ function tooManyEvents(state: ServerState, socket: WebSocket): void {
   socket.close(TOO_MANY_EVENTS_CLOSE_CODE, `Too many events: more than ${max} per minute for this address (rateLimit.subscriptionEventsPerMinute)`);
 }
 
-function clientIp(config: Config, req: IncomingMessage): string {
-  const forwarded = config.http.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : undefined;
-  return forwarded || req.socket.remoteAddress || "unknown";
-}
-
 function reject(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
@@ -272,7 +268,7 @@ function upgrade(state: ServerState, server: ProtocolServer, req: IncomingMessag
   if (pathname !== options.path || !limits.enabled) return reject(socket, 404, `No WebSocket endpoint at ${pathname}; subscriptions are at ${options.path}\n`);
   if (state.closing) return reject(socket, 503, "The gateway is stopping\n");
   if (!sameOrigin(options.config, req)) return reject(socket, 403, "Origin not allowed (http.corsOrigins)\n");
-  const ip = clientIp(options.config, req);
+  const ip = clientIpOf(options.config.http, req);
   if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp) {
     return reject(socket, 429, `Too many WebSocket connections from this address (subscriptions.maxConnectionsPerIp = ${limits.maxConnectionsPerIp})\n`);
   }
