@@ -1,11 +1,17 @@
-/** Writes the bench's forum straight into forum-local's SQLite store (its schema comes from the adapter itself). */
+/**
+ * Writes the bench's forum straight into forum-local's store (its schema comes from the adapter itself): SQLite
+ * `<dataDir>/forum.db`, or the PostgreSQL database of `postgresUrl` (scenarios 9 and 10).
+ */
 import path from "node:path";
-import { createLocalForumSource } from "../dist/sources/forum-local/index.js";
+import { createLocalForumSource, openForumDatabase } from "../dist/sources/forum-local/index.js";
 
-/** Writes one board, its authors, its threads and their posts into `<dataDir>/forum.db`, citations indexed. */
-export async function writeForum(dataDir, { authors, forum, threads, posts }) {
+/** Writes one board, its authors, its threads and their posts, citations indexed. */
+export async function writeForum(dataDir, { authors, forum, threads, posts }, { postgresUrl } = {}) {
   const file = path.join(dataDir, "forum.db");
-  const source = await createLocalForumSource({ file, seedDemo: false });
+  const open = () => postgresUrl
+    ? createLocalForumSource({ database: openForumDatabase({ store: "postgres", postgresUrl, timeoutMs: 60_000 }), seedDemo: false })
+    : createLocalForumSource({ file, seedDemo: false });
+  const source = await open();
   await source.database.transaction(async (db) => {
     for (const a of authors) {
       await db.run("INSERT INTO authors (id, username, name, bio, joined_at) VALUES (?, ?, ?, '', ?)", [a.id, a.username, a.name, a.joinedAt]);
@@ -25,5 +31,5 @@ export async function writeForum(dataDir, { authors, forum, threads, posts }) {
   });
   await source.close();
   // The adapter extracts and indexes citations of unindexed posts when it opens the store.
-  await (await createLocalForumSource({ file, seedDemo: false })).close();
+  await (await open()).close();
 }

@@ -46,8 +46,8 @@ export async function startGateway({ dataDir, overrides = {}, batch = true, look
  * Stores the dataset's articles the way production does: one feed document per source, parsed by the
  * gateway's parse worker and upserted by its article store, source by source in order.
  */
-export async function ingestArticles(dataDir, dataset) {
-  const { gateway } = await startGateway({ dataDir, overrides: { sources: sourceConfigs(dataset.sources) } });
+export async function ingestArticles(dataDir, dataset, overrides = {}) {
+  const { gateway } = await startGateway({ dataDir, overrides: { ...overrides, sources: sourceConfigs(dataset.sources) } });
   try {
     for (const source of dataset.sources) {
       const items = dataset.articles.filter((a) => a.sourceIds.includes(source.id));

@@ -33,9 +33,11 @@ function label(frame, root) {
  * @param {string} root the repository root (paths are shown relative to it)
  * @param {{ from?: number, to?: number }} [window] only samples stamped in [from, to] (µs, V8's monotonic clock):
  *   the workload, without start-up and shutdown
+ * @param {number} [top] functions listed
+ * @param {number} [items] units of work done in the window (items ingested): every line then also says µs per item
  * @returns {string | null} null when the thread was busy less than 0.1 s in the window
  */
-export function summarizeProfile(profile, root, { from = -Infinity, to = Infinity } = {}, top = 25) {
+export function summarizeProfile(profile, root, { from = -Infinity, to = Infinity } = {}, top = 25, items = 0) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   let at = profile.startTime;
@@ -77,7 +79,8 @@ export function summarizeProfile(profile, root, { from = -Infinity, to = Infinit
     }
   }
 
-  const pct = (us) => `${((us / busy) * 100).toFixed(1).padStart(5)} %`;
+  const perItem = (us) => (items ? `  ${(us / items).toFixed(1).padStart(6)} µs/item` : "");
+  const pct = (us) => `${((us / busy) * 100).toFixed(1).padStart(5)} %${perItem(us)}`;
   const list = (map, n) =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
@@ -85,7 +88,7 @@ export function summarizeProfile(profile, root, { from = -Infinity, to = Infinit
       .map(([k, us]) => `  ${pct(us)}  ${k}`)
       .join("\n");
   return [
-    `busy ${(busy / 1e6).toFixed(1)} s of ${(total / 1e6).toFixed(1)} s sampled (the rest idle)`,
+    `busy ${(busy / 1e6).toFixed(1)} s of ${(total / 1e6).toFixed(1)} s sampled (the rest idle)${items ? `: ${(busy / items).toFixed(0)} µs per item (${items} items)` : ""}`,
     "",
     "self time by package / crosswire folder:",
     list(areas, 20),

@@ -61,6 +61,8 @@ export function rows(results) {
     const i = s.ingestion;
     const name = "4 feed ingestion";
     add(name, `first poll, ${i.feeds} feeds × ${i.itemsPerFeed} items (${mb(i.feedBytes)}), median of ${i.repetitions}`, `${int(i.itemsPerSecond)} items/s (${ms(i.firstMs)} ms)`, "≥ 20,000 items/s", verdict(i.itemsPerSecond >= 20_000));
+    add(name, `CPU µs per item: main thread / other threads (${i.parseWorkers} parse worker${i.parseWorkers === 1 ? "" : "s"})`, `${int(i.mainMicrosPerItem)} / ${int(i.otherMicrosPerItem)}`, "", "info");
+    add(name, "main thread CPU µs per item, search indexing included", int(i.indexedMainMicrosPerItem), "", "info");
     add(name, "peak RSS of the gateway process (idle before)", `${mb(i.peakRssBytes)} (${mb(i.idleRssBytes)})`, "", "info");
     add(name, "304 poll: time, 304 answers, parses", `${ms(i.notModifiedMs)} ms, ${i.notModifiedAnswers}/${i.feeds}, ${i.notModifiedParses} parses`, "0 parses", verdict(i.notModifiedParses === 0 && i.notModifiedAnswers === i.feeds));
   }
@@ -92,6 +94,50 @@ export function rows(results) {
     }
     add(name, "crosswire / floor req/s at 10 / 100 / 1000", g.crosswireOverFloor.map((r) => x(r.value)).join(" / "), "", "info");
     answered(name, Object.fromEntries(["crosswire", "floor"].flatMap((side) => g[side].points.map((p) => [`${side}@${p.posts}`, p]))));
+  }
+  if (s.clusteredWarm?.error) failed("9 PostgreSQL + Redis", s.clusteredWarm.error);
+  else if (s.clusteredWarm) {
+    const w = s.clusteredWarm;
+    const name = "9 PostgreSQL + Redis";
+    add(name, `crosswire (${w.posts} posts × 3 citations, ${w.connections} conn.)`, load(w.crosswire));
+    add(name, "floor (graphql-js + node:http)", load(w.floor));
+    add(name, "crosswire / floor req/s", range(w.ratios.crosswireOverFloor), "≥ 0.50×", verdict(w.ratios.crosswireOverFloor.value >= 0.5));
+    answered(name, { crosswire: w.crosswire, floor: w.floor });
+  }
+  if (s.latencyProxy?.error) failed("10 latency proxy", s.latencyProxy.error);
+  else if (s.latencyProxy) {
+    const l = s.latencyProxy;
+    const name = "10 latency proxy";
+    const trips = l.points.map((p) => p.roundTrips.total);
+    add(name, `round trips @ ${l.sizes.join("/")} posts (PostgreSQL+Redis)`, l.points.map((p) => `${p.roundTrips.total} (${p.roundTrips.pg}+${p.roundTrips.redis})`).join(" / "), "flat, ≤ 6", verdict(trips.every((t) => t === trips[0] && t <= 6)));
+    add(name, `p50 ms direct → ${l.delayMs} ms each way, 1 conn.`, l.points.map((p) => `${p.posts}: ${ms(p.direct)} → ${ms(p.proxied)}`).join(", "), "", "info");
+    add(name, "p50 added / round trips × 2 ms", l.points.map((p) => `${ms(p.added)} / ${ms(p.allowed)}`).join(", "), "added ≤ allowed", verdict(l.points.every((p) => p.added <= p.allowed)));
+    answered(name, Object.fromEntries(l.points.map((p) => [`${p.posts} posts`, p])));
+  }
+  if (s.storeSize?.error) failed("11 store size", s.storeSize.error);
+  else if (s.storeSize) {
+    const z = s.storeSize;
+    const name = "11 store size";
+    const at = (pick) => z.points.map((p) => `${int(p.articles / 1000)}k: ${pick(p)}`).join(", ");
+    const within = (key) => z.points.every((p) => p.ratios[key] <= 1.5);
+    add(name, "poll store step, 50 new items (ms, × the 1k cost)", at((p) => `${ms(p.pollMs)} (${x(p.ratios.poll)})`), "≤ 1.50× at every size", verdict(within("poll")));
+    add(name, "articles(first: 20) p50, 1 conn. (ms, ×)", at((p) => `${ms(p.page.p50)} (${x(p.ratios.page)})`), "≤ 1.50× at every size", verdict(within("page")));
+    add(name, "start-up, createGateway to listening (ms, ×)", at((p) => `${ms(p.startupMs)} (${x(p.ratios.startup)})`), "independent of size (≤ 1.50×)", verdict(within("startup")));
+    add(name, "seeding (s, through the store's write path)", at((p) => `${p.seedSeconds.toFixed(1)} (${p.seededWith})`), "", "info");
+    answered(name, Object.fromEntries(z.points.map((p) => [`${p.articles} articles`, p.page])));
+  }
+  if (s.responseCache?.error) failed("12 response cache", s.responseCache.error);
+  else if (s.responseCache) {
+    const c = s.responseCache;
+    const name = "12 response cache";
+    if (!c.available) add(name, "cache.responses.enabled", `not available in this build (${String(c.reason).slice(0, 80)})`, "", "n/a");
+    else {
+      add(name, `crosswire, response cache on (${c.posts} posts, ${c.connections} conn.)`, load(c.cached));
+      add(name, "crosswire, cache off / floor", `${load(c.crosswire)} / ${load(c.floor)}`, "", "info");
+      add(name, "cached / floor req/s", range(c.ratios.cachedOverFloor), "≥ 2.00×", verdict(c.ratios.cachedOverFloor.value >= 2));
+      add(name, "cached / cache off req/s", range(c.ratios.cachedOverCrosswire), "", "info");
+      answered(name, { cached: c.cached, crosswire: c.crosswire, floor: c.floor });
+    }
   }
   if (results.scenarios?.search) searchRows(results.scenarios.search, add);
   if (s.freshness?.error) failed("8 freshness", s.freshness.error);

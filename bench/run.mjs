@@ -12,6 +12,7 @@
  *   --connections N         load connections (default 8)
  *   --upstream-latency MS   scenario 3's upstream latency (default 100)
  *   --feed-latency MS       scenario 4's upstream latency (default 0)
+ *   --parse-workers N       scenario 4's news.parseWorkers (default: the gateway's default for this machine)
  *   --profile=WHAT [SECONDS]  instead of the scenarios: profile crosswire (node --cpu-prof) doing
  *                           warm (scenario 1), river (scenario 5) or ingestion (scenario 4); see runProfile
  *   --posts N               with --profile=warm: posts per page (default 100)
@@ -32,9 +33,12 @@ import { THREAD_PAGE, threadId } from "./queries.mjs";
 import { formatTable, rows } from "./report.mjs";
 import { coldCitations } from "./scenarios/cold-citations.mjs";
 import { freshness } from "./scenarios/freshness.mjs";
-import { ingestion, refreshAll, serveFeeds } from "./scenarios/ingestion.mjs";
+import { INGESTION_ITEMS, ingestion, refreshAll, serveFeeds } from "./scenarios/ingestion.mjs";
 import { syndication } from "./scenarios/syndication.mjs";
 import { roundTrips, scaling, warmThreadPage } from "./scenarios/thread-page.mjs";
+import { clusteredWarm, latencyProxy, startClustered } from "./scenarios/clustered.mjs";
+import { storeSize } from "./scenarios/store-size.mjs";
+import { responseCache, startCachedCrosswire } from "./scenarios/response-cache.mjs";
 import { searchLatency } from "./search.mjs";
 import { sourceConfigs } from "./shared.mjs";
 
@@ -68,6 +72,7 @@ const { values: args, positionals } = parseArgs({
     connections: { type: "string", default: "8" },
     "upstream-latency": { type: "string", default: "100" },
     "feed-latency": { type: "string", default: "0" },
+    "parse-workers": { type: "string" },
     profile: { type: "string" },
     posts: { type: "string", default: "100" },
     "node-env": { type: "string", default: "production" },
@@ -111,6 +116,7 @@ function makeEnv(tmp) {
     connections: Number(args.connections),
     upstreamLatencyMs: Number(args["upstream-latency"]),
     feedLatencyMs: Number(args["feed-latency"]),
+    parseWorkers: args["parse-workers"] ? Number(args["parse-workers"]) : undefined,
     timing: quick ? TIMING.quick : TIMING.full,
     log,
     tempDir(name) {
@@ -120,13 +126,14 @@ function makeEnv(tmp) {
     },
     /**
      * Writes datasets into data directories (the forum, and the articles through feed ingestion when a dataset has
-     * any), all in one child process. `jobs`: [[dataDir, dataset], …]. Returns the dataset files, in order.
+     * any), all in one child process. `jobs`: [[dataDir, dataset, overrides?], …] (overrides: the gateway config of the
+     * stores to write into). Returns the dataset files, in order.
      */
     async prepare(...jobs) {
-      const written = jobs.map(([dataDir, dataset]) => {
+      const written = jobs.map(([dataDir, dataset, overrides]) => {
         const datasetFile = path.join(tmp, `dataset-${path.basename(dataDir)}.json`);
         writeFileSync(datasetFile, JSON.stringify(dataset));
-        return { dataDir, datasetFile };
+        return { dataDir, datasetFile, overrides };
       });
       const child = await startChild("prepare", { jobs: written });
       const { code } = await child.exit;
@@ -137,8 +144,11 @@ function makeEnv(tmp) {
   return env;
 }
 
-/** The thread dataset in a data directory, plus crosswire, naive and floor servers over it. */
-async function startThreadServers(env, dataset, { profileDir } = {}) {
+/**
+ * The thread dataset in a data directory, plus crosswire, naive and floor servers over it (and, with `cached`, a
+ * crosswire with its response cache on: scenario 12).
+ */
+async function startThreadServers(env, dataset, { profileDir, cached = false } = {}) {
   const base = env.tempDir("thread-data");
   const [datasetFile] = await env.prepare([base, dataset]);
   const copy = (name) => {
@@ -153,11 +163,12 @@ async function startThreadServers(env, dataset, { profileDir } = {}) {
     profileDir ? null : startChild("crosswire", { dataDir: copy("naive"), overrides, batch: false }),
     profileDir ? null : startChild("floor", { datasetFile }),
   ]);
-  return { crosswire, naive, floor };
+  const withCache = cached ? await startCachedCrosswire(overrides, copy) : {};
+  return { crosswire, naive, floor, cached: withCache.server ?? null, cachedUnavailable: withCache.unavailable };
 }
 
 async function stopAll(servers) {
-  await Promise.all(Object.values(servers).filter(Boolean).map((s) => s.stop()));
+  await Promise.all(Object.values(servers).filter((s) => typeof s?.stop === "function").map((s) => s.stop()));
 }
 
 async function scenario(results, key, label, fn) {
@@ -182,10 +193,10 @@ async function runScenarios(tmp) {
   };
   const started = performance.now();
 
-  if ([1, 2, 5, 6].some(wanted)) {
+  if ([1, 2, 5, 6, 12].some(wanted)) {
     process.stderr.write("preparing the thread dataset and starting crosswire, naive and floor…\n");
     const dataset = generateDataset({ seed: env.seed });
-    const servers = await startThreadServers(env, dataset).catch((error) => error);
+    const servers = await startThreadServers(env, dataset, { cached: wanted(12) }).catch((error) => error);
     const run = (n, key, label, fn) =>
       wanted(n) && scenario(results, key, label, () => (servers instanceof Error ? Promise.reject(servers) : fn(servers)));
     try {
@@ -193,14 +204,28 @@ async function runScenarios(tmp) {
       await run(2, "roundTrips", "2. round trips", (s) => roundTrips(env, s));
       await run(5, "syndication", "5. syndication", (s) => syndication(env, s));
       await run(6, "scaling", "6. scaling with data", (s) => scaling(env, s));
+      await run(12, "responseCache", "12. warm thread page, response cache on", (s) => responseCache(env, s));
     } finally {
       if (!(servers instanceof Error)) await stopAll(servers);
+    }
+  }
+  if ([9, 10].some(wanted)) {
+    process.stderr.write("preparing the thread dataset in PostgreSQL + Redis and starting crosswire (direct, through the latency proxy) and floor…\n");
+    const clustered = await startClustered(env, generateDataset({ seed: env.seed })).catch((error) => error);
+    const run = (n, key, label, fn) =>
+      wanted(n) && scenario(results, key, label, () => (clustered instanceof Error ? Promise.reject(clustered) : fn(clustered)));
+    try {
+      await run(9, "clusteredWarm", "9. warm thread page on PostgreSQL + Redis", (c) => clusteredWarm(env, c));
+      await run(10, "latencyProxy", "10. 1 ms each way in front of PostgreSQL and Redis", (c) => latencyProxy(env, c));
+    } finally {
+      if (!(clustered instanceof Error)) await clustered.stop();
     }
   }
   if (wanted(3)) await scenario(results, "coldCitations", "3. cold citations", () => coldCitations(env));
   if (wanted(4)) await scenario(results, "ingestion", "4. feed ingestion", () => ingestion(env));
   if (wanted(7)) await scenario(results, "search", "7. search latency", () => searchLatency(env));
   if (wanted(8)) await scenario(results, "freshness", "8. freshness (poll, WebSub push, subscriber)", () => freshness(env));
+  if (wanted(11)) await scenario(results, "storeSize", "11. store size", () => storeSize(env));
 
   results.meta.wallSeconds = (performance.now() - started) / 1000;
   results.meta.loadAverageAtEnd = os.loadavg().map((n) => Number(n.toFixed(2)));
@@ -221,7 +246,8 @@ async function runScenarios(tmp) {
  * worker), and keeps the .cpuprofile files.
  *   warm       scenario 1's query (`--posts`, default 100) under load for SECONDS (default 15)
  *   river      scenario 5's /feeds/river.atom under load for SECONDS
- *   ingestion  scenario 4's first poll and 304 poll
+ *   ingestion  scenario 4's first poll, the search indexing that follows it, and the 304 poll (lines also in µs
+ *              per item ingested)
  */
 async function runProfile(tmp, what) {
   const env = makeEnv(tmp);
@@ -252,10 +278,15 @@ async function runProfile(tmp, what) {
       let t = performance.now();
       await refreshAll(gateway.port);
       console.log(`first poll under the profiler: ${(performance.now() - t).toFixed(0)} ms`);
+      // The search indexer works through the new articles after the poll: on the main thread, so it is in the window.
+      t = performance.now();
+      await gateway.call("searchIdle");
+      console.log(`search indexing after it: ${(performance.now() - t).toFixed(0)} ms more`);
       t = performance.now();
       await refreshAll(gateway.port);
       console.log(`304 poll under the profiler: ${(performance.now() - t).toFixed(0)} ms`);
       window.to = await gateway.call("now");
+      window.items = INGESTION_ITEMS;
     } finally {
       await gateway.stop();
       await upstream.close();
@@ -270,7 +301,7 @@ async function runProfile(tmp, what) {
   for (const file of files) {
     const kept = path.join(keep, file);
     cpSync(path.join(profileDir, file), kept);
-    const summary = summarizeProfile(JSON.parse(readFileSync(kept, "utf8")), ROOT, window);
+    const summary = summarizeProfile(JSON.parse(readFileSync(kept, "utf8")), ROOT, window, 25, window.items ?? 0);
     if (summary === null) continue; // a thread that did nothing in the window (the idle parse worker)
     console.log(`\n=== ${file} ===`);
     console.log(summary);

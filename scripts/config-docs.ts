@@ -36,6 +36,7 @@ const DEFAULT_NOTES: Record<string, string> = {
   introspection: "on unless `NODE_ENV=production`",
   "syndication.publicUrl": "`http://localhost:<port>`",
   "syndication.tagAuthority": "host of `publicUrl`",
+  "news.parseWorkers": "min(4, cores − 1), at least 1",
 };
 
 interface Row {

@@ -21,6 +21,8 @@ export interface FeedParseInput {
   charset: string | null;
   /** The address the bytes were read from, after redirects: relative links resolve against it. */
   url?: string | null;
+  /** Render each item's summary in the worker too (ParsedItem.summaryRendered): news feeds store it. */
+  renderSummaries?: boolean;
 }
 export type FeedParserPool = WorkerPool<FeedParseInput, ParsedFeed>;
 
@@ -67,7 +69,9 @@ export async function pollFeed(fetcher: Fetcher, url: string, validators: Valida
 }
 
 /** Parses off the main thread. The bytes are copied, since they are transferred to the worker. */
-export function parseFeed(parser: FeedParserPool, body: FeedBody): Promise<ParsedFeed> {
+export function parseFeed(parser: FeedParserPool, body: FeedBody, options: { renderSummaries?: boolean } = {}): Promise<ParsedFeed> {
   const copy = new Uint8Array(body.bytes);
-  return parser.run({ bytes: copy, contentType: body.contentType, charset: body.charset, url: body.url ?? null }, [copy.buffer as ArrayBuffer]);
+  const input: FeedParseInput = { bytes: copy, contentType: body.contentType, charset: body.charset, url: body.url ?? null };
+  if (options.renderSummaries) input.renderSummaries = true;
+  return parser.run(input, [copy.buffer as ArrayBuffer]);
 }

@@ -32,14 +32,14 @@ function firstDifference(a, b, path = "$") {
 }
 
 /** Every side must give the very same answer before its speed means anything. */
-export async function checkSameAnswers(servers, thread, first) {
-  const [crosswire, naive, floor] = await Promise.all([servers.crosswire, servers.naive, servers.floor].map((s) => ask(s.port, thread, first)));
+export async function checkSameAnswers(servers, thread, first, others = ["floor", "naive"]) {
+  const [crosswire, ...answers] = await Promise.all([servers.crosswire, ...others.map((n) => servers[n])].map((s) => ask(s.port, thread, first)));
   if (crosswire.status !== 200 || crosswire.body.errors) throw new Error(`crosswire answered ${crosswire.status}: ${JSON.stringify(crosswire.body).slice(0, 400)}`);
   const edges = crosswire.body.data.thread.posts.edges;
   if (edges.length !== first) throw new Error(`crosswire returned ${edges.length} posts, expected ${first}`);
   const unresolved = edges.flatMap((e) => e.node.citations).filter((c) => !c.article).length;
   if (unresolved) throw new Error(`${unresolved} citations have no article: the articles were not ingested`);
-  for (const [name, other] of [["floor", floor], ["naive", naive]]) {
+  for (const [name, other] of others.map((n, i) => [n, answers[i]])) {
     const diff = firstDifference(crosswire.body, other.body);
     if (diff) throw new Error(`crosswire and ${name} answer the thread query differently at ${diff}`);
   }

@@ -3,6 +3,7 @@ import type { ArticleStore } from "../../src/articles/store.js";
 import type { FetchError } from "../../src/net/index.js";
 import { fromRoot } from "../../src/paths.js";
 import { workerFile } from "../../src/workers/pool.js";
+import { lendRenders, type RenderedHtml } from "../../src/html/index.js";
 import { afterFailure, afterSuccess, whenText } from "../../src/model/health-transitions.js";
 import type { AdapterDeps } from "../deps.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
@@ -46,7 +47,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     const attemptAt = now();
     let feed: ParsedFeed;
     try {
-      feed = await parseFeed(deps.parser, { ...body, url: body.url ?? config.url ?? null });
+      feed = await parseFeed(deps.parser, { ...body, url: body.url ?? config.url ?? null }, { renderSummaries: true });
     } catch (err) {
       // A pushed document that does not parse says nothing about polling the feed: its health is left alone.
       if (!polled) {
@@ -57,7 +58,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     }
     // Only a polled document speaks for the feed's links: a pushed one may be partial (WebSub §7).
     if (polled) deps.events?.feedParsed?.(config.id, feed);
-    const result = await deps.store.upsert(config.id, feed.items, attemptAt);
+    const result = await lendRenders(summaryRenders(feed), () => deps.store.upsert(config.id, feed.items, attemptAt));
     const warnings = [...feed.warnings, ...feed.items.flatMap((i) => i.warnings)];
     if (result.duplicates) warnings.push(`${result.duplicates} items repeated an earlier item's id or link`);
     const index = await deps.store.index(config.id);
@@ -134,4 +135,14 @@ function waitText(ms: number): string {
   if (seconds < 120) return `${seconds} s`;
   if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min`;
   return `${Math.round(seconds / 3600)} h`;
+}
+
+/** The summaries the parse worker rendered, by the (bounded) HTML the store will render: see src/html lendRenders. */
+function summaryRenders(feed: ParsedFeed): Array<[string, RenderedHtml]> {
+  const out: Array<[string, RenderedHtml]> = [];
+  for (const item of feed.items) {
+    const r = item.summaryRendered;
+    if (r && item.summaryHtml !== null) out.push([r.bounded ?? item.summaryHtml, { html: r.html, text: r.text }]);
+  }
+  return out;
 }

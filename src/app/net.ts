@@ -1,4 +1,5 @@
 import type { LookupFunction } from "node:net";
+import os from "node:os";
 import type { ParsedFeed } from "../model/news.js";
 import { PARSE_WORKER_FILE, type FeedParseInput, type FeedParserPool } from "../../sources/rss/index.js";
 import type { Config } from "../config/index.js";
@@ -36,8 +37,17 @@ export function createOutbound(config: Config, lookup?: LookupFunction): Outboun
     ...(lookup ? { lookup } : {}),
   });
   const parser = createWorkerPool<FeedParseInput, ParsedFeed>(PARSE_WORKER_FILE, {
-    size: config.news.parseWorkers,
+    size: config.news.parseWorkers ?? defaultParseWorkers(),
     taskTimeoutMs: config.news.parseTimeoutMs,
   });
   return { fetcher, parser };
+}
+
+/**
+ * One parse worker per core left over after the main thread, at most 4: parsing (rss-parser) and rendering the
+ * summaries (sanitize-html, html-to-text) run there, and the main thread still stores what they return, so more
+ * workers than spare cores only make them take turns with it.
+ */
+export function defaultParseWorkers(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
 }

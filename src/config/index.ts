@@ -177,7 +177,7 @@ export const ConfigSchema = z
         /** Poll the configured sources (off: only the admin mutations refresh them). */
         poll: z.boolean().default(true).describe("poll the sources on their schedule (off: only the admin mutations refresh them)"),
         maxFeedBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(10 * 1024 * 1024).describe("largest feed accepted, counted after decompression"),
-        parseWorkers: z.number().int().min(1).max(16).default(1).describe("worker threads that parse feeds"),
+        parseWorkers: z.number().int().min(1).max(16).optional().describe("worker threads that parse feeds (and render their summaries); tasks go to the first free one. Default: one per core left over after the main thread, at most 4, at least 1"),
         parseTimeoutMs: z.number().int().min(100).max(600_000).default(30_000).describe("a parse running longer is stopped and the poll fails"),
         /** Longest wait between polls of a failing source (exponential backoff stops growing here). */
         maxBackoffSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(6 * 3600).describe("longest wait between polls of a failing source"),

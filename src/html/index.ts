@@ -74,6 +74,31 @@ export interface RenderedHtml {
 }
 
 export function renderHtml(raw: string): RenderedHtml {
+  const lent = lentRenders.get(raw);
+  if (lent) return lent.rendered;
   const html = sanitizeHtml(raw);
   return { html, text: toText(html).trim() };
+}
+
+/**
+ * Renders computed by another thread (the parse workers render news summaries, sources/rss/parse-worker.ts) for
+ * HTML this thread is about to render, by the raw HTML: renderHtml is a pure function, so its result for the same
+ * string is the same wherever it ran. Held only while `use` runs (one feed's store step), so nothing accumulates.
+ */
+const lentRenders = new Map<string, { rendered: RenderedHtml; holders: number }>();
+
+export async function lendRenders<T>(renders: ReadonlyArray<readonly [string, RenderedHtml]>, use: () => Promise<T>): Promise<T> {
+  for (const [raw, rendered] of renders) {
+    const held = lentRenders.get(raw);
+    if (held) held.holders += 1;
+    else lentRenders.set(raw, { rendered, holders: 1 });
+  }
+  try {
+    return await use();
+  } finally {
+    for (const [raw] of renders) {
+      const held = lentRenders.get(raw)!;
+      if (--held.holders === 0) lentRenders.delete(raw);
+    }
+  }
 }

@@ -28,6 +28,12 @@ export interface ParsedItem extends StoryFields {
   link: string | null;
   /** Problems with this item alone (e.g. an unreadable date): the item is kept without the field. */
   warnings: string[];
+  /**
+   * The summary as src/html renders it (sanitized HTML and plain text), when the parse worker was asked to render
+   * it: the main thread then does not (sources/rss, src/html lendRenders). `bounded` is the summary after
+   * src/html's boundHtml, present only when that differs from `summaryHtml`.
+   */
+  summaryRendered?: { html: string; text: string; bounded?: string };
 }
 
 export interface ParsedFeed {

@@ -25,21 +25,22 @@ function tsWorker(file: string): Worker {
 
 /**
  * A small pool of worker threads running one module. CPU-heavy work (parsing a 50 MB feed blocks for over
- * a second) runs here so that it never stalls the GraphQL requests on the main thread.
+ * a second) runs here so that it never stalls the GraphQL requests on the main thread. A task goes to the first
+ * idle worker; tasks wait in order when all are busy.
  *
  * A task that runs past `taskTimeoutMs` terminates its worker (the only way to stop synchronous code);
- * the worker is replaced and the task rejected.
+ * the worker is replaced and the task rejected. A worker that dies (an uncaught error, `process.exit`, out of
+ * memory) is replaced too, busy or idle, and the task it was running fails with the reason.
  */
 export interface WorkerPool<In, Out> {
   run(input: In, transfer?: ArrayBuffer[]): Promise<Out>;
   /** Tasks started since creation (tests use it to prove work was or was not done). */
   readonly tasksRun: number;
+  /** Workers in the pool (busy or idle). */
+  readonly size: number;
+  /** Workers that died or were stopped and were replaced, since creation. */
+  readonly replaced: number;
   close(): Promise<void>;
-}
-
-interface Slot {
-  worker: Worker;
-  busy: boolean;
 }
 
 interface Task<In, Out> {
@@ -49,55 +50,73 @@ interface Task<In, Out> {
   reject(error: Error): void;
 }
 
+interface Slot<In, Out> {
+  worker: Worker;
+  task: Task<In, Out> | null;
+  timer?: NodeJS.Timeout;
+  /** Terminated or exited: whatever it still says is ignored, and it is replaced once. */
+  dead: boolean;
+}
+
+type Outcome<Out> = { ok: true; value: Out } | { ok: false; error: string };
+
 export function createWorkerPool<In, Out>(file: string, options: { size: number; taskTimeoutMs: number }): WorkerPool<In, Out> {
   if (!existsSync(file)) {
     throw new Error(`worker module ${file} does not exist${file.endsWith(".js") ? "; run `npm run build` first" : ""}`);
   }
   const queue: Task<In, Out>[] = [];
-  const slots: Slot[] = [];
+  const slots: Slot<In, Out>[] = [];
   let tasksRun = 0;
+  let replaced = 0;
   let closed = false;
 
-  const spawn = (): Slot => {
-    const slot: Slot = { worker: file.endsWith(".ts") ? tsWorker(file) : new Worker(file), busy: false };
+  // The listeners stay for the worker's life: a worker that dies while idle is replaced as well (an 'error' event
+  // with no listener would otherwise take the whole process down).
+  const spawn = (): Slot<In, Out> => {
+    const slot: Slot<In, Out> = { worker: file.endsWith(".ts") ? tsWorker(file) : new Worker(file), task: null, dead: false };
     slot.worker.unref();
+    slot.worker.on("message", (message: Outcome<Out>) => {
+      if (!slot.dead) settle(slot, message.ok ? message : new Error(message.error), false);
+    });
+    slot.worker.on("error", (error: Error) => settle(slot, error, true));
+    slot.worker.on("exit", (code: number) => settle(slot, new Error(`worker exited with code ${code}`), true));
     return slot;
   };
   for (let i = 0; i < Math.max(1, options.size); i++) slots.push(spawn());
 
-  function dispatch(): void {
-    const free = slots.findIndex((s) => !s.busy);
-    if (free < 0 || queue.length === 0 || closed) return;
-    const task = queue.shift()!;
-    const slot = slots[free]!;
-    slot.busy = true;
-    tasksRun += 1;
-    const finish = (settle: () => void, replace: boolean) => {
-      clearTimeout(timer);
-      slot.worker.off("message", onMessage);
-      slot.worker.off("error", onError);
-      slot.worker.off("exit", onExit);
-      if (replace) {
-        void slot.worker.terminate();
+  function settle(slot: Slot<In, Out>, outcome: { ok: true; value: Out } | Error, replace: boolean): void {
+    if (replace) {
+      if (slot.dead) return;
+      slot.dead = true;
+      void slot.worker.terminate();
+      if (!closed) {
         slots[slots.indexOf(slot)] = spawn();
-      } else {
-        slot.busy = false;
+        replaced += 1;
       }
-      settle();
-      dispatch();
-    };
-    const onMessage = (message: { ok: true; value: Out } | { ok: false; error: string }) =>
-      finish(() => (message.ok ? task.resolve(message.value) : task.reject(new Error(message.error))), false);
-    const onError = (error: Error) => finish(() => task.reject(error), true);
-    const onExit = (code: number) => finish(() => task.reject(new Error(`worker exited with code ${code}`)), true);
-    const timer = setTimeout(
-      () => finish(() => task.reject(new Error(`worker task took longer than ${options.taskTimeoutMs} ms and was stopped`)), true),
-      options.taskTimeoutMs,
-    );
-    slot.worker.on("message", onMessage);
-    slot.worker.once("error", onError);
-    slot.worker.once("exit", onExit);
-    slot.worker.postMessage(task.input, task.transfer ?? []);
+    }
+    clearTimeout(slot.timer);
+    const task = slot.task;
+    slot.task = null;
+    if (task) {
+      if (outcome instanceof Error) task.reject(outcome);
+      else task.resolve(outcome.value);
+    }
+    dispatch();
+  }
+
+  function dispatch(): void {
+    for (const slot of slots) {
+      if (closed || queue.length === 0) return;
+      if (slot.task || slot.dead) continue;
+      const task = queue.shift()!;
+      slot.task = task;
+      tasksRun += 1;
+      slot.timer = setTimeout(
+        () => settle(slot, new Error(`worker task took longer than ${options.taskTimeoutMs} ms and was stopped`), true),
+        options.taskTimeoutMs,
+      );
+      slot.worker.postMessage(task.input, task.transfer ?? []);
+    }
   }
 
   return {
@@ -111,9 +130,20 @@ export function createWorkerPool<In, Out>(file: string, options: { size: number;
     get tasksRun() {
       return tasksRun;
     },
+    get size() {
+      return slots.length;
+    },
+    get replaced() {
+      return replaced;
+    },
     async close() {
       closed = true;
       for (const task of queue.splice(0)) task.reject(new Error("worker pool is closed"));
+      for (const slot of slots) {
+        clearTimeout(slot.timer);
+        slot.task?.reject(new Error("worker pool is closed"));
+        slot.task = null;
+      }
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };
