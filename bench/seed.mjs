@@ -38,7 +38,7 @@ export async function seedArticles(gateway, n) {
     return "seedArticles";
   }
   // Batches large enough that the whole-index rewrite each upsert does today stays a small part of seeding.
-  const batch = Math.max(2_000, Math.ceil(n / 50));
+  const batch = Math.max(2_000, Math.ceil(n / 20));
   const salt = randomBytes(4).toString("hex");
   for (let done = 0; done < n; done += batch) {
     const source = SEED_SOURCES[(done / batch) % SEED_SOURCES.length].id;

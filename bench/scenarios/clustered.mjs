@@ -88,7 +88,8 @@ export async function latencyProxy(env, { servers, proxies }) {
   for (const posts of SIZES) {
     for (const name of ["crosswire", "proxied"]) targets[`${name}@${posts}`] = graphqlRequest(servers[name].port, THREAD_PAGE, { id: threadId(2), first: posts });
   }
-  const results = await interleave(targets, { ...env.timing.scaling, connections: 1, log: env.log });
+  // At least 5 requests a round: a 500-post page takes about half a second, and a p50 of 2 samples says little.
+  const results = await interleave(targets, { ...env.timing.scaling, connections: 1, minRequests: 5, log: env.log });
   const points = SIZES.map((posts, i) => {
     const direct = results[`crosswire@${posts}`];
     const proxied = results[`proxied@${posts}`];
