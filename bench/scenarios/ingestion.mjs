@@ -43,7 +43,8 @@ export async function serveFeeds(env) {
   }
   const sources = sourceConfigs(feeds.map((f) => f.source), (s) => upstream.url(`/feeds/${s.id}.xml`));
   const news = { demoFeeds: false, poll: false, ...(env.parseWorkers ? { parseWorkers: env.parseWorkers } : {}) };
-  return { upstream, feedBytes, overrides: { sources, news, net: { allowAddresses: ["127.0.0.1"] } } };
+  // A fetch may wait behind the others for a while on a loaded machine: the default 15 s failed a feed at load 8.
+  return { upstream, feedBytes, overrides: { sources, news, net: { allowAddresses: ["127.0.0.1"], timeoutMs: 120_000 } } };
 }
 
 export async function ingestion(env) {

@@ -20,8 +20,9 @@ parentPort!.on("message", async (input: FeedParseInput) => {
 });
 
 /**
- * Sanitizing a summary and taking its text (sanitize-html, html-to-text) was a third of the main thread's work per
- * stored item; done here, the main thread takes the result (src/html lendRenders) instead of computing it. Every
+ * Sanitizing a summary and taking its text (sanitize-html, html-to-text) was more than half of the main thread's
+ * store step per item (bench/README.md, scenario 4); done here, the main thread takes the result (src/html
+ * lendRenders) instead of computing it. Every
  * summary is rendered, changed or not: the store only renders new and changed ones, but that costs this thread, not
  * the one answering requests.
  */

@@ -60,6 +60,8 @@ interface Slot<In, Out> {
 
 type Outcome<Out> = { ok: true; value: Out } | { ok: false; error: string };
 
+// Long on purpose (88 lines): spawn, settle and dispatch share the pool's state (the queue, the slots, the counters);
+// each is under 25 lines, and a class would only turn the closures into methods over the same fields.
 export function createWorkerPool<In, Out>(file: string, options: { size: number; taskTimeoutMs: number }): WorkerPool<In, Out> {
   if (!existsSync(file)) {
     throw new Error(`worker module ${file} does not exist${file.endsWith(".js") ? "; run `npm run build` first" : ""}`);
