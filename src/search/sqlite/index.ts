@@ -2,7 +2,9 @@ import path from "node:path";
 import { placeholders, SqliteDatabase } from "../../db/sqlite.js";
 import type { SearchIndex } from "../index.js";
 import { runSearch, writeArticleDoc, writePostDoc, writeThreadDoc } from "./documents.js";
-import { groupPending, refreshStories, writeArticleTerms, writePostCitations, type GroupingOptions } from "./grouping.js";
+import { CentroidCache } from "./centroids.js";
+import { groupPending } from "./clustering.js";
+import { refreshStories, writeArticleTerms, writePostCitations, type GroupingOptions } from "./grouping.js";
 import { MIGRATIONS } from "./migrations.js";
 import { relatedArticles } from "./related.js";
 import { storiesByArticles, storiesByIds, storyArticlePages, storyPage, storyThreadPages } from "./stories.js";
@@ -41,6 +43,7 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
   db.db.pragma("synchronous = NORMAL");
   const stats = new TermStats(db);
   const grouping: GroupingOptions = { threshold: options.threshold, windowMs: options.windowMs };
+  const centroids = new CentroidCache(db, stats);
 
   return {
     kind: "sqlite",
@@ -76,7 +79,7 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
       });
     },
     async groupPending(limit) {
-      return groupPending(db, stats, grouping, limit);
+      return groupPending(db, stats, centroids, grouping, limit);
     },
     async knownArticles(keys) {
       const known = new Set<string>();
