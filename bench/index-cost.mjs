@@ -165,4 +165,4 @@ async function main() {
   }
 }
 
-await main();
+if (process.argv[1] === HERE) await main();

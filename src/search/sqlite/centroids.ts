@@ -18,6 +18,23 @@ interface Entry {
 /** Entries kept; a miss costs one row read and one parse. */
 const MAX_ENTRIES = 20_000;
 
+/** An array-index key ("0" … "4294967294"): JSON.parse puts those first, in numeric order. */
+const INDEX_KEY = /^(0|[1-9]\d{0,9})$/;
+
+/**
+ * What `fromJson(toJson(v))` returns, without the round trip: the same entries (a double survives JSON exactly)
+ * in the order an object's keys come back, array-index keys first in numeric order, then the rest as inserted.
+ */
+export function asParsed(v: TermVector): TermVector {
+  const indexKeys: string[] = [];
+  for (const term of v.keys()) if (INDEX_KEY.test(term) && Number(term) < 4294967295) indexKeys.push(term);
+  if (indexKeys.length === 0) return new Map(v);
+  indexKeys.sort((a, b) => Number(a) - Number(b));
+  const out: TermVector = new Map(indexKeys.map((k) => [k, v.get(k)!]));
+  for (const [term, w] of v) if (!out.has(term)) out.set(term, w);
+  return out;
+}
+
 export class CentroidCache {
   private readonly entries = new Map<string, Entry>();
 
@@ -48,9 +65,8 @@ export class CentroidCache {
 
   /** The JSON to store for a new centroid; the cache then holds it as the table will. */
   set(id: string, centroid: TermVector): string {
-    const json = toJson(centroid);
-    this.remember(id, fromJson(json));
-    return json;
+    this.remember(id, asParsed(centroid));
+    return toJson(centroid);
   }
 
   drop(id: string): void {
