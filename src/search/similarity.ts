@@ -63,6 +63,47 @@ export function weightedCosine(a: TermVector, b: TermVector, idfOf: (term: strin
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
+/** Σ (weight · IDF)² of a vector: the denominator half `weightedCosine` computes for `b`, kept to compare many times. */
+export function weightedNormSq(b: TermVector, idfOf: (term: string) => number): number {
+  let nb = 0;
+  for (const [term, v] of b) {
+    const y = v * idfOf(term);
+    nb += y * y;
+  }
+  return nb;
+}
+
+/** A vector with its IDF weights looked up once, to compare with many centroids (`preparedCosine`). */
+export interface PreparedVector {
+  terms: Array<[term: string, weighted: number, idf: number]>;
+  normSq: number;
+}
+
+export function prepareVector(a: TermVector, idfOf: (term: string) => number): PreparedVector {
+  const terms: PreparedVector["terms"] = [];
+  let na = 0;
+  for (const [term, w] of a) {
+    const i = idfOf(term);
+    const x = w * i;
+    na += x * x;
+    terms.push([term, x, i]);
+  }
+  return { terms, normSq: na };
+}
+
+/**
+ * `weightedCosine(a, b, idfOf)` with `a` prepared and `b`'s weighted norm known: the same operations in the same
+ * order, so the same bits, without a Map lookup per term of `b`.
+ */
+export function preparedCosine(a: PreparedVector, b: TermVector, bNormSq: number): number {
+  let dot = 0;
+  for (const [term, x, i] of a.terms) {
+    const v = b.get(term);
+    if (v !== undefined) dot += x * v * i;
+  }
+  return a.normSq > 0 && bNormSq > 0 ? dot / Math.sqrt(a.normSq * bNormSq) : 0;
+}
+
 /**
  * The article's most telling terms (highest tf·idf first), among those rare enough to find candidates with:
  * a term in more than `maxDf` articles ("report", "officials") points at half the corpus.

@@ -1,8 +1,10 @@
 import path from "node:path";
 import { placeholders, SqliteDatabase } from "../../db/sqlite.js";
 import type { SearchIndex } from "../index.js";
-import { runSearch, writeArticleDoc, writePostDoc, writeThreadDoc } from "./documents.js";
-import { groupPending, refreshStories, writeArticleTerms, writePostCitations, type GroupingOptions } from "./grouping.js";
+import { runSearch, writeArticleDocs, writePostDoc, writeThreadDoc } from "./documents.js";
+import { CentroidCache } from "./centroids.js";
+import { groupPending } from "./clustering.js";
+import { refreshStories, writeArticleTermsBatch, writePostCitations, type GroupingOptions } from "./grouping.js";
 import { MIGRATIONS } from "./migrations.js";
 import { relatedArticles } from "./related.js";
 import { storiesByArticles, storiesByIds, storyArticlePages, storyPage, storyThreadPages } from "./stories.js";
@@ -31,6 +33,10 @@ function perSlot<T>(count: number, fn: () => T[]): Array<T | Error> {
   }
 }
 
+/** Articles written per transaction, and grouped per call: what one slice of the indexer may hold the thread for. */
+export const ARTICLE_CHUNK = 500;
+export const GROUP_CHUNK = 500;
+
 /** The embedded search index: FTS5 and story tables in one SQLite file. */
 // Long on purpose (96 lines): a factory returning the SearchIndex methods over one database handle and its term
 // statistics; every method is under 15 lines, most delegating to documents.ts, grouping.ts, stories.ts or related.ts.
@@ -41,22 +47,31 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
   db.db.pragma("synchronous = NORMAL");
   const stats = new TermStats(db);
   const grouping: GroupingOptions = { threshold: options.threshold, windowMs: options.windowMs };
+  const centroids = new CentroidCache(db, stats);
+  /** One transaction; if it rolls back, the in-memory term counts are read again (they held its changes). */
+  const writeOrReload = (fn: () => void) => {
+    try {
+      db.transaction(fn);
+    } catch (err) {
+      stats.reload();
+      throw err;
+    }
+  };
 
   return {
     kind: "sqlite",
     database: db,
     async indexArticles(docs) {
-      if (docs.length === 0) return;
-      db.transaction(() => {
-        const moved: string[] = [];
-        for (const doc of docs) {
-          writeArticleDoc(db, doc);
-          const story = writeArticleTerms(db, stats, doc);
-          if (story) moved.push(story);
-        }
-        stats.flush();
-        refreshStories(db, moved);
-      });
+      // Bounded transactions: a huge batch (a catch-up at start) is written ARTICLE_CHUNK articles at a time.
+      for (let i = 0; i < docs.length; i += ARTICLE_CHUNK) {
+        const chunk = docs.slice(i, i + ARTICLE_CHUNK);
+        writeOrReload(() => {
+          writeArticleDocs(db, chunk);
+          const moved = writeArticleTermsBatch(db, stats, chunk);
+          stats.flush();
+          refreshStories(db, moved);
+        });
+      }
     },
     async indexThreads(docs) {
       if (docs.length === 0) return;
@@ -76,7 +91,7 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
       });
     },
     async groupPending(limit) {
-      return groupPending(db, stats, grouping, limit);
+      return groupPending(db, stats, centroids, grouping, Math.min(limit, GROUP_CHUNK));
     },
     async knownArticles(keys) {
       const known = new Set<string>();

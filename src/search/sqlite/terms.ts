@@ -8,21 +8,41 @@ import { idf } from "../similarity.js";
 export class TermStats {
   private readonly df = new Map<string, number>();
   private readonly dirty = new Set<string>();
-  documents: number;
+  private count: number;
+  /** Bumped whenever an IDF may have changed: what was computed from IDFs under an older version is stale. */
+  version = 0;
 
   constructor(private readonly db: SqliteDatabase) {
     for (const row of db.all<{ term: string; df: number }>("SELECT term, df FROM term_df")) this.df.set(row.term, row.df);
-    this.documents = db.get<{ n: number }>("SELECT COUNT(*) AS n FROM articles")!.n;
+    this.count = db.get<{ n: number }>("SELECT COUNT(*) AS n FROM articles")!.n;
+  }
+
+  get documents(): number {
+    return this.count;
+  }
+
+  set documents(n: number) {
+    this.count = n;
+    this.version += 1;
   }
 
   dfOf = (term: string): number => this.df.get(term) ?? 0;
   idfOf = (term: string): number => idf(this.dfOf(term), Math.max(1, this.documents));
 
   add(terms: Iterable<string>, sign: 1 | -1): void {
+    this.version += 1;
     for (const term of terms) {
       this.df.set(term, Math.max(0, this.dfOf(term) + sign));
       this.dirty.add(term);
     }
+  }
+
+  /** Forgets unwritten changes and reads the counts again (after a rolled-back transaction). */
+  reload(): void {
+    this.df.clear();
+    this.dirty.clear();
+    for (const row of this.db.all<{ term: string; df: number }>("SELECT term, df FROM term_df")) this.df.set(row.term, row.df);
+    this.documents = this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM articles")!.n;
   }
 
   /** Writes changed counts (inside the caller's transaction), two statements whatever their number. */
