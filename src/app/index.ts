@@ -76,8 +76,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const outbound = createOutbound(config, options.lookup);
   const forums = new Map<string, ForumSource>([[stores.local.id, stores.local]]);
   const feeds = new Map<string, FeedSource>();
-  // A reader over the article store's keyv (it writes nothing, so it needs none of the writer's hooks).
-  const articleReader = new ArticleStore(stores.cache.keyv);
+  // A reader over the article rows and health (it writes nothing, so it needs none of the writer's hooks).
+  const articleReader = new ArticleStore(stores.cache.keyv, stores.local.database);
   const live = createLive({ config, logger, forums, articles: articleReader });
   const metrics = createMetrics(() => feedHealthGauges(feeds, articleReader));
   const search = createSearchService({
@@ -88,10 +88,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     postSyncSeconds: config.search.postSyncSeconds,
     onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
   });
-  const articles = new ArticleStore(stores.cache.keyv, (records) => search.articlesChanged(records), stores.cache.exclusive, {
+  const articles = new ArticleStore(stores.cache.keyv, stores.local.database, (records) => search.articlesChanged(records), stores.cache.exclusive, {
     onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
     onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
   });
+  // The article tables (and the one-time copy of a keyv-era store) before anything reads them.
+  await articles.open();
   const { news, remoteForums } = buildAdapters(options, { stores, outbound, live, metrics, articles, forums, feeds });
   await ingestAtStart(config, logger, stores, news, search);
 
