@@ -236,7 +236,7 @@ async function feedHealthGauges(feeds: ReadonlyMap<string, FeedSource>, articles
   return ids.map((source, i) => ({ source, status: health[i]?.status ?? "PENDING", consecutiveFailures: health[i]?.consecutiveFailures ?? 0 }));
 }
 
-/** Demo feeds and the search index's catch-up, before listening, so no request shares the stores with these reads. */
+/** Demo feeds and the forum posts' search sync before listening; the articles' search catch-up starts here and runs on. */
 async function ingestAtStart(config: Config, logger: Logger, stores: Stores, news: News, search: SearchService): Promise<void> {
   // A shared store that drops while this process starts must not stop it: /readyz reports it, and the
   // search index catches up from the shared store on its timer (demo feeds are ingested at the next start).
@@ -248,5 +248,10 @@ async function ingestAtStart(config: Config, logger: Logger, stores: Stores, new
   // Posts and articles the index lacks (first start, a deleted search.db). Articles are then indexed and grouped
   // in the background.
   await search.syncForums();
-  await search.catchUp(news.store).catch(tolerant("search catch-up"));
+  // The articles' catch-up reads the store's write order past the index's saved position, in the background (a
+  // first start on a large store, or after search.db was lost, reads every article; nothing waits for that).
+  search.catchUp(news.store).catch((err: unknown) => {
+    if (stores.cache.shared && err instanceof ServiceUnavailableError) logger.warn({ err: err.message }, "search catch-up skipped at start: the shared store did not answer");
+    else logger.error({ err }, "search catch-up failed; the articles it missed are found at the next start");
+  });
 }

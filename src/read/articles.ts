@@ -58,9 +58,12 @@ export async function readArticlePage(news: NewsLoaders, list: ArticleList, requ
   let more = false;
   let position = after;
   const chunkSize = words.length ? TEXT_CHUNK : first + 1;
-  const totalCount = words.length ? null : news.count.load({ sourceIds, since, until });
+  let totalCount: number | null = null;
   for (;;) {
-    const chunk = await news.list.load({ sourceIds, since, until, after: position, limit: chunkSize });
+    const listed = news.list.load({ sourceIds, since, until, after: position, limit: chunkSize });
+    // Both at once (one DataLoader batch each), awaited together so a failing store rejects once.
+    const [chunk, total] = await Promise.all([listed, words.length ? null : news.count.load({ sourceIds, since, until })]);
+    totalCount = total;
     const wanted = words.length ? chunk : chunk.slice(0, first);
     const records = await news.article.loadMany(wanted.map((e) => e.k));
     wanted.forEach((entry, i) => {
@@ -79,7 +82,7 @@ export async function readArticlePage(news: NewsLoaders, list: ArticleList, requ
   }
   return {
     edges: picked.map(({ entry, record }) => ({ node: record, cursor: [entry.t, entry.k] })),
-    totalCount: totalCount ? await totalCount : picked.length + (more ? 1 : 0),
+    totalCount: totalCount ?? picked.length + (more ? 1 : 0),
     hasNextPage: more,
     hasPreviousPage: after !== null,
   };

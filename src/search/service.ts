@@ -86,6 +86,8 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
   let stopped = false;
   /** Where catchUp read to; saved once the articles it queued are indexed (the drain below). */
   let readTo: ChangePosition | null = null;
+  /** A catchUp reading the store (whenIdle waits for it). */
+  let catching: Promise<number> | null = null;
   const indexBatch = adaptiveSize(50);
   const groupBatch = adaptiveSize(50);
 
@@ -185,6 +187,31 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
     return count;
   }
 
+  /** catchUp's reading: batches of the store's write order past the saved position, one event-loop turn apart. */
+  async function catchUpFrom(store: ArticleStore): Promise<number> {
+    const saved = await index.getState(POSITION);
+    let position: ChangePosition = saved ? (JSON.parse(saved) as ChangePosition) : { seq: 0, key: "" };
+    let queued = 0;
+    for (;;) {
+      const changes = await store.changedSince(position, CATCH_UP_BATCH);
+      if (changes.length === 0) break;
+      let records = changes.map((c) => c.record);
+      if (!saved) {
+        const known = await index.knownArticles(records.map((r) => r.key));
+        records = records.filter((r) => !known.has(r.key));
+      }
+      records = records.filter((r) => !pending.has(r.key));
+      position = changes.at(-1)!.position;
+      queued += records.length;
+      service.articlesChanged(records);
+      if (changes.length < CATCH_UP_BATCH || stopped) break;
+      await yieldToRequests();
+    }
+    if (queued === 0) await index.setState(POSITION, JSON.stringify(position));
+    else readTo = position;
+    return queued;
+  }
+
   const service: SearchService = {
     index,
     articlesChanged(records) {
@@ -193,27 +220,11 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       queuedSince ??= Date.now();
       schedule();
     },
-    async catchUp(store) {
-      const saved = await index.getState(POSITION);
-      let position: ChangePosition = saved ? (JSON.parse(saved) as ChangePosition) : { seq: 0, key: "" };
-      let queued = 0;
-      for (;;) {
-        const changes = await store.changedSince(position, CATCH_UP_BATCH);
-        if (changes.length === 0) break;
-        let records = changes.map((c) => c.record);
-        if (!saved) {
-          const known = await index.knownArticles(records.map((r) => r.key));
-          records = records.filter((r) => !known.has(r.key));
-        }
-        records = records.filter((r) => !pending.has(r.key));
-        position = changes.at(-1)!.position;
-        queued += records.length;
-        service.articlesChanged(records);
-        if (changes.length < CATCH_UP_BATCH) break;
-      }
-      if (queued === 0) await index.setState(POSITION, JSON.stringify(position));
-      else readTo = position;
-      return queued;
+    catchUp(store) {
+      catching ??= catchUpFrom(store).finally(() => {
+        catching = null;
+      });
+      return catching;
     },
     syncForums() {
       // A write asks for a sync while one runs (which may have read past the new post's table already): one more
@@ -256,6 +267,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       }
     },
     async whenIdle() {
+      if (catching) await catching.catch(() => 0);
       while (!stopped && (pending.size > 0 || running || syncing || timer)) {
         if (syncing) await syncing;
         await drain();
@@ -266,6 +278,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       clearTimeout(timer);
       timer = undefined;
       clearInterval(syncTimer);
+      await catching?.catch(() => 0);
       await running;
       await syncing;
       await index.close();
