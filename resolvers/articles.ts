@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, InputType, Query, Resolver, Root } from "type-graphql";
-import { summarySafeHtmlOf, summaryTextOf, type IndexEntry } from "../src/articles/store.js";
-import { articleIndex, readArticlePage } from "../src/read/articles.js";
+import { summarySafeHtmlOf, summaryTextOf } from "../src/articles/store.js";
+import { articleIndex, readArticlePage, type ArticleList } from "../src/read/articles.js";
 import type { Context } from "../src/context.js";
 import { BadUserInputError, ErrorCode, UnfurlError } from "../src/model/errors.js";
 import { canonicalUrl } from "../src/urls/index.js";
@@ -38,13 +38,13 @@ class ArticleFilter {
 /** Article-list arguments → a read request (src/read/articles), and its page → a connection. */
 export async function articlePage(
   ctx: Context,
-  entries: IndexEntry[],
+  list: ArticleList,
   args: ConnectionArgs,
   window: { since?: Date | null; until?: Date | null; text?: string | null },
 ) {
   const request = toPageRequest("index", args, ctx.config);
   if (request.last !== undefined) throw new BadUserInputError("last", "article lists page forwards only; use `first` and `after`");
-  const page = await readArticlePage(ctx.loaders.news, entries, { ...window, first: request.first!, after: request.after });
+  const page = await readArticlePage(ctx.loaders.news, list, { ...window, first: request.first!, after: request.after });
   return toConnection(page, toArticle);
 }
 

@@ -6,6 +6,7 @@ import { emptyHealth } from "../src/model/news.js";
 import { ArticleConnection, HealthStatus, Source, SourceHealth } from "../schema/news.js";
 import { articlePage, TimeWindowArgs } from "./articles.js";
 import { loadSource, requireAdmin } from "./source-lookup.js";
+import { articleIndex } from "../src/read/articles.js";
 
 @Resolver(() => Source)
 export class SourceResolver {
@@ -42,7 +43,7 @@ export class SourceResolver {
 
   @FieldResolver(() => ArticleConnection, { description: "Articles from this source, newest first, including those no longer in its feed." })
   async articles(@Root() source: Source, @Args(() => TimeWindowArgs) args: TimeWindowArgs, @Ctx() ctx: Context) {
-    return articlePage(ctx, await ctx.loaders.news.index.load(source.slug), args, args);
+    return articlePage(ctx, await articleIndex(ctx.loaders.news, [source.slug]), args, args);
   }
 
   @Mutation(() => Source, { description: "Polls a source now (admin token required). Returns it with its new health." })

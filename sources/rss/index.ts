@@ -61,14 +61,14 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
     const result = await lendRenders(summaryRenders(feed), () => deps.store.upsert(config.id, feed.items, attemptAt));
     const warnings = [...feed.warnings, ...feed.items.flatMap((i) => i.warnings)];
     if (result.duplicates) warnings.push(`${result.duplicates} items repeated an earlier item's id or link`);
-    const index = await deps.store.index(config.id);
+    const itemCount = await deps.store.count({ sourceIds: [config.id] });
     // lastAttemptAt is the last *poll*: the cluster poller reads it to know the feed was polled recently, and a
     // hub pushing more often than the poll interval must not stop the polls (the fallback for what a hub misses).
     const lastAttemptAt = polled ? attemptAt.toISOString() : ((await currentHealth()).lastAttemptAt ?? null);
     await deps.store.setHealth(config.id, {
       status: "OK", lastAttemptAt, lastSuccessAt: attemptAt.toISOString(),
       lastError: warnings.length ? `stored with warnings: ${warnings.slice(0, 3).join("; ")}` : null,
-      consecutiveFailures: 0, itemCount: index.length, etag: validators.etag, lastModified: validators.lastModified,
+      consecutiveFailures: 0, itemCount, etag: validators.etag, lastModified: validators.lastModified,
       format: feed.format,
     });
     log.info({ ...result, format: feed.format, warnings: warnings.length }, "feed stored");
@@ -77,7 +77,7 @@ export function createRssSource(config: FeedSourceConfig, deps: RssSourceDeps): 
 
   async function fail(attemptAt: Date, reason: string, retryAfterMs?: number): Promise<PollOutcome> {
     const health = await currentHealth();
-    const kept = (await deps.store.index(config.id)).length;
+    const kept = await deps.store.count({ sourceIds: [config.id] });
     const next = { ...afterFailure(health, attemptAt, `${reason} ${whenText(attemptAt)}; ${kept} stored articles kept`), itemCount: kept };
     await deps.store.setHealth(config.id, next);
     log.warn({ reason, failures: next.consecutiveFailures }, "feed poll failed");

@@ -76,8 +76,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const outbound = createOutbound(config, options.lookup);
   const forums = new Map<string, ForumSource>([[stores.local.id, stores.local]]);
   const feeds = new Map<string, FeedSource>();
-  // A reader over the article store's keyv (it writes nothing, so it needs none of the writer's hooks).
-  const articleReader = new ArticleStore(stores.cache.keyv);
+  // A reader over the article rows and health (it writes nothing, so it needs none of the writer's hooks).
+  const articleReader = new ArticleStore(stores.cache.keyv, stores.local.database);
   const live = createLive({ config, logger, forums, articles: articleReader });
   const metrics = createMetrics(() => feedHealthGauges(feeds, articleReader));
   const search = createSearchService({
@@ -88,10 +88,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     postSyncSeconds: config.search.postSyncSeconds,
     onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
   });
-  const articles = new ArticleStore(stores.cache.keyv, (records) => search.articlesChanged(records), stores.cache.exclusive, {
+  const articles = new ArticleStore(stores.cache.keyv, stores.local.database, (records) => search.articlesChanged(records), stores.cache.exclusive, {
     onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
     onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
   });
+  // The article tables (and the one-time copy of a keyv-era store) before anything reads them.
+  await articles.open();
   const { news, remoteForums } = buildAdapters(options, { stores, outbound, live, metrics, articles, forums, feeds });
   await ingestAtStart(config, logger, stores, news, search);
 
@@ -117,7 +119,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   attachRoutes(httpServer, { config, logger, apollo, createContext, live, syndication, metrics, costBudget, readiness: stores.readiness });
 
-  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics });
+  // The articles' search catch-up reads the store's write order past the index's saved position, in the background
+  // once listening (a first start on a large store, or after search.db was lost, reads every article: nothing waits).
+  const catchUp = () => {
+    search.catchUp(news.store).catch((err: unknown) => {
+      if (stores.cache.shared && err instanceof ServiceUnavailableError) logger.warn({ err: err.message }, "search catch-up skipped at start: the shared store did not answer");
+      else logger.error({ err }, "search catch-up failed; the articles it missed are found at the next start");
+    });
+  };
+  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp });
 }
 
 interface Parts {
@@ -132,11 +142,13 @@ interface Parts {
   live: Live;
   apollo: GatewayApollo["apollo"];
   metrics: Metrics;
+  /** Starts the articles' search catch-up (once listening). */
+  catchUp(): void;
 }
 
 /** The gateway's lifecycle: start in dependency order once listening, stop in reverse. */
 function handle(parts: Parts): Gateway {
-  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics } = parts;
+  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp } = parts;
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
@@ -156,6 +168,7 @@ function handle(parts: Parts): Gateway {
       remoteForums.start();
       // Shared store: other processes ingest feeds this one never polls; the index catches up from the store.
       search.start(stores.cache.shared ? news.store : undefined);
+      catchUp();
       return address;
     },
     stop() {
@@ -234,7 +247,7 @@ async function feedHealthGauges(feeds: ReadonlyMap<string, FeedSource>, articles
   return ids.map((source, i) => ({ source, status: health[i]?.status ?? "PENDING", consecutiveFailures: health[i]?.consecutiveFailures ?? 0 }));
 }
 
-/** Demo feeds and the search index's catch-up, before listening, so no request shares the stores with these reads. */
+/** Demo feeds and the forum posts' search sync, before listening, so no request shares the stores with these reads. */
 async function ingestAtStart(config: Config, logger: Logger, stores: Stores, news: News, search: SearchService): Promise<void> {
   // A shared store that drops while this process starts must not stop it: /readyz reports it, and the
   // search index catches up from the shared store on its timer (demo feeds are ingested at the next start).
@@ -243,8 +256,6 @@ async function ingestAtStart(config: Config, logger: Logger, stores: Stores, new
     logger.warn({ err: err.message }, `${what} skipped at start: the shared store did not answer`);
   };
   await news.ingestDemoFeeds().catch(tolerant("ingesting the demo feeds"));
-  // Posts and articles the index lacks (first start, a deleted search.db). Articles are then indexed and grouped
-  // in the background.
+  // Posts the index lacks (first start, a deleted search.db); articles catch up once listening (catchUp above).
   await search.syncForums();
-  await search.catchUp(news.store).catch(tolerant("search catch-up"));
 }

@@ -146,12 +146,12 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({})
-      .refine((f) => f.store !== "postgres" || f.postgresUrl !== undefined, { message: 'store "postgres" needs postgresUrl', path: ["postgresUrl"] }).describe("the built-in forum store, forum-local (docs/sources/forum-local.md)"),
-    /** The keyv store behind articles, source health, unfurls and persisted queries. */
+      .refine((f) => f.store !== "postgres" || f.postgresUrl !== undefined, { message: 'store "postgres" needs postgresUrl', path: ["postgresUrl"] }).describe("the built-in forum store, forum-local (docs/sources/forum-local.md), which also holds the article rows"),
+    /** The keyv store behind source health, unfurls and persisted queries (articles are SQL rows in the forum store's database). */
     cache: z
       .object({
         /** `<dataDir>/cache.db` (default) or Redis (several gateways share it; also carries feed-poll leases). */
-        store: z.enum(["sqlite", "redis"]).default("sqlite").describe("the keyv store of articles, health, unfurls and persisted queries: `sqlite` (`<dataDir>/cache.db`) or `redis` (shared by several gateways, also holds the feed-poll leases)"),
+        store: z.enum(["sqlite", "redis"]).default("sqlite").describe("the keyv store of source health, unfurls and persisted queries (articles are rows in the forum store's database): `sqlite` (`<dataDir>/cache.db`) or `redis` (shared by several gateways, also holds the feed-poll leases)"),
         /** e.g. redis://127.0.0.1:6379/0; required with store "redis". */
         redisUrl: z.string().regex(/^rediss?:\/\//, "expected a redis:// or rediss:// URL").optional().describe("Redis URL, e.g. `redis://127.0.0.1:6379/0`; required with `cache.store` `redis`"),
         /** Prefix of every key this gateway writes to Redis (several deployments may share one Redis). */
@@ -163,7 +163,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({})
-      .refine((c) => c.store !== "redis" || c.redisUrl !== undefined, { message: 'store "redis" needs redisUrl', path: ["redisUrl"] }).describe("the keyv store behind articles, source health, unfurls and persisted queries"),
+      .refine((c) => c.store !== "redis" || c.redisUrl !== undefined, { message: 'store "redis" needs redisUrl', path: ["redisUrl"] }).describe("the keyv store behind source health, unfurls and persisted queries"),
     /** Remote forums served beside the local store (Discourse sites, forum feeds). */
     forums: z.array(ForumSourceSchema).max(100).default([]).describe("remote forums served beside the local store: Discourse sites (`kind` `discourse`) and forum feeds (`kind` `feed`); ids unique, not `local`"),
     /** News feed sources; replaces DEFAULT_SOURCES when given. */

@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import type { ArticleStore, IndexEntry } from "../articles/store.js";
+import type { ArticleStore, IndexEntry, ListQuery } from "../articles/store.js";
 import type { ArticleRecord, SourceHealthRecord } from "../model/news.js";
 import type { UnfurlResult, UrlSource } from "../../sources/url/index.js";
 import type { SearchIndex } from "../search/index.js";
@@ -30,7 +30,10 @@ export interface ForumLoaders {
 export interface NewsLoaders {
   article: DataLoader<string, ArticleRecord | null>;
   health: DataLoader<string, SourceHealthRecord | null>;
-  index: DataLoader<string, IndexEntry[]>;
+  /** Pages of newest-first article lists (keyset queries, src/articles/lists.ts), one per distinct query. */
+  list: DataLoader<ListQuery, IndexEntry[], string>;
+  /** How many articles a list holds (in a window, when given). */
+  count: DataLoader<Omit<ListQuery, "limit" | "after">, number, string>;
   /** Unfurls of cited URLs no feed carries; a result not ready within the wait is PENDING. */
   unfurl: DataLoader<string, UnfurlResult>;
   /** A cited canonical URL → its article: from the store, else through an unfurl. */
@@ -102,7 +105,8 @@ export function createLoaders(
   const news: NewsLoaders = {
     article: new DataLoader(measured("article", (keys) => store.getMany(keys)), { batch }),
     health: new DataLoader(measured("health", (ids) => store.health(ids)), { batch }),
-    index: new DataLoader(measured("index", (ids) => store.indexes(ids)), { batch }),
+    list: new DataLoader<ListQuery, IndexEntry[], string>(measured("list", (queries) => Promise.all(queries.map((q) => store.page(q)))), { batch, cacheKeyFn: listKey }),
+    count: new DataLoader<Omit<ListQuery, "limit" | "after">, number, string>(measured("count", (queries) => Promise.all(queries.map((q) => store.count(q)))), { batch, cacheKeyFn: listKey }),
     // The fetches themselves are shared process-wide (UrlSource's in-flight map); this loader only makes
     // one request ask once per URL and bounds how long the request waits.
     unfurl: new DataLoader<string, UnfurlResult>(
@@ -214,4 +218,9 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
     citedUrlsByThread: new DataLoader(measured("citedUrlsByThread", (r: readonly PageRequest[]) => source.citedUrlsByThread(r)), { cacheKeyFn: pageKey, batch }),
     recentPostPages: pages((r) => source.recentPostPages(r), post),
   };
+}
+
+/** One cache key per distinct list query (sources, window, position, size). */
+function listKey(q: Omit<ListQuery, "limit" | "after"> & { after?: ListQuery["after"]; limit?: number }): string {
+  return JSON.stringify([[...q.sourceIds].sort(), q.since ?? null, q.until ?? null, q.after ?? null, q.limit ?? null]);
 }

@@ -1,11 +1,12 @@
-import { ALL_SOURCES, compareEntries, summaryTextOf, type IndexEntry } from "../articles/store.js";
+import { ALL_SOURCES, summaryTextOf, type IndexEntry } from "../articles/store.js";
 import type { NewsLoaders } from "../loaders/index.js";
 import type { ArticleRecord } from "../model/news.js";
 import { checkCursorShape, type CursorKey, type Page } from "../model/paging.js";
 
 /**
  * Article pages, read the same way by GraphQL (Query.articles, Source.articles) and the feeds (/feeds/sources):
- * the article index newest first, keyset cursors [publishedMs, key], filters, and only the page's articles loaded.
+ * a newest-first list as keyset queries (src/articles/lists.ts), cursors [publishedMs, key], filters, and only the
+ * page's articles loaded. Nothing here reads in proportion to the store.
  */
 
 export interface ArticlePageRequest {
@@ -18,58 +19,72 @@ export interface ArticlePageRequest {
   text?: string | null;
 }
 
-/** The newest-first index of some sources merged (an article in two of them once), or of all with none. */
-export async function articleIndex(news: NewsLoaders, slugs: readonly string[]): Promise<IndexEntry[]> {
-  if (slugs.length === 0) return news.index.load(ALL_SOURCES);
-  const lists = await news.index.loadMany(slugs);
-  const merged = new Map<string, IndexEntry>();
-  for (const list of lists) {
-    if (list instanceof Error) throw list;
-    for (const e of list) merged.set(e.k, e);
-  }
-  return [...merged.values()].sort(compareEntries);
+/** Which articles a page lists: those of some sources (an article in two of them once), or all published with none. */
+export interface ArticleList {
+  readonly slugs: readonly string[];
 }
 
-/** Index entries strictly after a [publishedMs, key] cursor. */
-export function entriesAfter(entries: readonly IndexEntry[], after: CursorKey | undefined): IndexEntry[] {
-  checkCursorShape(after, ["number", "string"]);
-  if (!after) return [...entries];
-  const at = { t: after[0] as number, k: after[1] as string };
-  return entries.filter((e) => compareEntries(e, at) > 0);
+/** The list of some sources' articles, or of all with none (read by readArticlePage). */
+export async function articleIndex(_news: NewsLoaders, slugs: readonly string[]): Promise<ArticleList> {
+  return { slugs: [...slugs] };
 }
+
+export function listSources(list: ArticleList): string[] {
+  return list.slugs.length ? [...list.slugs] : [ALL_SOURCES];
+}
+
+/** A [publishedMs, key] cursor as a list position. */
+export function entryOfCursor(after: CursorKey | undefined): IndexEntry | null {
+  checkCursorShape(after, ["number", "string"]);
+  return after ? { t: after[0] as number, k: after[1] as string } : null;
+}
+
+/** Text-filtered pages read the list in chunks of this many articles until the page is full. */
+const TEXT_CHUNK = 200;
 
 /**
- * One page of an index after filters. Without a text filter exactly one batch of `first + 1` articles is read and
- * totalCount is every article in the window; with one, articles are read in chunks of 200 until the page is full,
- * and totalCount is what was found (plus one when there is more).
+ * One page of a list after filters. Without a text filter one query of `first + 1` entries, one batch of `first`
+ * articles and one count (totalCount: every article in the window); with one, chunks of 200 are read until the
+ * page is full, and totalCount is what was found (plus one when there is more).
  */
-export async function readArticlePage(news: NewsLoaders, entries: readonly IndexEntry[], request: ArticlePageRequest): Promise<Page<ArticleRecord>> {
-  const { first, after } = request;
-  const since = request.since?.getTime() ?? -Infinity;
-  const until = request.until?.getTime() ?? Infinity;
-  const windowed = entries.filter((e) => e.t >= since && e.t < until);
-  const candidates = entriesAfter(windowed, after);
+export async function readArticlePage(news: NewsLoaders, list: ArticleList, request: ArticlePageRequest): Promise<Page<ArticleRecord>> {
+  const { first } = request;
+  const after = entryOfCursor(request.after);
+  const sourceIds = listSources(list);
+  const since = request.since?.getTime() ?? null;
+  const until = request.until?.getTime() ?? null;
   const words = (request.text ?? "").toLowerCase().split(/\s+/).filter(Boolean);
   const picked: Array<{ entry: IndexEntry; record: ArticleRecord }> = [];
   let more = false;
-  const chunkSize = words.length ? 200 : first + 1;
-  for (let offset = 0; offset < candidates.length && picked.length <= first; offset += chunkSize) {
-    const chunk = candidates.slice(offset, offset + chunkSize);
-    const records = await news.article.loadMany(chunk.map((e) => e.k));
-    chunk.forEach((entry, i) => {
+  let position = after;
+  const chunkSize = words.length ? TEXT_CHUNK : first + 1;
+  let totalCount: number | null = null;
+  for (;;) {
+    const listed = news.list.load({ sourceIds, since, until, after: position, limit: chunkSize });
+    // Both at once (one DataLoader batch each), awaited together so a failing store rejects once.
+    const [chunk, total] = await Promise.all([listed, words.length ? null : news.count.load({ sourceIds, since, until })]);
+    totalCount = total;
+    const wanted = words.length ? chunk : chunk.slice(0, first);
+    const records = await news.article.loadMany(wanted.map((e) => e.k));
+    wanted.forEach((entry, i) => {
       const record = records[i];
       if (!record || record instanceof Error) return;
       if (words.length && !matchesText(record, words)) return;
       if (picked.length < first) picked.push({ entry, record });
       else more = true;
     });
-    if (!words.length) break;
+    if (!words.length) {
+      more = chunk.length > first;
+      break;
+    }
+    if (chunk.length < chunkSize || picked.length > first || more) break;
+    position = chunk.at(-1)!;
   }
   return {
     edges: picked.map(({ entry, record }) => ({ node: record, cursor: [entry.t, entry.k] })),
-    totalCount: words.length ? picked.length + (more ? 1 : 0) : windowed.length,
-    hasNextPage: words.length ? more : candidates.length > first,
-    hasPreviousPage: after !== undefined,
+    totalCount: totalCount ?? picked.length + (more ? 1 : 0),
+    hasNextPage: more,
+    hasPreviousPage: after !== null,
   };
 }
 

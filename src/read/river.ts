@@ -1,7 +1,7 @@
 import type { IndexEntry } from "../articles/store.js";
 import type { NewsLoaders } from "../loaders/index.js";
 import { checkCursorShape, CursorMismatchError, type CursorKey } from "../model/paging.js";
-import { articleIndex } from "./articles.js";
+import { listSources } from "./articles.js";
 
 /**
  * The river (Query.river and /feeds/river): articles and posts merged newest first. Both transports order, cursor
@@ -33,8 +33,8 @@ export function riverCursorKey(key: RiverKey): CursorKey {
 }
 
 /**
- * The article half of a river page: up to `limit + 1` index entries of some sources (all with none) beyond the
- * cursor, and how many articles those sources hold in all.
+ * The article half of a river page: up to `limit + 1` list entries of some sources (all with none) beyond the
+ * cursor (a keyset query), and how many articles those sources hold in all.
  */
 export async function riverArticles(
   news: NewsLoaders,
@@ -42,12 +42,12 @@ export async function riverArticles(
   cursor: RiverKey | null,
   limit: number,
 ): Promise<{ entries: IndexEntry[]; total: number }> {
-  const index = await articleIndex(news, slugs);
-  const entries: IndexEntry[] = [];
-  for (const e of index) {
-    if (cursor && compareRiver({ t: e.t, kind: 0, key: e.k }, cursor) <= 0) continue;
-    entries.push(e);
-    if (entries.length > limit) break;
-  }
-  return { entries, total: index.length };
+  const sourceIds = listSources({ slugs });
+  // Beyond an article cursor: later in (time, key) order; beyond a post cursor: older (articles come first at a time).
+  const position = cursor ? (cursor.kind === 0 ? { after: { t: cursor.t, k: cursor.key } } : { until: cursor.t }) : {};
+  const [entries, total] = await Promise.all([
+    news.list.load({ sourceIds, ...position, limit: limit + 1 }),
+    news.count.load({ sourceIds }),
+  ]);
+  return { entries, total };
 }

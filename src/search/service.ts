@@ -2,7 +2,7 @@ import type { ArticleStore } from "../articles/store.js";
 import { htmlToText, sanitizeHtml } from "../html/index.js";
 import type { Logger } from "../logger.js";
 import type { ArticleRecord } from "../model/news.js";
-import { ALL_SOURCES, summaryTextOf } from "../articles/store.js";
+import { summaryTextOf, type ChangePosition } from "../articles/store.js";
 import type { ArticleDoc, ForumPostRow, PostDoc, SearchableForum, SearchIndex } from "./index.js";
 
 /**
@@ -15,7 +15,11 @@ export interface SearchService {
   readonly index: SearchIndex;
   /** The article store's hook: queue changed articles for indexing and grouping. */
   articlesChanged(records: readonly ArticleRecord[]): void;
-  /** Queues articles the store holds but the index does not (a new or deleted search.db, a crash mid-batch). */
+  /**
+   * Queues articles written since the position the index last caught up to (the store's write order, so nothing in
+   * proportion to the store is read): other gateways' writes, a crash mid-batch. With no position yet (a new or
+   * deleted search.db, or the first start on rows) every published article the index lacks.
+   */
   catchUp(store: ArticleStore): Promise<number>;
   /** Indexes forum threads and posts stored or edited since the last sync. */
   syncForums(): Promise<number>;
@@ -48,6 +52,9 @@ const MAX_WAIT_MS = 2000;
  */
 const SLICE_MS = 15;
 const FORUM_BATCH = 500;
+/** The search index's state entry: how far it has read the article store's write order (catchUp). */
+const POSITION = "articles:position";
+const CATCH_UP_BATCH = 500;
 
 /** Batch sizes that follow how long the last batch took. */
 function adaptiveSize(initial: number): { size(): number; took(count: number, ms: number): void } {
@@ -77,6 +84,10 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
   let rerun: Promise<number> | null = null;
   let syncFailing = false;
   let stopped = false;
+  /** Where catchUp read to; saved once the articles it queued are indexed (the drain below). */
+  let readTo: ChangePosition | null = null;
+  /** A catchUp reading the store (whenIdle waits for it). */
+  let catching: Promise<number> | null = null;
   const indexBatch = adaptiveSize(50);
   const groupBatch = adaptiveSize(50);
 
@@ -113,7 +124,10 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
           }
           for (const r of batch) pending.delete(r.key);
           if (pending.size === 0) queuedSince = null;
+          const position = pending.size === 0 ? readTo : null;
           await index.indexArticles(batch.map(toDoc));
+          if (position) await index.setState(POSITION, JSON.stringify(position));
+          if (position && readTo === position) readTo = null;
           indexBatch.took(batch.length, performance.now() - started);
         } else {
           const grouped = await index.groupPending(groupBatch.size());
@@ -173,6 +187,31 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
     return count;
   }
 
+  /** catchUp's reading: batches of the store's write order past the saved position, one event-loop turn apart. */
+  async function catchUpFrom(store: ArticleStore): Promise<number> {
+    const saved = await index.getState(POSITION);
+    let position: ChangePosition = saved ? (JSON.parse(saved) as ChangePosition) : { seq: 0, key: "" };
+    let queued = 0;
+    for (;;) {
+      const changes = await store.changedSince(position, CATCH_UP_BATCH);
+      if (changes.length === 0) break;
+      let records = changes.map((c) => c.record);
+      if (!saved) {
+        const known = await index.knownArticles(records.map((r) => r.key));
+        records = records.filter((r) => !known.has(r.key));
+      }
+      records = records.filter((r) => !pending.has(r.key));
+      position = changes.at(-1)!.position;
+      queued += records.length;
+      service.articlesChanged(records);
+      if (changes.length < CATCH_UP_BATCH || stopped) break;
+      await yieldToRequests();
+    }
+    if (queued === 0) await index.setState(POSITION, JSON.stringify(position));
+    else readTo = position;
+    return queued;
+  }
+
   const service: SearchService = {
     index,
     articlesChanged(records) {
@@ -181,15 +220,11 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       queuedSince ??= Date.now();
       schedule();
     },
-    async catchUp(store) {
-      const keys = (await store.index(ALL_SOURCES)).map((e) => e.k);
-      const known = await index.knownArticles(keys);
-      const missing = keys.filter((k) => !known.has(k) && !pending.has(k));
-      for (let i = 0; i < missing.length; i += 500) {
-        const records = await store.getMany(missing.slice(i, i + 500));
-        service.articlesChanged(records.filter((r): r is ArticleRecord => r !== null));
-      }
-      return missing.length;
+    catchUp(store) {
+      catching ??= catchUpFrom(store).finally(() => {
+        catching = null;
+      });
+      return catching;
     },
     syncForums() {
       // A write asks for a sync while one runs (which may have read past the new post's table already): one more
@@ -232,6 +267,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       }
     },
     async whenIdle() {
+      if (catching) await catching.catch(() => 0);
       while (!stopped && (pending.size > 0 || running || syncing || timer)) {
         if (syncing) await syncing;
         await drain();
@@ -242,6 +278,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       clearTimeout(timer);
       timer = undefined;
       clearInterval(syncTimer);
+      await catching?.catch(() => 0);
       await running;
       await syncing;
       await index.close();

@@ -6,6 +6,7 @@ import { toGlobalId } from "../../src/model/ids.js";
 import { fromRoot } from "../../src/paths.js";
 import { ArticleStore } from "../../src/articles/store.js";
 import { createCache } from "../../src/cache/index.js";
+import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
 import type { ArticleRecord, ParsedItem } from "../../src/model/news.js";
 import { startFixtureServer, type FixtureServer } from "../helpers/fixture-server.js";
 import { writeThreadWithBodies } from "../helpers/forum-fixture.js";
@@ -106,8 +107,13 @@ describe("upgrading a data dir written by the previous store (article key = cano
     dir = mkdtempSync(path.join(tmpdir(), "crosswire-migrate-"));
     cpSync(fromRoot("test", "fixtures", "migration", "v1-datadir"), dir, { recursive: true });
     const cache = createCache(dir);
-    store = new ArticleStore(cache.keyv);
-    close = () => cache.keyv.disconnect();
+    // The keyv-era store is copied into the article rows on open (src/articles/upgrade.ts).
+    const db = new SqliteSqlDatabase(path.join(dir, "forum.db"));
+    store = new ArticleStore(cache.keyv, db);
+    close = async () => {
+      await cache.keyv.disconnect();
+      await db.close();
+    };
     const keys = (await store.index("*")).map((e) => e.k);
     before = new Map((await store.getMany(keys)).map((r) => [r!.key, r!]));
   });

@@ -7,6 +7,7 @@ import type { ParsedItem, SourceHealthRecord } from "../../src/model/news.js";
 import { createUrlSource } from "../../sources/url/index.js";
 import { ArticleStore, ALL_SOURCES } from "../../src/articles/store.js";
 import { openCache, type Cache } from "../../src/cache/index.js";
+import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
 import { loadConfig } from "../../src/config/index.js";
 import { ErrorCode, ServiceUnavailableError } from "../../src/model/errors.js";
 import { createFetcher } from "../../src/net/index.js";
@@ -54,10 +55,18 @@ const item = (n: number, title = `Story ${n}`): ParsedItem => ({
 
 describe.each(["sqlite", "redis"] as const)("the %s cache store", (kind) => {
   let cache: Cache;
+  // The article rows live in the SQL store (src/articles); health and the rest in this cache.
+  let db: SqliteSqlDatabase;
   beforeAll(async () => {
     cache = await open(kind);
+    const dir = mkdtempSync(path.join(tmpdir(), "crosswire-articles-"));
+    dirs.push(dir);
+    db = new SqliteSqlDatabase(path.join(dir, "forum.db"));
   });
-  afterAll(async () => cache?.close());
+  afterAll(async () => {
+    await cache?.close();
+    await db?.close();
+  });
 
   it("stores, batches and expires values", async () => {
     await cache.keyv.set("x", { a: 1 });
@@ -72,7 +81,7 @@ describe.each(["sqlite", "redis"] as const)("the %s cache store", (kind) => {
 
   it("ArticleStore: upsert adds, updates in place and leaves unchanged items alone; indexes and health", async () => {
     const seen: string[] = [];
-    const store = new ArticleStore(cache.keyv, (records) => seen.push(...records.map((r) => r.key)), cache.exclusive);
+    const store = new ArticleStore(cache.keyv, db, (records) => seen.push(...records.map((r) => r.key)), cache.exclusive);
     const first = await store.upsert("fx", [item(1), item(2), item(3)]);
     expect(first).toMatchObject({ added: 3, updated: 0, unchanged: 0 });
     const second = await store.upsert("fx", [item(1), item(2, "Story 2, corrected"), item(3)]);
@@ -94,14 +103,14 @@ describe.each(["sqlite", "redis"] as const)("the %s cache store", (kind) => {
   });
 
   it("ArticleStore: concurrent upserts of different sources lose no index entry", async () => {
-    const store = new ArticleStore(cache.keyv, undefined, cache.exclusive);
+    const store = new ArticleStore(cache.keyv, db, undefined, cache.exclusive);
     await Promise.all(["s1", "s2", "s3", "s4"].map((s, i) => store.upsert(s, [item(10 + i), item(20 + i)])));
     const all = await store.index(ALL_SOURCES);
     for (const n of [10, 11, 12, 13, 20, 21, 22, 23]) expect(all.map((e) => e.k)).toContain(`https://news.example/story/${n}`);
   });
 
   it("mergePage fills the gaps of an article and unfurls are cached (one fetch for two lookups)", async () => {
-    const store = new ArticleStore(cache.keyv, undefined, cache.exclusive);
+    const store = new ArticleStore(cache.keyv, db, undefined, cache.exclusive);
     const unfurler = createUrlSource({
       fetcher: createFetcher({ allowPrivateNetworks: true, timeoutMs: 3000 }), articles: store, keyv: cache.keyv, logger,
       ttlMs: 60_000, staleMs: 0, negativeTtlMs: 10_000, maxBytes: 64 * 1024,

@@ -1,0 +1,48 @@
+import type { SqlDatabase, SqlQueries } from "../db/sql.js";
+import { placeholders } from "../db/sqlite.js";
+import type { ArticleRecord } from "../model/news.js";
+import { addToCounters, chunks, isListed, readRecords, writeRows, type RowWrite } from "./rows.js";
+
+/** Deletes page-only articles whose time is up (they have no source rows, guids or counters). Returns how many. */
+export async function purgeExpired(db: SqlDatabase, nowMs: number): Promise<number> {
+  return db.run("DELETE FROM articles WHERE expires_ms IS NOT NULL AND expires_ms <= ?", [nowMs]);
+}
+
+/**
+ * A source leaves every article it carried, in one transaction: articles no other source carries and no post cited
+ * are deleted (with their links); the others lose the source and its guid. The source's guids and counter go.
+ * Returns how many articles the source carried and the records that remain changed.
+ */
+export async function removeSource(db: SqlDatabase, sourceId: string): Promise<{ count: number; changed: ArticleRecord[] }> {
+  return db.transaction(async (tx) => {
+    const keys = (await tx.all<{ key: string }>("SELECT key FROM article_sources WHERE source_id = ?", [sourceId])).map((r) => r.key);
+    const changed: RowWrite[] = [];
+    const gone: string[] = [];
+    for (const part of chunks(keys)) {
+      for (const before of (await readRecords(tx, part, Number.NEGATIVE_INFINITY)).values()) {
+        const guids = { ...before.guids };
+        delete guids[sourceId];
+        const after: ArticleRecord = { ...before, sourceIds: before.sourceIds.filter((s) => s !== sourceId), guids };
+        if (isListed(after)) changed.push({ before: after, after });
+        else gone.push(after.key);
+      }
+    }
+    await deleteArticles(tx, gone);
+    // `before: after` leaves the other sources' rows and counters alone; only the record is rewritten.
+    await writeRows(tx, changed);
+    await tx.run("DELETE FROM article_sources WHERE source_id = ?", [sourceId]);
+    await tx.run("DELETE FROM article_guids WHERE source_id = ?", [sourceId]);
+    await tx.run("DELETE FROM article_counters WHERE name = ?", [`s:${sourceId}`]);
+    await addToCounters(tx, new Map([["*", -gone.length]]));
+    return { count: keys.length, changed: changed.map((w) => w.after) };
+  });
+}
+
+async function deleteArticles(tx: SqlQueries, keys: readonly string[]): Promise<void> {
+  for (const part of chunks(keys)) {
+    const list = placeholders(part.length);
+    for (const table of ["article_sources", "article_guids", "article_links", "articles"]) {
+      await tx.run(`DELETE FROM ${table} WHERE key IN (${list})`, part);
+    }
+  }
+}

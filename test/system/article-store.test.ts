@@ -1,0 +1,278 @@
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALL_SOURCES, ArticleStore, type IndexEntry } from "../../src/articles/store.js";
+import { createCache } from "../../src/cache/index.js";
+import { PostgresDatabase } from "../../src/db/postgres.js";
+import type { SqlDatabase } from "../../src/db/sql.js";
+import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
+import type { ArticleRecord, ParsedItem } from "../../src/model/news.js";
+import { fromRoot } from "../../src/paths.js";
+
+/**
+ * The article store as SQL rows (src/articles): identity and dedup, list order and keyset pages, counts,
+ * removeBySource, the write order the search index catches up from, a poll's statements independent of the store's
+ * size — on SQLite (the embedded default) and PostgreSQL (127.0.0.1:5432, a database of its own per run) — and the
+ * one-time copy of a data dir the keyv-era store wrote (test/fixtures/migration/v2-datadir).
+ */
+const PG_ADMIN = process.env.CROSSWIRE_TEST_PG ?? "postgresql://postgres@127.0.0.1:5432/test";
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "crosswire-articles-"));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const item = (n: number, over: Partial<ParsedItem> = {}): ParsedItem => ({
+  guid: `g${n}`, link: `https://news.example/story/${n}`, title: `Story ${n}`, summaryHtml: `<p>Story ${n}</p>`, author: null,
+  publishedAt: new Date(Date.UTC(2026, 10, 1) + n * 60_000).toISOString(), updatedAt: null, imageUrl: null, categories: [], warnings: [],
+  ...over,
+});
+const keyOf = (n: number) => `https://news.example/story/${n}`;
+
+interface Opened {
+  db: SqlDatabase;
+  drop(): Promise<void>;
+}
+
+async function openSqlite(): Promise<Opened> {
+  const db = new SqliteSqlDatabase(path.join(tempDir(), "forum.db"));
+  return { db, drop: () => db.close() };
+}
+
+async function openPostgres(): Promise<Opened> {
+  const name = `articles_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const db = PostgresDatabase.open({ url: PG_ADMIN.replace(/\/[^/]*$/, `/${name}`), timeoutMs: 5000, storeName: "article store" });
+  return {
+    db,
+    async drop() {
+      await db.close();
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    },
+  };
+}
+
+describe.each([["sqlite", openSqlite], ["postgres", openPostgres]] as const)("the article rows on %s", (_kind, open) => {
+  let opened: Opened;
+  let store: ArticleStore;
+  const changed: string[] = [];
+  beforeAll(async () => {
+    opened = await open();
+    const cache = createCache(tempDir());
+    store = new ArticleStore(cache.keyv, opened.db, (records) => changed.push(...records.map((r) => r.key)));
+    await store.open();
+  });
+  afterAll(async () => opened?.drop());
+
+  it("keeps identity: one article per guid, per link without guid, per title+summary without either; re-polls change nothing", async () => {
+    const items = [item(1), item(2, { guid: null }), item(3, { guid: null, link: null }), item(1, { title: "Story 1 again" })];
+    const first = await store.upsert("dedup", items, new Date("2026-11-20T00:00:00Z"));
+    expect(first).toMatchObject({ added: 3, updated: 0, unchanged: 0, duplicates: 1, itemCount: 4 });
+    const second = await store.upsert("dedup", items, new Date("2026-11-20T01:00:00Z"));
+    expect(second).toMatchObject({ added: 0, updated: 0, unchanged: 3 });
+    const keys = (await store.index("dedup")).map((e) => e.k);
+    expect(keys).toHaveLength(3);
+    expect(keys).toContain(keyOf(1));
+    expect(keys).toContain(keyOf(2));
+    expect(keys.find((k) => k.startsWith("urn:crosswire:dedup:hash:"))).toBeDefined();
+    // A changed title updates in place; the guid still names the same article.
+    const third = await store.upsert("dedup", [item(1, { title: "Story 1, corrected", link: "https://news.example/moved/1" })]);
+    expect(third).toMatchObject({ added: 0, updated: 1 });
+    const [one] = await store.getMany([keyOf(1)]);
+    expect(one).toMatchObject({ title: "Story 1, corrected", sourceIds: ["dedup"], guids: { dedup: "g1" } });
+    expect(await store.count({ sourceIds: ["dedup"] })).toBe(3);
+  });
+
+  it("finds an entry that does not own its canonical URL by its exact link (article_links)", async () => {
+    await store.upsert("frag", [
+      item(10, { guid: "v2", link: "https://code.example/rel#v2" }),
+      item(11, { guid: "v1", link: "https://code.example/rel#v1" }),
+    ]);
+    const owner = await store.keyForLink("https://code.example/rel#v1");
+    expect(owner).toMatch(/^urn:crosswire:frag:guid:/);
+    expect((await store.getMany([owner!]))[0]).toMatchObject({ title: "Story 11" });
+    expect(await store.keyForLink("https://code.example/rel#v2")).toBeNull(); // it owns https://code.example/rel
+  });
+
+  it("pages newest first with keyset cursors (ties by key), per source, several sources and all, with counts", async () => {
+    const same = "2026-10-01T00:00:00.000Z"; // older than the others: the list ends with the three ties
+    await store.upsert("pa", [...Array.from({ length: 23 }, (_, i) => item(100 + i)), ...["c", "a", "b"].map((k) => item(0, { guid: `tie-${k}`, link: `https://ties.example/${k}`, publishedAt: same }))]);
+    await store.upsert("pb", [item(105), item(200), item(201)]); // 105 is in both
+    const walk = async (sourceIds: string[], size: number) => {
+      const out: IndexEntry[] = [];
+      for (let i = 0; i < 100; i++) {
+        const next = await store.page({ sourceIds, after: out.at(-1) ?? null, limit: size });
+        out.push(...next);
+        if (next.length < size) return out;
+      }
+      throw new Error("no end");
+    };
+    const pa = await walk(["pa"], 7);
+    expect(pa).toHaveLength(26);
+    expect(pa.slice(0, 3).map((e) => e.k)).toEqual([keyOf(122), keyOf(121), keyOf(120)]);
+    expect(pa.slice(-3).map((e) => e.k)).toEqual(["https://ties.example/a", "https://ties.example/b", "https://ties.example/c"]);
+    for (let i = 1; i < pa.length; i++) expect(pa[i - 1]!.t > pa[i]!.t || (pa[i - 1]!.t === pa[i]!.t && pa[i - 1]!.k < pa[i]!.k)).toBe(true);
+    const both = await walk(["pa", "pb"], 5);
+    expect(both).toHaveLength(28);
+    expect(new Set(both.map((e) => e.k)).size).toBe(28);
+    expect(both.slice(0, 2).map((e) => e.k)).toEqual([keyOf(201), keyOf(200)]);
+    expect(await store.count({ sourceIds: ["pa"] })).toBe(26);
+    expect(await store.count({ sourceIds: ["pb"] })).toBe(3);
+    expect(await store.count({ sourceIds: ["pa", "pb"] })).toBe(28);
+    // A window: [since, until) on the sort time.
+    const since = Date.parse(item(110).publishedAt!);
+    const until = Date.parse(item(115).publishedAt!);
+    expect((await store.page({ sourceIds: ["pa"], since, until, limit: 50 })).map((e) => e.k)).toEqual([114, 113, 112, 111, 110].map(keyOf));
+    expect(await store.count({ sourceIds: ["pa", "pb"], since, until })).toBe(5);
+    const all = await walk([ALL_SOURCES], 9);
+    expect(all.length).toBe(await store.count({ sourceIds: [ALL_SOURCES] }));
+    expect(all.map((e) => e.k)).toEqual(expect.arrayContaining(both.map((e) => e.k)));
+  });
+
+  it("keeps an unfurled page out of the lists until a post cites it; an expired one is gone", async () => {
+    const now = new Date();
+    const page = (url: string) => ({ url, title: `Page ${url}`, summary: "about", author: null, publishedAt: null, modifiedAt: null, imageUrl: null });
+    const listed = await store.count({ sourceIds: [ALL_SOURCES] });
+    await store.mergePage("https://pages.example/kept", page("https://pages.example/kept"), now, 60_000);
+    await store.mergePage("https://pages.example/gone", page("https://pages.example/gone"), new Date(now.getTime() - 120_000), 60_000);
+    expect((await store.getMany(["https://pages.example/kept", "https://pages.example/gone"])).map((r) => r?.title ?? null)).toEqual(["Page https://pages.example/kept", null]);
+    expect(await store.count({ sourceIds: [ALL_SOURCES] })).toBe(listed);
+    await store.publishCited(["https://pages.example/kept"]);
+    expect(await store.count({ sourceIds: [ALL_SOURCES] })).toBe(listed + 1);
+    expect((await store.page({ sourceIds: [ALL_SOURCES], limit: 1 }))[0]!.k).toBe("https://pages.example/kept");
+    expect(await store.purgeExpired()).toBe(1);
+  });
+
+  it("gives the search index the articles written after a position, in write order, and nothing else", async () => {
+    const start = { seq: 0, key: "" };
+    let all: string[] = [];
+    let position = start;
+    for (;;) {
+      const next = await store.changedSince(position, 10);
+      all = all.concat(next.map((c) => c.record.key));
+      if (next.length < 10) break;
+      position = next.at(-1)!.position;
+    }
+    expect(all.length).toBe(await store.count({ sourceIds: [ALL_SOURCES] }));
+    const tail = (await store.changedSince(start, 10_000)).at(-1)!.position;
+    await store.upsert("pb", [item(200, { title: "Story 200, edited" }), item(300)]);
+    const after = await store.changedSince(tail, 100);
+    expect(after.map((c) => c.record.key).sort()).toEqual([keyOf(200), keyOf(300)]);
+  });
+
+  it("removeBySource: shared articles lose the source, its own ones go, its counter and guids go", async () => {
+    const allBefore = await store.count({ sourceIds: [ALL_SOURCES] });
+    expect(await store.removeBySource("pb")).toBe(4);
+    const [shared, own] = await store.getMany([keyOf(105), keyOf(201)]);
+    expect(shared!.sourceIds).toEqual(["pa"]);
+    expect(own).toBeNull();
+    expect(await store.count({ sourceIds: ["pb"] })).toBe(0);
+    expect(await store.page({ sourceIds: ["pb"], limit: 10 })).toEqual([]);
+    expect(await store.count({ sourceIds: [ALL_SOURCES] })).toBe(allBefore - 3);
+    expect(await store.count({ sourceIds: ["pa"] })).toBe(26);
+    // Back again: its items are new articles again (no stale guid mapping).
+    expect(await store.upsert("pb", [item(201)])).toMatchObject({ added: 1 });
+  });
+
+  it("a poll runs the same statements whatever the store's size (100 or 2,100 stored articles)", async () => {
+    const statements = async (sourceId: string, stored: number) => {
+      for (let i = 0; i < stored; i += 500) {
+        await store.upsert(`${sourceId}-fill`, Array.from({ length: Math.min(500, stored - i) }, (_, n) => item(10_000 + i + n, { link: `https://fill.example/${sourceId}/${i + n}`, guid: `${sourceId}-${i + n}` })));
+      }
+      await store.upsert(sourceId, Array.from({ length: 50 }, (_, n) => item(50_000 + n, { link: `https://poll.example/${sourceId}/${n}`, guid: `${sourceId}-p${n}` })));
+      const seen: string[] = [];
+      const stop = opened.db.onStatement((sql) => seen.push(sql));
+      const next = Array.from({ length: 50 }, (_, n) => item(60_000 + n, { link: `https://poll.example/${sourceId}/next/${n}`, guid: `${sourceId}-n${n}` }));
+      await store.upsert(sourceId, [...next, ...Array.from({ length: 10 }, (_, n) => item(50_000 + n, { link: `https://poll.example/${sourceId}/${n}`, guid: `${sourceId}-p${n}` }))]);
+      stop();
+      return seen;
+    };
+    const small = await statements("small", 100);
+    const large = await statements("large", 2_100);
+    expect(large.length).toBe(small.length);
+    expect(large.length).toBeLessThanOrEqual(12);
+  });
+});
+
+describe("upgrading a data dir the keyv-era store wrote (test/fixtures/migration/v2-datadir)", () => {
+  let dir: string;
+  let keyvRows: Array<{ key: string; expires_at: number | null }>;
+  let cache: ReturnType<typeof createCache>;
+  let store: ArticleStore;
+  let db: SqliteSqlDatabase;
+  const old = <T>(key: string) => cache.keyv.get<T>(key);
+
+  beforeAll(async () => {
+    dir = tempDir();
+    cpSync(fromRoot("test", "fixtures", "migration", "v2-datadir"), dir, { recursive: true });
+    cache = createCache(dir);
+    keyvRows = cache.store.database.all("SELECT key, expires_at FROM keyv ORDER BY key");
+    db = new SqliteSqlDatabase(path.join(dir, "forum.db"));
+    store = new ArticleStore(cache.keyv, db);
+    await store.open();
+  });
+  afterAll(async () => {
+    await db?.close();
+    await cache?.keyv.disconnect();
+  });
+
+  const under = (prefix: string) => keyvRows.filter((r) => r.key.startsWith(`crosswire:${prefix}`)).map((r) => r.key.slice(`crosswire:${prefix}`.length));
+
+  it("copies every article record as it was", async () => {
+    const keys = under("a:");
+    expect(keys.length).toBe(14);
+    const rows = await store.getMany(keys);
+    for (const [i, key] of keys.entries()) expect(rows[i]).toEqual(await old<ArticleRecord>(`a:${key}`));
+  });
+
+  it("keeps every list in its order, and counts it", async () => {
+    const sources = under("i:");
+    expect(sources.sort()).toEqual(["*", "blog", "mirror", "podcast", "releases", "ties"]);
+    for (const sourceId of sources) {
+      const before = (await old<IndexEntry[]>(`i:${sourceId}`))!;
+      expect(await store.index(sourceId)).toEqual(before);
+      expect(await store.count({ sourceIds: [sourceId] })).toBe(before.length);
+    }
+  });
+
+  it("keeps every guid and link mapping, so re-polling adds nothing", async () => {
+    for (const rest of under("g:")) {
+      const [sourceId] = ["podcast", "releases", "blog", "mirror", "ties"].filter((s) => rest.startsWith(`${s}:`));
+      const guid = rest.slice(sourceId!.length + 1);
+      const row = await db.get<{ key: string }>("SELECT key FROM article_guids WHERE source_id = ? AND guid = ?", [sourceId!, guid]);
+      expect(row?.key).toBe(await old<string>(`g:${rest}`));
+    }
+    for (const link of under("l:")) expect(await store.keyForLink(link)).toBe(await old<string>(`l:${link}`));
+    const at = new Date("2026-11-26T12:00:00Z");
+    const result = await store.upsert("podcast", [
+      item(0, { guid: "ep-3", link: "https://pod.example/", title: "Episode 3", summaryHtml: "<p>Episode 3</p>", publishedAt: "2026-11-19T10:00:00.000Z" }),
+      item(0, { guid: "ep-2", link: "https://pod.example/", title: "Episode 2", summaryHtml: "<p>Episode 2</p>", publishedAt: "2026-11-12T10:00:00.000Z" }),
+      item(0, { guid: "ep-1", link: "https://pod.example/", title: "Episode 1", summaryHtml: "<p>Episode 1</p>", publishedAt: "2026-11-05T10:00:00.000Z" }),
+    ], at);
+    expect(result).toMatchObject({ added: 0, updated: 0, unchanged: 3 });
+  });
+
+  it("keeps an unfurled page's expiry and a cited page published; health stays in keyv; opening again copies nothing", async () => {
+    const expiry = keyvRows.find((r) => r.key === "crosswire:a:https://unfurled.example/only")!.expires_at;
+    expect(expiry).toBeGreaterThan(Date.now());
+    expect(await db.get("SELECT listed, expires_ms FROM articles WHERE key = ?", ["https://unfurled.example/only"])).toEqual({ listed: 0, expires_ms: expiry });
+    expect(await db.get("SELECT listed, expires_ms FROM articles WHERE key = ?", ["https://unfurled.example/cited"])).toEqual({ listed: 1, expires_ms: null });
+    expect((await store.health(["blog"]))[0]).toMatchObject({ status: "OK", itemCount: 4 });
+    const again = new ArticleStore(cache.keyv, db);
+    const seen: string[] = [];
+    const stop = db.onStatement((sql) => seen.push(sql));
+    await again.open();
+    stop();
+    expect(seen.filter((s) => /INSERT/i.test(s))).toEqual([]);
+    expect(seen.length).toBeLessThanOrEqual(4); // the migrations table, and the done mark: nothing per article
+  });
+});
