@@ -164,6 +164,41 @@ export class ArticleStore {
     return result;
   }
 
+  /**
+   * Removes a source's articles (admin `removeSource(deleteArticles: true)`): an article only this source carried is
+   * deleted (from the all-sources index too); one other sources carry as well loses this source and stays. The
+   * source's index, guid keys and health go. Resolves with the number of articles deleted.
+   */
+  removeBySource(sourceId: string): Promise<number> {
+    return this.exclusive(async () => {
+      const [sourceIndex, allIndex] = await this.indexes([sourceId, ALL_SOURCES]);
+      const keys = sourceIndex!.map((e) => e.k);
+      const records = await this.getMany(keys);
+      const gone = new Set<string>();
+      const writes: Array<{ key: string; value: unknown }> = [];
+      const deletes = [`i:${sourceId}`, `h:${sourceId}`];
+      keys.forEach((key, i) => {
+        const record = records[i];
+        if (!record) return;
+        const guid = record.guids[sourceId];
+        if (guid !== undefined) deletes.push(`g:${sourceId}:${guid}`);
+        const sourceIds = record.sourceIds.filter((id) => id !== sourceId);
+        if (sourceIds.length === 0 && !record.cited) {
+          gone.add(key);
+          deletes.push(`a:${key}`);
+        } else {
+          const guids = { ...record.guids };
+          delete guids[sourceId];
+          writes.push({ key: `a:${key}`, value: { ...record, sourceIds, guids } });
+        }
+      });
+      writes.push({ key: `i:${ALL_SOURCES}`, value: allIndex!.filter((e) => !gone.has(e.k)) });
+      await this.keyv.setMany(writes);
+      await this.keyv.deleteMany(deletes);
+      return gone.size;
+    });
+  }
+
   /** The exact link an entry was stored under, when it does not own its canonical URL (see identify). */
   keyForLink(url: string): Promise<string | null> {
     return keyForLink(this.keyv, url);
