@@ -43,7 +43,7 @@ export const DISCOVERY_MAX_BYTES = 2 * 1024 * 1024;
 export async function discoverFeeds(fetcher: Fetcher, url: string): Promise<Discovery> {
   const first = await fetcher.fetch({ url, maxBytes: DISCOVERY_MAX_BYTES });
   const format = sniffFeed(first);
-  if (format) return { kind: "feed", feed: { url: first.url, title: null, format } };
+  if (format) return { kind: "feed", feed: { url: first.url, title: feedTitle(first.bytes, format), format } };
   const links = alternateLinks(decodeText(first.bytes, first.charset, "html"), first.url);
   if (links.length === 1) return { kind: "feed", feed: links[0]! };
   if (links.length > 1) return { kind: "candidates", candidates: links };
@@ -66,7 +66,7 @@ async function wellKnown(fetcher: Fetcher, pageUrl: string): Promise<FeedCandida
       const format = sniffFeed(result);
       if (format && !seen.has(result.url)) {
         seen.add(result.url);
-        found.push({ url: result.url, title: null, format });
+        found.push({ url: result.url, title: feedTitle(result.bytes, format), format });
       }
     } catch (err) {
       // A missing path is the usual answer; a blocked redirect is just as much "not here".
@@ -85,6 +85,16 @@ export function sniffFeed(result: Pick<FetchResult, "bytes" | "charset" | "conte
   if (root === "rss" || root === "rdf:rdf") return "RSS";
   if (root === "feed") return "ATOM";
   return null;
+}
+
+/** The feed's own title from its first bytes (a default name for the source); null when not found there. */
+export function feedTitle(bytes: Buffer, format: FeedFormat): string | null {
+  const head = bytes.subarray(0, 8192).toString("utf8");
+  const raw = format === "JSON_FEED"
+    ? /"title"\s*:\s*"((?:[^"\\]|\\.){1,400})"/.exec(head)?.[1]?.replace(/\\(.)/g, "$1")
+    : /<title[^>]*>(?:<!\[CDATA\[)?([^<\]]{1,400})/i.exec(head)?.[1];
+  const text = raw?.replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/\s+/g, " ").trim();
+  return text ? text.slice(0, 200) : null;
 }
 
 /** `<link rel="alternate" type="<feed type>" href>` of a page, resolved against its `<base>` or URL, deduplicated. */
