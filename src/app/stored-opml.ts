@@ -21,7 +21,9 @@ export function importOpmlText(opml: string, existing: { ids: string[]; urls: st
     if (err instanceof OpmlError) throw new BadUserInputError("opml", err.message);
     throw err;
   }
-  const categoryOf = new Map(subscriptions.map((s) => [s.xmlUrl.trim(), s.category]));
+  // The first outline of a URL is the one stored (later ones are reported as duplicates): its folder counts.
+  const categoryOf = new Map<string, string | null>();
+  for (const s of subscriptions) if (!categoryOf.has(s.xmlUrl.trim())) categoryOf.set(s.xmlUrl.trim(), s.category);
   const { sources, skipped } = subscriptionsToSources(subscriptions, existing, DEFAULT_POLL_SECONDS);
   const report: OpmlImportReport = { added: [], skipped: [], failed: [] };
   for (const s of skipped) {
