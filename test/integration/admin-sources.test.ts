@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromRoot } from "../../src/paths.js";
 import { startFixtureServer, type FixtureServer } from "../helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
+import { XMLLINT, xmllint } from "../helpers/xmllint.js";
+import { parseOpml } from "../../src/opml/index.js";
 
 const ADMIN = "admin-token-for-stored-sources";
 const RSS = { "content-type": "application/rss+xml" };
@@ -154,6 +156,35 @@ describe("sources managed at runtime through the admin API", () => {
     const bad = await admin(`mutation { updateSource(id: "solo-desk", input: { pollIntervalSeconds: 0 }) { source { slug } } }`);
     expect(bad.errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", argumentName: "input.pollIntervalSeconds" });
     expect((await gw.graphql(`{ source(id: "solo-desk") { pollIntervalSeconds } }`)).body.data.source.pollIntervalSeconds).toBe(600);
+  });
+
+  it("filters articles, the river and the river feed by category, and exports categories as OPML folders", async () => {
+    const count = async (category: string) => (await gw.graphql(`query ($c: String) { articles(first: 50, filter: { category: $c }) { totalCount } }`, { c: category })).body;
+    expect((await count("desk")).data.articles.totalCount).toBe(3);
+    expect((await count(" World ")).data.articles.totalCount).toBe(3);
+    const unknown = await count("Sport");
+    expect(unknown.errors[0]).toMatchObject({ extensions: { code: "BAD_USER_INPUT", argumentName: "filter.category" }, message: expect.stringContaining('no source is in the category "Sport"') });
+    const both = (await gw.graphql(`{ articles(first: 50, filter: { category: "Desk", sources: ["known"] }) { totalCount } }`)).body;
+    expect(both.errors[0].message).toContain('none of the sources given is in the category "Desk"');
+
+    const river = (await gw.graphql(`{ river(first: 20, category: "Local") { totalCount nodes { __typename ... on Article { url } } } }`)).body.data.river;
+    expect(river.totalCount).toBe(3);
+    expect(river.nodes.map((n: { url: string }) => n.url).sort()).toEqual(["https://solo.example/one", "https://solo.example/three", "https://solo.example/two"]);
+
+    const atom = await fetch(`${gw.url}/feeds/river.atom?category=Desk`);
+    expect(atom.status).toBe(200);
+    const xml = await atom.text();
+    if (XMLLINT) expect(xmllint(xml)).toBe("");
+    expect(xml.match(/<entry>/g)).toHaveLength(3);
+    expect(xml).toContain("Articles in the category Desk, merged newest first.");
+    const bad = await fetch(`${gw.url}/feeds/river.atom?category=Nope`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('no source is in the category "Nope"');
+
+    const opml = await (await fetch(`${gw.url}/feeds/sources.opml`)).text();
+    const folders = new Map<string, string[]>();
+    for (const sub of parseOpml(opml)) folders.set(sub.category ?? "", [...(folders.get(sub.category ?? "") ?? []), sub.title]);
+    expect(Object.fromEntries(folders)).toEqual({ "": ["Configured feed", "Well Known"], World: ["Fixture News (RSS)"], Local: ["Solo"], Desk: ["Solo"] });
   });
 
   it("removes a source keeping its articles, or deleting them (3 deleted)", async () => {
