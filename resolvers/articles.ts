@@ -1,6 +1,7 @@
 import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, InputType, Query, Resolver, Root } from "type-graphql";
 import { summarySafeHtmlOf, summaryTextOf } from "../src/articles/store.js";
 import { articleIndex, readArticlePage, type ArticleList } from "../src/read/articles.js";
+import { withCategory } from "../src/news/categories.js";
 import type { Context } from "../src/context.js";
 import { BadUserInputError, ErrorCode, UnfurlError } from "../src/model/errors.js";
 import { canonicalUrl } from "../src/urls/index.js";
@@ -24,6 +25,9 @@ export class TimeWindowArgs extends ConnectionArgs {
 class ArticleFilter {
   @Field(() => [String], { nullable: true, description: "Source slugs (`Source.slug`); any of them." })
   sources?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: "Only sources in this category (`Source.categories`, case-insensitive); with `sources`, those in both." })
+  category?: string | null;
 
   @Field(() => DateTime, { nullable: true })
   since?: Date | null;
@@ -91,7 +95,9 @@ export class ArticleResolver {
     const slugs = filter?.sources ?? [];
     const unknown = slugs.filter((s) => !ctx.news.sources.has(s));
     if (unknown.length) throw new BadUserInputError("filter.sources", `unknown source slug(s): ${unknown.join(", ")}`);
-    return articlePage(ctx, await articleIndex(ctx.loaders.news, slugs), args, filter ?? {});
+    const filtered = withCategory(ctx.news.sources, slugs, filter?.category);
+    if (typeof filtered === "string") throw new BadUserInputError("filter.category", filtered);
+    return articlePage(ctx, await articleIndex(ctx.loaders.news, filtered), args, filter ?? {});
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Summary as sanitized HTML." })

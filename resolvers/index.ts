@@ -19,6 +19,7 @@ import {
 } from "./search.js";
 import { SubscriptionResolver, ThreadCitationResolver } from "./subscriptions.js";
 import { WriteResolver } from "./mutations.js";
+import { AdminSourcesResolver } from "./admin-sources.js";
 
 export const RESOLVERS = [
   NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver,
@@ -28,7 +29,7 @@ export const RESOLVERS = [
   SearchResolver, StoryResolver, ArticleStoryResolver, ThreadRelatedResolver, RelatedArticleResolver,
   ForumSourceFieldResolver, ForumSourceResolver,
   SubscriptionResolver, ThreadCitationResolver, ThreadPermalinkResolver, PostPermalinkResolver,
-  WriteResolver,
+  WriteResolver, AdminSourcesResolver,
 ] as const;
 
 /** The executable schema (built once per process). */

@@ -3,7 +3,7 @@ import { Author, Forum, Post, Thread } from "../schema/forum.js";
 import { globalIds } from "../src/model/ids.js";
 import { httpUrlOrNull } from "../src/urls/index.js";
 import type { ArticleRecord, FeedSourceConfig, SourceHealthRecord } from "../src/model/news.js";
-import { Article, FieldOrigin, Source, type FieldProvenance, type SourceKind } from "../schema/news.js";
+import { Article, FieldOrigin, Source, SourceOrigin, type FieldProvenance, type SourceKind } from "../schema/news.js";
 import { Story } from "../schema/search.js";
 import type { StoryRecord } from "../src/search/index.js";
 
@@ -42,6 +42,7 @@ export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | 
     id: globalIds.source(config.id), slug: config.id, name: config.name,
     kind: (health?.format ?? config.kind ?? "RSS") as SourceKind,
     url: httpUrlOrNull(config.url) ?? "", homepage: httpUrlOrNull(config.homepage), enabled: config.enabled, pollIntervalSeconds: config.pollIntervalSeconds,
+    categories: config.categories ?? [], origin: config.origin === "STORED" ? SourceOrigin.STORED : SourceOrigin.CONFIG, readOnly: config.origin !== "STORED",
   });
 }
 

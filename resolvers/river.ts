@@ -1,4 +1,5 @@
-import { Args, Ctx, Directive, Query, Resolver } from "type-graphql";
+import { Arg, Args, Ctx, Directive, Query, Resolver } from "type-graphql";
+import { withCategory } from "../src/news/categories.js";
 import { compareRiver, riverArticles, riverCursor, riverCursorKey } from "../src/read/river.js";
 import type { Context } from "../src/context.js";
 import { BadUserInputError } from "../src/model/errors.js";
@@ -13,8 +14,15 @@ type RiverEntry = { t: number; kind: 0 | 1; key: string; node: Post | Article };
 @Resolver()
 export class RiverResolver {
   @Directive("@cacheControl(maxAge: 30)")
-  @Query(() => RiverConnection, { description: "Forum posts and news articles merged, newest first." })
-  async river(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+  @Query(() => RiverConnection, { description: "Forum posts and news articles merged, newest first. With `category`: that category's articles only." })
+  async river(
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Ctx() ctx: Context,
+    @Arg("category", () => String, { nullable: true, description: "Only articles of sources in this category (`Source.categories`); forum posts, which have none, are left out." }) category?: string | null,
+  ) {
+    // A category stands for its sources (src/news/categories.ts); posts have no category.
+    const slugs = withCategory(ctx.news.sources, [], category);
+    if (typeof slugs === "string") throw new BadUserInputError("category", slugs);
     const request = toPageRequest("river", args, ctx.config);
     if (request.last !== undefined) throw new BadUserInputError("last", "the river pages forwards only; use `first` and `after`");
     const first = request.first!;
@@ -23,9 +31,9 @@ export class RiverResolver {
 
     // Ask each side for the page plus slack: items sharing the cursor's timestamp are filtered here exactly.
     const postRequest = { parentId: "*", first: Math.min(first + 20, 1000), ...(cursor ? { after: [new Date(cursor.t).toISOString(), Number.MAX_SAFE_INTEGER] } : {}) };
-    const forums = ctx.loaders.allForums();
+    const forums = category == null ? ctx.loaders.allForums() : [];
     const [articleHalf, ...postPages] = await Promise.all([
-      riverArticles(ctx.loaders.news, [], cursor, first),
+      riverArticles(ctx.loaders.news, slugs, cursor, first),
       ...forums.map((l) => l.recentPostPages.load(postRequest)),
     ]);
     const posts: RiverEntry[] = postPages.flatMap((page, i) =>

@@ -14,6 +14,15 @@ export enum SourceKind {
 }
 registerEnumType(SourceKind, { name: "SourceKind", description: "What a source is: a feed format, unfurled pages, or a forum." });
 
+export enum SourceOrigin {
+  CONFIG = "CONFIG",
+  STORED = "STORED",
+}
+registerEnumType(SourceOrigin, {
+  name: "SourceOrigin",
+  description: "Where a source is defined: the config file (read-only through the API), or stored through the admin API (addSource, importOpml).",
+});
+
 export enum HealthStatus {
   OK = "OK",
   PENDING = "PENDING",
@@ -74,6 +83,15 @@ export class Source extends Node {
 
   @Field(() => Int)
   pollIntervalSeconds!: number;
+
+  @Field(() => [String], { description: "Categories (OPML folders) of the source; `articles(filter: { category })` and `river(category:)` filter by them." })
+  categories!: string[];
+
+  @Field(() => SourceOrigin, { description: "CONFIG: from the config file; STORED: added through the admin API." })
+  origin!: SourceOrigin;
+
+  @Field(() => Boolean, { description: "True for config-file sources: updateSource and removeSource refuse them (SOURCE_READ_ONLY)." })
+  readOnly!: boolean;
 }
 
 @Directive("@cacheControl(maxAge: 3600)")

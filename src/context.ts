@@ -5,6 +5,7 @@ import type { Loaders } from "./loaders/index.js";
 import type { LiveEvents } from "./live/events.js";
 import type { Logger } from "./logger.js";
 import type { News } from "./news/index.js";
+import type { SourceAdmin } from "./model/source-admin.js";
 import type { SearchService } from "./search/service.js";
 
 /** What every resolver sees: built once per request by src/app/context.ts (HTTP, WebSocket and feeds alike). */
@@ -25,6 +26,8 @@ export interface Context {
   allowUnfurl?: () => string | null;
   /** Subscription events (src/live); subscriptions listen on `live.pubSub`. */
   live?: LiveEvents;
+  /** Sources managed at runtime (admin API, resolvers/admin-sources.ts); absent with storedSources.enabled off. */
+  sourceAdmin?: SourceAdmin;
   /** Writing to the local forum (resolvers/mutations.ts); absent where nothing may write (feeds). */
   write?: WriteContext;
   /** Subscriptions only: replaces `loaders` with fresh ones, called as each event starts resolving. */

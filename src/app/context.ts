@@ -5,6 +5,7 @@ import type { LiveEvents } from "../live/events.js";
 import { createLoaders, type LoaderOptions } from "../loaders/index.js";
 import type { Logger } from "../logger.js";
 import type { News } from "../news/index.js";
+import type { SourceAdmin } from "../model/source-admin.js";
 import type { SearchIndex } from "../search/index.js";
 import type { SearchService } from "../search/service.js";
 import { isAdminRequest } from "../server/auth.js";
@@ -38,6 +39,8 @@ export interface ContextDeps {
   loaderOptions: LoaderOptions;
   /** The local forum's writes (resolvers/mutations.ts). */
   writes?: WriteContextDeps;
+  /** Sources managed at runtime (resolvers/admin-sources.ts); absent with storedSources.enabled off. */
+  sourceAdmin?: SourceAdmin;
 }
 
 export function contextFactory(deps: ContextDeps): RequestContext {
@@ -55,6 +58,7 @@ export function contextFactory(deps: ContextDeps): RequestContext {
     const unfurl = { source: news.unfurler, waitMs: config.unfurl.waitMs, allow, publish };
     const newLoaders = () => createLoaders(forums, news.store, deps.loaderOptions, unfurl, deps.searchIndex);
     const ctx: Context = { config, logger, forums, news, search, loaders: newLoaders(), isAdmin, clientIp: origin.clientIp, allowUnfurl: allow };
+    if (deps.sourceAdmin) ctx.sourceAdmin = deps.sourceAdmin;
     if (deps.writes && !origin.subscription) ctx.write = writeContext(deps.writes, { ...origin, isAdmin });
     if (origin.subscription) {
       ctx.live = deps.events;

@@ -16,6 +16,10 @@ import { createPoller } from "../news/poller.js";
 export interface ForumSources {
   /** Starts polling the forum feeds (with news.poll on). */
   start(): void;
+  /** Adds (or replaces) a remote forum at runtime (stored forums, src/app/stored-sources.ts). */
+  add(forum: RemoteForumConfig): void;
+  /** Removes a remote forum added at runtime (stops polling its feed). */
+  remove(id: string): void;
   stop(): Promise<void>;
 }
 
@@ -51,17 +55,32 @@ function buildForum(forum: RemoteForumConfig, deps: FeedForumDeps): BuiltForum {
 }
 
 export function createForumSources(config: Config, deps: ForumWiringDeps): ForumSources {
-  const feeds: FeedForumSource[] = [];
-  for (const forum of config.forums) {
+  const feeds = new Map<string, FeedForumSource>();
+  const build = (forum: RemoteForumConfig) => {
     const { forums: _forums, cluster: _cluster, ...shared } = deps;
     const { source, polled } = buildForum(forum, { ...shared, lock: postIndexLock(deps.cluster, forum.id) });
-    if (polled) feeds.push(polled);
+    if (polled) feeds.set(forum.id, polled);
     deps.forums.set(forum.id, source);
-  }
-  const poller = createPoller(feeds.map((f) => f.feed), { maxBackoffSeconds: config.news.maxBackoffSeconds, logger: deps.logger, ...leasedPolls(feeds, deps.cluster) });
+    return polled;
+  };
+  for (const forum of config.forums) build(forum);
+  const poller = createPoller([...feeds.values()].map((f) => f.feed), { maxBackoffSeconds: config.news.maxBackoffSeconds, logger: deps.logger, ...leasedPolls(feeds, deps.cluster) });
   return {
     start() {
       if (config.news.poll) poller.start();
+    },
+    add(forum) {
+      poller.removeSource(forum.id);
+      feeds.delete(forum.id);
+      const polled = build(forum);
+      if (polled) poller.addSource(polled.feed);
+    },
+    remove(id) {
+      poller.removeSource(id);
+      feeds.delete(id);
+      const source = deps.forums.get(id);
+      deps.forums.delete(id);
+      void source?.close().catch(() => {});
     },
     stop: () => poller.stop(),
   };
@@ -71,9 +90,8 @@ export function createForumSources(config: Config, deps: ForumWiringDeps): Forum
  * Several gateways on one Redis: each feed is polled under its lease, skipped when its shared health says
  * another gateway polled it within the interval (as news feeds are, src/news/index.ts).
  */
-function leasedPolls(feeds: FeedForumSource[], cluster: ForumWiringDeps["cluster"]) {
+function leasedPolls(byId: ReadonlyMap<string, FeedForumSource>, cluster: ForumWiringDeps["cluster"]) {
   if (!cluster) return {};
-  const byId = new Map(feeds.map((f) => [f.id, f]));
   return {
     cluster: {
       lease: cluster.lease,

@@ -26,6 +26,7 @@ import { createForumSources, type ForumSources } from "./forums.js";
 import { createOutbound, type Outbound } from "./net.js";
 import { attachRoutes } from "./routes.js";
 import { openStores, type Stores } from "./stores.js";
+import { createStoredSources, type StoredSources } from "./stored-sources.js";
 
 /**
  * The composition root: the one place that builds crosswire, in dependency order, and stops it in reverse.
@@ -95,6 +96,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // The article tables (and the one-time copy of a keyv-era store) before anything reads them.
   await articles.open();
   const { news, remoteForums } = buildAdapters(options, { stores, outbound, live, metrics, articles, forums, feeds });
+  // Sources and forums added at runtime (issue 21): read before listening, then re-read every storedSources.syncSeconds.
+  const storedSources = config.storedSources.enabled
+    ? await createStoredSources({ config, logger, database: stores.local.database, news, remoteForums, forums, fetcher: outbound.fetcher, articles })
+    : null;
+  await storedSources?.syncNow();
   await ingestAtStart(config, logger, stores, news, search);
 
   const httpServer = http.createServer();
@@ -111,7 +117,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // across gateways, src/live), so it is searchable and live within the request.
     written: async () => void (await search.syncForums()),
   };
-  const createContext = contextFactory({ config, logger, forums, news, search, searchIndex: stores.searchIndex, events: live.events, loaderOptions, writes });
+  const createContext = contextFactory({ config, logger, forums, news, search, searchIndex: stores.searchIndex, events: live.events, loaderOptions, writes, ...(storedSources ? { sourceAdmin: storedSources } : {}) });
   const syndication = createSyndication({ config, logger, schema, newContext: () => createContext({ clientIp: "syndication" }) });
   live.attach({
     httpServer, path: GRAPHQL_PATH, schema, fetcher: outbound.fetcher, feeds, keyv: stores.cache.keyv, safelist, createContext,
@@ -127,7 +133,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       else logger.error({ err }, "search catch-up failed; the articles it missed are found at the next start");
     });
   };
-  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp });
+  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp, storedSources });
 }
 
 interface Parts {
@@ -144,11 +150,12 @@ interface Parts {
   metrics: Metrics;
   /** Starts the articles' search catch-up (once listening). */
   catchUp(): void;
+  storedSources: StoredSources | null;
 }
 
 /** The gateway's lifecycle: start in dependency order once listening, stop in reverse. */
 function handle(parts: Parts): Gateway {
-  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp } = parts;
+  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp, storedSources } = parts;
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
@@ -166,6 +173,7 @@ function handle(parts: Parts): Gateway {
       const address = await listenOn(httpServer, config);
       news.start();
       remoteForums.start();
+      storedSources?.start();
       // Shared store: other processes ingest feeds this one never polls; the index catches up from the store.
       search.start(stores.cache.shared ? news.store : undefined);
       catchUp();
@@ -179,6 +187,7 @@ function handle(parts: Parts): Gateway {
         // (up to http.shutdownTimeoutMs), then cut what is left. Stores close only after that.
         await apollo.stop();
         if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+        await storedSources?.stop();
         await remoteForums.stop();
         await news.stop();
         await outbound.parser.close();

@@ -11,9 +11,9 @@ export async function purgeExpired(db: SqlDatabase, nowMs: number): Promise<numb
 /**
  * A source leaves every article it carried, in one transaction: articles no other source carries and no post cited
  * are deleted (with their links); the others lose the source and its guid. The source's guids and counter go.
- * Returns how many articles the source carried and the records that remain changed.
+ * Returns how many articles were deleted and the records that remain changed.
  */
-export async function removeSource(db: SqlDatabase, sourceId: string): Promise<{ count: number; changed: ArticleRecord[] }> {
+export async function removeSource(db: SqlDatabase, sourceId: string): Promise<{ deleted: number; changed: ArticleRecord[] }> {
   return db.transaction(async (tx) => {
     const keys = (await tx.all<{ key: string }>("SELECT key FROM article_sources WHERE source_id = ?", [sourceId])).map((r) => r.key);
     const changed: RowWrite[] = [];
@@ -34,7 +34,7 @@ export async function removeSource(db: SqlDatabase, sourceId: string): Promise<{
     await tx.run("DELETE FROM article_guids WHERE source_id = ?", [sourceId]);
     await tx.run("DELETE FROM article_counters WHERE name = ?", [`s:${sourceId}`]);
     await addToCounters(tx, new Map([["*", -gone.length]]));
-    return { count: keys.length, changed: changed.map((w) => w.after) };
+    return { deleted: gone.length, changed: changed.map((w) => w.after) };
   });
 }
 

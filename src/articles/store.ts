@@ -144,14 +144,15 @@ export class ArticleStore {
 
   /**
    * A source is gone: it leaves every article it carried; articles no other source carries and no post cited are
-   * deleted, with its guid mappings. Returns how many articles it carried.
+   * deleted, with its guid mappings, and its health record. Returns how many articles were deleted.
    */
   removeBySource(sourceId: string): Promise<number> {
     return this.exclusive(async () => {
       await this.open();
-      const { count: carried, changed } = await removeSource(this.db, sourceId);
+      const { deleted, changed } = await removeSource(this.db, sourceId);
+      await this.keyv.delete(`h:${sourceId}`);
       if (changed.length) this.onArticlesChanged?.(changed);
-      return carried;
+      return deleted;
     });
   }
 

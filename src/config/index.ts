@@ -24,8 +24,11 @@ const SourceSchema = z
     /** Default 900 s is polite to public feeds; below 60 s is meant for feeds you run yourself (and the tests). */
     pollIntervalSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(900).describe("how often the feed is polled; 900 s is polite to public feeds, below 60 s is meant for feeds you run yourself (and the tests)"),
     enabled: z.boolean().default(true).describe("poll this source"),
+    categories: z.array(z.string().trim().min(1).max(100)).max(20).default([]).describe("categories (OPML folders) the source belongs to, at most 20; `articles(filter: { category })`, `river(category:)` and `/feeds/river.atom?category=` filter by them"),
   })
   .strict();
+/** One news source as the config file and the admin API (`addSource`, stored sources) give it: the same schema. */
+export const FeedSourceSchema = SourceSchema;
 
 /** A remote forum backend (README "Sources"); the built-in local store is `forum` and has the id "local". */
 const forumId = z
@@ -64,6 +67,8 @@ const ForumSourceSchema = z.discriminatedUnion("kind", [
     .strict(),
 ]);
 export type ForumSourceConfig = z.infer<typeof ForumSourceSchema>;
+/** A forum as the config file and the admin API (`addForum`) give it: the same schema. */
+export { ForumSourceSchema };
 
 /**
  * Real public world-news feeds, the kind of outlets forum threads quote. Offline they simply show as
@@ -341,6 +346,14 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}).describe("writing to the local forum: JWT verification and write bounds (docs/writing.md)"),
+    storedSources: z
+      .object({
+        enabled: z.boolean().default(true).describe("sources and forums added at runtime through the admin API (`addSource`, `importOpml`, `addForum`), kept in the forum store (`forum.db` or PostgreSQL) beside the config file's"),
+        syncSeconds: z.number().int().min(1).max(3600).default(30).describe("how often each gateway re-reads the stored sources (another gateway's additions and removals reach this one within this time)"),
+        maxSources: z.number().int().min(1).max(100_000).default(5000).describe("most stored sources; `addSource` and `importOpml` refuse more"),
+      })
+      .strict()
+      .prefault({}).describe("sources managed at runtime through the admin API (docs/sources/admin-api.md)"),
     /** Bearer token for admin mutations (refreshSource, refreshAllSources); unset disables them. */
     adminToken: z.string().min(16, "must be at least 16 characters").optional().describe("bearer token for the admin mutations `refreshSource` and `refreshAllSources` (16 characters or more); unset disables them"),
   })

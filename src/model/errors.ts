@@ -42,6 +42,17 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
   /** A subscriber read its events too slowly and was dropped (its buffer filled). */
   SLOW_CONSUMER: "SLOW_CONSUMER",
+  // Stored sources (admin API, docs/sources/admin-api.md).
+  /** The URL is neither a feed nor a page that links to one (nor has one at a well-known path). */
+  FEED_NOT_FOUND: "FEED_NOT_FOUND",
+  /** A source or forum with this id or URL exists already (config file or stored). */
+  SOURCE_EXISTS: "SOURCE_EXISTS",
+  /** No stored source or forum has this id. */
+  SOURCE_NOT_FOUND: "SOURCE_NOT_FOUND",
+  /** The source comes from the config file: change it there. */
+  SOURCE_READ_ONLY: "SOURCE_READ_ONLY",
+  /** The URL could not be fetched (blocked address, too large, redirect loop, timeout, HTTP error). */
+  SOURCE_FETCH_FAILED: "SOURCE_FETCH_FAILED",
   /** Apollo's own codes, set by crosswire where it parses and validates itself (WebSocket). */
   GRAPHQL_PARSE_FAILED: "GRAPHQL_PARSE_FAILED",
   GRAPHQL_VALIDATION_FAILED: "GRAPHQL_VALIDATION_FAILED",
@@ -72,7 +83,14 @@ export function httpStatusFor(code: ErrorCode): number {
       return 401;
     case ErrorCode.UNFURL_BLOCKED:
     case ErrorCode.FORBIDDEN:
+    case ErrorCode.SOURCE_READ_ONLY:
       return 403;
+    case ErrorCode.SOURCE_NOT_FOUND:
+      return 404;
+    case ErrorCode.SOURCE_EXISTS:
+      return 409;
+    case ErrorCode.FEED_NOT_FOUND:
+      return 422;
     case ErrorCode.PAYLOAD_TOO_LARGE:
       return 413;
     case ErrorCode.RATE_LIMITED:
@@ -81,6 +99,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case ErrorCode.INTERNAL_SERVER_ERROR:
       return 500;
     case ErrorCode.UNFURL_FAILED:
+    case ErrorCode.SOURCE_FETCH_FAILED:
       return 502;
     case ErrorCode.SOURCE_UNAVAILABLE:
     case ErrorCode.SERVICE_UNAVAILABLE:

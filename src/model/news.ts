@@ -98,4 +98,8 @@ export interface FeedSourceConfig {
   enabled: boolean;
   /** Bundled file ingested instead of fetching (the demo feeds); path relative to the package root. */
   bundledFile?: string | undefined;
+  /** Categories (OPML folders) the source belongs to. */
+  categories?: string[] | undefined;
+  /** "STORED": added at runtime through the admin API (src/news/source-store.ts); otherwise from the config file. */
+  origin?: "CONFIG" | "STORED" | undefined;
 }

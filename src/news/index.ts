@@ -29,6 +29,10 @@ export interface News {
   /** Starts polling (no-op when news.poll is off). */
   start(): void;
   refresh(sourceId: string): Promise<PollOutcome | undefined>;
+  /** Adds (or replaces) a source at runtime: stored sources (src/news/source-sync.ts). Polled on its schedule. */
+  addSource(config: FeedSourceConfig): void;
+  /** Removes a source added at runtime from `sources` and the schedule (its stored articles are left alone). */
+  removeSource(sourceId: string): void;
   /** Stops polling and lets running unfurls finish (the parse pool is src/app's to close). */
   stop(): Promise<void>;
 }
@@ -86,6 +90,15 @@ export function createNews(config: Config, deps: NewsDeps): News {
       if (!source) return undefined;
       // With polling off, a manual refresh must not start the schedule: poll once, outside the poller.
       return source.config.bundledFile || !config.news.poll ? source.poll() : poller.pollNow(sourceId);
+    },
+    addSource(c) {
+      const source = createRssSource(c, deps);
+      sources.set(c.id, source);
+      poller.addSource(source);
+    },
+    removeSource(sourceId) {
+      poller.removeSource(sourceId);
+      sources.delete(sourceId);
     },
     async stop() {
       await poller.stop();

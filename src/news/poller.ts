@@ -17,6 +17,10 @@ export interface Poller {
   start(): void;
   /** Polls a source now (unless a poll of it is running, which is then awaited) and reschedules it. */
   pollNow(sourceId: string): Promise<PollOutcome | undefined>;
+  /** Adds a source at runtime (stored sources): scheduled at once when polling has started (replaces one of the same id). */
+  addSource(source: FeedSource): void;
+  /** Stops polling a source (a poll of it that is running finishes, and is not rescheduled). */
+  removeSource(sourceId: string): void;
   stop(): Promise<void>;
 }
 
@@ -36,7 +40,7 @@ export interface PollerOptions {
   cluster?: PollerCluster;
 }
 
-// Over 80 lines (112): the schedule (timers per source), backoff and the cluster lease path share the poller's
+// Over 80 lines (130): the schedule (timers per source), backoff and the cluster lease path share the poller's
 // state (timers, running polls, stopped flag); the returned object is the Poller contract.
 export function createPoller(sources: readonly FeedSource[], options: PollerOptions): Poller {
   const random = options.random ?? Math.random;
@@ -46,9 +50,11 @@ export function createPoller(sources: readonly FeedSource[], options: PollerOpti
   const failures = new Map<string, number>();
   const byId = new Map(sources.map((s) => [s.config.id, s]));
   let stopped = false;
+  let started = false;
 
   function schedule(source: FeedSource, delayMs: number): void {
-    if (stopped) return;
+    // A removed (or replaced) source is not rescheduled by a poll that was running when it went.
+    if (stopped || byId.get(source.config.id) !== source) return;
     clearTimeout(timers.get(source.config.id));
     const timer = setTimeout(() => void run(source, false), Math.max(0, delayMs));
     timer.unref();
@@ -125,7 +131,8 @@ export function createPoller(sources: readonly FeedSource[], options: PollerOpti
 
   return {
     start() {
-      for (const source of sources) {
+      started = true;
+      for (const source of byId.values()) {
         // Spread the first polls over a few seconds so start-up is not one burst of requests.
         if (source.config.enabled) schedule(source, 250 + random() * 4750);
       }
@@ -142,6 +149,20 @@ export function createPoller(sources: readonly FeedSource[], options: PollerOpti
         if (Date.now() >= deadline) return { kind: "failed", error: "another gateway process is polling this source; try again shortly" };
         await new Promise((r) => setTimeout(r, 100));
       }
+    },
+    addSource(source) {
+      const id = source.config.id;
+      clearTimeout(timers.get(id));
+      timers.delete(id);
+      byId.set(id, source);
+      failures.delete(id);
+      if (started && source.config.enabled) schedule(source, 250 + random() * 4750);
+    },
+    removeSource(sourceId) {
+      clearTimeout(timers.get(sourceId));
+      timers.delete(sourceId);
+      byId.delete(sourceId);
+      failures.delete(sourceId);
     },
     async stop() {
       stopped = true;

@@ -290,10 +290,14 @@ function truncate(text: string, max: number): string {
 // ---------------------------------------------------------------------------------------------------------
 // Rendering
 
-/** Renders an OPML 2.0 document listing `sources` as flat `type="rss"` outlines. */
+/**
+ * Renders an OPML 2.0 document listing `sources` as `type="rss"` outlines: those without categories at the top
+ * level, each categorised one inside a folder outline per category (a source in two categories is listed in
+ * both, as feed readers export it), so importing the file gives the categories back.
+ */
 export function renderOpml(
   title: string,
-  sources: Array<{ name: string; url: string; homepage?: string | null }>,
+  sources: Array<{ name: string; url: string; homepage?: string | null; categories?: readonly string[] }>,
   now: Date = new Date(),
 ): string {
   const lines = [
@@ -305,14 +309,25 @@ export function renderOpml(
     `  </head>`,
     `  <body>`,
   ];
+  const folders = new Map<string, typeof sources>();
   for (const source of sources) {
-    const name = source.name.trim() === "" ? source.url : source.name;
-    let outline = `    <outline type="rss" text="${escapeAttribute(name)}" title="${escapeAttribute(name)}" xmlUrl="${escapeAttribute(source.url)}"`;
-    if (source.homepage) outline += ` htmlUrl="${escapeAttribute(source.homepage)}"`;
-    lines.push(`${outline}/>`);
+    if (!source.categories?.length) lines.push(feedOutline(source, "    "));
+    for (const category of new Set(source.categories ?? [])) folders.set(category, [...(folders.get(category) ?? []), source]);
+  }
+  for (const [category, members] of folders) {
+    lines.push(`    <outline text="${escapeAttribute(category)}" title="${escapeAttribute(category)}">`);
+    for (const source of members) lines.push(feedOutline(source, "      "));
+    lines.push(`    </outline>`);
   }
   lines.push(`  </body>`, `</opml>`, ``);
   return lines.join("\n");
+}
+
+function feedOutline(source: { name: string; url: string; homepage?: string | null }, indent: string): string {
+  const name = source.name.trim() === "" ? source.url : source.name;
+  let outline = `${indent}<outline type="rss" text="${escapeAttribute(name)}" title="${escapeAttribute(name)}" xmlUrl="${escapeAttribute(source.url)}"`;
+  if (source.homepage) outline += ` htmlUrl="${escapeAttribute(source.homepage)}"`;
+  return `${outline}/>`;
 }
 
 // Characters XML 1.0 cannot carry at all, not even as character references: C0 controls other than tab/LF/CR,

@@ -8,6 +8,7 @@ import { CursorMismatchError } from "../model/paging.js";
 import { decodeCursor, encodeCursor } from "../model/paging.js";
 import { articleEntries, postEntries, threadEntries } from "./entries.js";
 import { feedLinks, feedPath, isHttpUrl, tagUri } from "./links.js";
+import { healthNote } from "./health-note.js";
 import { FeedHttpError, type FeedDocument, type FeedEntry } from "./model.js";
 import { canonicalQuery, type FeedParams } from "./routes.js";
 import { plainText } from "./text.js";
@@ -133,14 +134,17 @@ export async function sourceFeed(ctx: Context, id: string, params: FeedParams): 
   const records = articles.edges.map((e) => e.node);
   const last = articles.edges[articles.edges.length - 1];
   const home = isHttpUrl(source.homepage) ? source.homepage : source.url;
+  // A failing upstream says so in the description and, when FAILING, in a dated first entry (./health-note.ts).
+  const note = healthNote(ctx.config, { ...source, link: home }, await ctx.loaders.news.health.load(slug), !params.after);
+  const entries = articleEntries(ctx, records, () => home);
   return feedDocument(ctx.config, {
     path: feedPath("sources", id),
     params,
     title: source.name,
-    description: `Articles from ${source.name}, newest first, including those no longer in its feed.`,
+    description: `${note ? `${note.sentence} ` : ""}Articles from ${source.name}, newest first, including those no longer in its feed.`,
     alternate: home,
     author: source.name,
-    entries: articleEntries(ctx, records, () => home),
+    entries: note?.entry ? [note.entry, ...entries] : entries,
     nextCursor: articles.hasNextPage && last ? encodeCursor(last.cursor) : null,
   });
 }

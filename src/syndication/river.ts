@@ -6,6 +6,7 @@ import type { ArticleRecord } from "../model/news.js";
 import type { PostRecord, ThreadRecord } from "../model/forum.js";
 import { CursorMismatchError, encodeCursor } from "../model/paging.js";
 import { articleEntries, postEntries } from "./entries.js";
+import { withCategory } from "../news/categories.js";
 import { badCursor, decodeAfter, feedDocument, sourceSlug } from "./feeds.js";
 import { publicBase, RIVER_PATH } from "./links.js";
 import { FeedHttpError, type FeedDocument, type FeedEntry } from "./model.js";
@@ -31,14 +32,18 @@ type Candidate = RiverKey & ({ post: PostRecord; sourceId: string } | { article:
 export async function riverFeed(ctx: Context, params: FeedParams): Promise<FeedDocument> {
   const cursor = params.after ? feedCursor(ctx, params.after) : null;
   const beyond = (k: RiverKey) => !cursor || compareRiver(k, cursor) > 0;
-  const slugs = params.sources.map((s) => {
+  const given = params.sources.map((s) => {
     const slug = sourceSlug(ctx, s);
     if (!slug) throw new FeedHttpError(400, `sources: no source with id or slug "${s.slice(0, 100)}".`);
     return slug;
   });
+  // A category stands for its sources (src/news/categories.ts): it filters the article half like `sources`.
+  const slugs = withCategory(ctx.news.sources, given, params.category);
+  if (typeof slugs === "string") throw new FeedHttpError(400, `category: ${slugs}.`);
   const boards = await boardFilter(ctx, params.forums);
-  const wantArticles = params.sources.length > 0 || params.forums.length === 0;
-  const wantPosts = params.forums.length > 0 || params.sources.length === 0;
+  const articleFilter = params.sources.length > 0 || params.category !== null;
+  const wantArticles = articleFilter || params.forums.length === 0;
+  const wantPosts = params.forums.length > 0 || !articleFilter;
 
   const articles = wantArticles ? await articleCandidates(ctx, slugs, cursor, params.limit) : [];
   const posts = wantPosts ? await postCandidates(ctx, boards, cursor, beyond, params.limit) : { found: [], boundary: null };
@@ -73,8 +78,9 @@ function feedCursor(ctx: Context, after: string): RiverKey {
 
 function riverDescription(params: FeedParams): string {
   const parts = [
-    params.sources.length ? `articles from ${params.sources.join(", ")}` : params.forums.length ? null : "news articles",
-    params.forums.length ? `posts in ${params.forums.length} board${params.forums.length === 1 ? "" : "s"}` : params.sources.length ? null : "forum posts",
+    params.category !== null ? `articles in the category ${params.category}` : null,
+    params.sources.length ? `articles from ${params.sources.join(", ")}` : params.forums.length || params.category !== null ? null : "news articles",
+    params.forums.length ? `posts in ${params.forums.length} board${params.forums.length === 1 ? "" : "s"}` : params.sources.length || params.category !== null ? null : "forum posts",
   ].filter(Boolean);
   return `${parts.join(" and ")}, merged newest first.`.replace(/^./, (c) => c.toUpperCase());
 }

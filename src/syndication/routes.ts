@@ -8,7 +8,7 @@ import { FEED_FORMATS, FeedHttpError, type FeedFormat } from "./model.js";
  *   /feeds/threads/<Thread ID>.<fmt>   ?limit= &after= &include=citations
  *   /feeds/forums/<Forum ID>.<fmt>     ?limit= &after=
  *   /feeds/sources/<Source ID or slug>.<fmt>  ?limit= &after=
- *   /feeds/river.<fmt>                 ?limit= &after= &sources=<slug,…> &forums=<Forum ID,…>
+ *   /feeds/river.<fmt>                 ?limit= &after= &sources=<slug,…> &forums=<Forum ID,…> &category=<name>
  *   /feeds/q/<operation id>.<fmt>      ?limit= &<variable>=<value>…
  *   /feeds/sources.opml
  *
@@ -27,6 +27,8 @@ export interface FeedParams {
   includeCitations: boolean;
   sources: string[];
   forums: string[];
+  /** River only: articles of the sources in this category (src/news/categories.ts). */
+  category: string | null;
   /** Further canonical parameters of the page (a saved query's variables), in order. */
   extra: Array<[string, string]>;
 }
@@ -102,6 +104,7 @@ function readParams(search: URLSearchParams, config: Config, kind: ListKind | "r
     only("include", kind === "threads", "thread feeds");
     only("sources", kind === "river", "the river");
     only("forums", kind === "river", "the river");
+    only("category", kind === "river", "the river");
     const include = search.get("include");
     if (include !== null) {
       if (include !== "citations") throw new FeedHttpError(400, `include must be "citations", got "${include.slice(0, 40)}".`);
@@ -115,6 +118,7 @@ function readParams(search: URLSearchParams, config: Config, kind: ListKind | "r
     includeCitations,
     sources: kind === "river" ? list(search, "sources") : [],
     forums: kind === "river" ? list(search, "forums") : [],
+    category: kind === "river" ? search.get("category")?.trim() || null : null,
     extra: [],
   };
 }
@@ -131,6 +135,7 @@ export function canonicalQuery(params: FeedParams, after: string | null = params
   const query = new URLSearchParams(params.extra);
   if (params.sources.length) query.set("sources", params.sources.join(","));
   if (params.forums.length) query.set("forums", params.forums.join(","));
+  if (params.category !== null) query.set("category", params.category);
   if (params.includeCitations) query.set("include", "citations");
   if (params.explicitLimit !== null) query.set("limit", String(params.explicitLimit));
   if (after !== null) query.set("after", after);
