@@ -16,6 +16,7 @@ import { createNews, type News } from "../news/index.js";
 import { createSearchService, type SearchService } from "../search/service.js";
 import { createApollo, GRAPHQL_PATH, type GatewayApollo } from "../server/apollo.js";
 import { createMetrics, type Metrics } from "../server/metrics.js";
+import { bumpOn, createResponseCache, type ResponseCache } from "../server/response-cache.js";
 import type { ReadinessProbe } from "../cache/readiness.js";
 import { createSyndication } from "../syndication/index.js";
 import { createTokenVerifier } from "../auth/jwt.js";
@@ -51,6 +52,8 @@ export interface Gateway {
   readonly search: SearchService;
   /** Subscriptions, their events and WebSub (src/live). */
   readonly live: Live;
+  /** The response cache (cache.responses), null when off; bump() drops every entry (other change sources call it). */
+  readonly responses: ResponseCache | null;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<AddressInfo>;
   /** Graceful stop: refuse new connections, finish in-flight requests, then close stores. */
@@ -80,6 +83,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const articleReader = new ArticleStore(stores.cache.keyv);
   const live = createLive({ config, logger, forums, articles: articleReader });
   const metrics = createMetrics(() => feedHealthGauges(feeds, articleReader));
+  // Response cache (issue 22): every event that changes what a response shows (new posts, articles, health) bumps it.
+  const responses = config.cache.responses.enabled
+    ? createResponseCache({ keyv: stores.cache.keyv, shared: stores.cache.shared, ...config.cache.responses, logger, observe: (result) => metrics.cache.inc({ cache: "responses", result }) })
+    : null;
+  if (responses) bumpOn(live.events, responses);
   const search = createSearchService({
     index: stores.searchIndex,
     logger,
@@ -88,7 +96,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     postSyncSeconds: config.search.postSyncSeconds,
     onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
   });
-  const articles = new ArticleStore(stores.cache.keyv, (records) => search.articlesChanged(records), stores.cache.exclusive, {
+  const articles = new ArticleStore(stores.cache.keyv, (records) => (responses?.bump(), search.articlesChanged(records)), stores.cache.exclusive, {
     onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
     onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
   });
@@ -99,7 +107,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = await buildCrosswireSchema();
   // One per-address cost budget for queries and /feeds/* pages (rateLimit.*).
   const costBudget = newCostBudget(config.rateLimit);
-  const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics, costBudget });
+  const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics, costBudget, responseCache: responses });
   const loaderOptions: LoaderOptions = { ...options.loaderOptions, onBatch: (loader, size) => metrics.batchSize.observe({ loader }, size) };
   const writes = {
     sourceId: stores.local.id,
@@ -107,7 +115,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     verifier: await createTokenVerifier(config.auth),
     // Published on the write, not on the sync timer: the sync indexes the post and announces it (claimed once
     // across gateways, src/live), so it is searchable and live within the request.
-    written: async () => void (await search.syncForums()),
+    written: async () => {
+      await search.syncForums();
+      responses?.bump(); // edits and deletes are no postsAdded event
+    },
   };
   const createContext = contextFactory({ config, logger, forums, news, search, searchIndex: stores.searchIndex, events: live.events, loaderOptions, writes });
   const syndication = createSyndication({ config, logger, schema, newContext: () => createContext({ clientIp: "syndication" }) });
@@ -117,7 +128,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   attachRoutes(httpServer, { config, logger, apollo, createContext, live, syndication, metrics, costBudget, readiness: stores.readiness });
 
-  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics });
+  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, responses });
 }
 
 interface Parts {
@@ -132,11 +143,12 @@ interface Parts {
   live: Live;
   apollo: GatewayApollo["apollo"];
   metrics: Metrics;
+  responses: ResponseCache | null;
 }
 
 /** The gateway's lifecycle: start in dependency order once listening, stop in reverse. */
 function handle(parts: Parts): Gateway {
-  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics } = parts;
+  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, responses } = parts;
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
@@ -149,6 +161,7 @@ function handle(parts: Parts): Gateway {
     readiness: stores.readiness,
     search,
     live,
+    responses,
     async listen() {
       await live.start();
       const address = await listenOn(httpServer, config);

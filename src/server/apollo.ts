@@ -11,6 +11,7 @@ import type { Logger } from "../logger.js";
 import { apqCache } from "./apq.js";
 import { costPlugin, limitRules, listBounds, restoreLimitCode } from "./limits.js";
 import type { Metrics } from "./metrics.js";
+import type { ResponseCache } from "./response-cache.js";
 import { cachePolicyPlugin } from "./cache-policy.js";
 import { metricsPlugin, operationNames, requestIdPlugin } from "./plugins.js";
 import { playgroundLandingPage } from "./playground.js";
@@ -31,6 +32,8 @@ export interface ApolloOptions {
   metrics: Metrics;
   /** The per-address cost budget, shared with /feeds/* (src/syndication); one of its own when not given. */
   costBudget?: Buckets;
+  /** Whole responses reused (cache.responses): its plugin runs after the limits, so a hit still counts against them. */
+  responseCache?: ResponseCache | null;
 }
 
 export interface GatewayApollo {
@@ -71,6 +74,7 @@ export async function createApollo({ config, logger, schema, httpServer, keyv, m
       ...(safelistOnly ? [safelistPlugin(safelistOnly)] : []),
       requestIdPlugin(logger),
       metricsPlugin(metrics, safelist ? new Set(operationNames(safelist.values())) : null),
+      ...(rest.responseCache ? [rest.responseCache.plugin] : []),
     ],
     formatError,
     logger,
