@@ -38,7 +38,7 @@ export interface ResponseCache {
   readonly memory: { entries: number; bytes: number };
 }
 
-interface Entry {
+export interface Entry {
   /** The generation it was made in. */
   g: string;
   data: unknown;
@@ -50,7 +50,7 @@ const GENERATION_KEY = "responses:generation";
 const entryKey = (hash: string) => `responses:${hash}`;
 
 /** The memory tier: a Map in use order, bounded by the JSON length of what it holds. */
-class MemoryTier {
+export class MemoryTier {
   private readonly map = new Map<string, Entry>();
   bytes = 0;
   constructor(private readonly max: number) {}
