@@ -29,4 +29,9 @@ export interface Context {
   write?: WriteContext;
   /** Subscriptions only: replaces `loaders` with fresh ones, called as each event starts resolving. */
   renewLoaders?: () => void;
+  /**
+   * HTTP only: a response-cache hit (src/server/response-cache.ts) leaves the cached data's JSON text here, and the
+   * transport writes it into the body in place of the placeholder Apollo serialized, instead of Apollo serializing it.
+   */
+  cachedJson?: { text?: string };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MemoryTier, responseKey } from "../../src/server/response-cache.js";
+import { MemoryTier, responseKey, spliceCachedData } from "../../src/server/response-cache.js";
 
-const entry = (n: number) => ({ g: "g1", data: { n }, n });
+const entry = (n: number) => ({ g: "g1", json: "x".repeat(n), n });
 
 describe("response cache keys", () => {
   const base = { query: "{ a }", operationName: null, variables: { x: 1 }, accept: "application/json", viewer: undefined };
@@ -42,5 +42,11 @@ describe("the memory tier", () => {
     expect([tier.size, tier.bytes]).toEqual([1, 50]);
     tier.clear();
     expect([tier.size, tier.bytes]).toEqual([0, 0]);
+  });
+});
+
+describe("spliceCachedData", () => {
+  it("refuses a body without the placeholder instead of sending it", () => {
+    expect(() => spliceCachedData('{"data":{"a":1}}\n', '{"a":2}')).toThrow(/no placeholder/);
   });
 });
