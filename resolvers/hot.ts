@@ -1,9 +1,9 @@
 import { isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from "graphql";
 import type { Post } from "../schema/forum.js";
-import type { Article, Citation, Source } from "../schema/news.js";
+import type { Article, Source } from "../schema/news.js";
 import type { Context } from "../src/context.js";
 import { postBodies } from "../src/html/rendered.js";
-import { articleOf, memoIfAny, postsByLevel, recordKey } from "./level.js";
+import { articleOf, LOADED_AUTHOR, LOADED_CITATIONS, memoIfAny, memoOf, postsByLevel, RESOLUTION, type LoadedCitation, type LoadedPost } from "./level.js";
 
 /**
  * Plain resolvers on the hot fields of a thread page, installed on the schema after type-graphql built it.
@@ -22,22 +22,21 @@ const HOT: Record<string, Record<string, (original: Resolver) => Resolver>> = {
     posts: (original) => postsByLevel(original),
   },
   Post: {
-    author: (original) => (post: Post, args, ctx, info) => memoIfAny(ctx)?.authors.get(recordKey(post.sourceId, post.authorKey)) ?? original(post, args, ctx, info),
-    citations: (original) => (post: Post, args, ctx, info) => memoIfAny(ctx)?.citations.get(recordKey(post.sourceId, post.key)) ?? original(post, args, ctx, info),
+    author: (original) => (post: LoadedPost, args, ctx, info) => post[LOADED_AUTHOR] ?? original(post, args, ctx, info),
+    citations: (original) => (post: LoadedPost, args, ctx, info) => post[LOADED_CITATIONS] ?? original(post, args, ctx, info),
     // Rendered once per post version for the process (src/html/rendered.ts), as resolvers/forum.ts does.
     body: () => (post: Post) => postBodies.get(post.id, post.rawHtml).html,
     bodyText: () => (post: Post) => postBodies.get(post.id, post.rawHtml).text,
   },
   Citation: {
-    article: (original) => (citation: Citation, args, ctx, info) => {
-      const memo = memoIfAny(ctx);
-      const resolution = memo?.resolutions.get(citation);
+    article: (original) => (citation: LoadedCitation, args, ctx, info) => {
+      const resolution = citation[RESOLUTION];
       if (!resolution) return original(citation, args, ctx, info);
-      return resolution.record ? articleOf(memo!, resolution.record) : null;
+      return resolution.record ? articleOf(memoOf(ctx), resolution.record) : null;
     },
-    status: (original) => (citation: Citation, args, ctx, info) => memoIfAny(ctx)?.resolutions.get(citation)?.status ?? original(citation, args, ctx, info),
-    error: (original) => (citation: Citation, args, ctx, info) => {
-      const resolution = memoIfAny(ctx)?.resolutions.get(citation);
+    status: (original) => (citation: LoadedCitation, args, ctx, info) => citation[RESOLUTION]?.status ?? original(citation, args, ctx, info),
+    error: (original) => (citation: LoadedCitation, args, ctx, info) => {
+      const resolution = citation[RESOLUTION];
       return resolution ? resolution.error : original(citation, args, ctx, info);
     },
   },
