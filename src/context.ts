@@ -34,4 +34,9 @@ export interface Context {
    * transport writes it into the body in place of the placeholder Apollo serialized, instead of Apollo serializing it.
    */
   cachedJson?: { text?: string };
+  /**
+   * `incomplete` is set when part of the answer is not final (a citation still PENDING, an unfurl refused by this client's
+   * budget): such a response is never cached. An object, so Apollo's per-operation copy of the context shares it.
+   */
+  answer?: { incomplete: boolean };
 }

@@ -12,7 +12,9 @@ import type { Logger } from "../logger.js";
  * Authorization header, so an entry is never served to a request with other credentials or none). Validity: a
  * generation, changed by bump() on every event that may change what a response shows (a new post, a new article, a
  * source's health, a write: wired by the composition root). An entry carries the generation read before its request
- * executed, so a bump during execution leaves it unused. Never cached: mutations, subscriptions, responses with errors.
+ * executed, so a bump during execution leaves it unused. Never cached: mutations, subscriptions, responses with errors,
+ * and answers that are not final (a citation still PENDING: its page's arrival announces nothing; an unfurl refused by
+ * one client's budget, which another client's request would not be).
  *
  * Tiers: an in-process map bounded by `memoryBytes` (least recently used out first), then the keyv store. In the
  * embedded store the generation lives in this process and starts at a random value, so entries a previous run left
@@ -167,8 +169,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
           pending = { key, generation: found.generation };
           return null;
         },
-        async willSendResponse({ response }) {
-          if (!pending || response.body.kind !== "single") return;
+        async willSendResponse({ response, contextValue }) {
+          if (!pending || response.body.kind !== "single" || contextValue.answer?.incomplete) return;
           const { data, errors } = response.body.singleResult;
           if (errors?.length || !data) return;
           // A bump while this request ran (this process's): the answer may predate it.

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localForumFile } from "../../sources/forum-local/index.js";
 import { toGlobalId } from "../../src/model/ids.js";
+import { fakeDns } from "../helpers/fake-dns.js";
 import { startFixtureServer, type FixtureServer } from "../helpers/fixture-server.js";
 import { writeThreadWithBodies } from "../helpers/forum-fixture.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
@@ -148,5 +149,43 @@ describe("the response cache is off by default", () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe("the response cache and answers that are not final", () => {
+  let web: FixtureServer;
+  let gw: TestGateway;
+  let dataDir: string;
+  let delayMs = 600;
+  const PENDING_PAGE = `query($t: ID!) { node(id: $t) { ... on Thread { posts(first: 5) { nodes { citations { status article { title } } } } } } }`;
+
+  beforeAll(async () => {
+    web = await startFixtureServer({ host: "127.0.0.2" });
+    web.route("/slow", async (_req, res) => {
+      await new Promise((r) => setTimeout(r, delayMs));
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(`<!doctype html><html><head><title>Slow story</title><meta property="og:title" content="Slow story"></head><body></body></html>`);
+    });
+    dataDir = mkdtempSync(path.join(tmpdir(), "crosswire-responses-pending-"));
+    await writeThreadWithBodies(localForumFile(dataDir), [`<p><a href="http://slow.test:${web.host.split(":")[1]}/slow">slow</a></p>`]);
+    gw = await startTestGateway({
+      forum: { seedDemo: false },
+      news: { demoFeeds: false, poll: false },
+      net: { allowAddresses: ["127.0.0.2"] },
+      unfurl: { enabled: true, waitMs: 50 },
+      cache: { responses: { enabled: true } },
+    }, { dataDir, lookup: fakeDns({ "slow.test": "127.0.0.2" }) });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await web?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("does not store a response with a PENDING citation: the next one shows the article once it arrived", async () => {
+    const first = await gw.graphql(PENDING_PAGE, { t: THREAD });
+    expect(first.body.data.node.posts.nodes[0].citations[0].status).toBe("PENDING");
+    await new Promise((r) => setTimeout(r, delayMs + 400));
+    const second = await gw.graphql(PENDING_PAGE, { t: THREAD });
+    expect(second.body.data.node.posts.nodes[0].citations[0]).toEqual({ status: "RESOLVED", article: { title: "Slow story" } });
   });
 });
