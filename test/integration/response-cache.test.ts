@@ -156,7 +156,7 @@ describe("the response cache and answers that are not final", () => {
   let web: FixtureServer;
   let gw: TestGateway;
   let dataDir: string;
-  let delayMs = 600;
+  const delayMs = 600;
   const PENDING_PAGE = `query($t: ID!) { node(id: $t) { ... on Thread { posts(first: 5) { nodes { citations { status article { title } } } } } } }`;
 
   beforeAll(async () => {
