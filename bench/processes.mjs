@@ -16,11 +16,12 @@ export function setNodeEnv(value) {
 /**
  * @param {string} role `prepare`, `crosswire` or `floor`
  * @param {object} options passed to the child as JSON
- * @param {{ execArgv?: string[] }} [spawnOptions] e.g. `--cpu-prof` flags
+ * @param {{ execArgv?: string[], childFile?: string }} [spawnOptions] e.g. `--cpu-prof` flags; `childFile`: another
+ *   build's bench/child.mjs (bench/compare-builds.mjs), which serves that build's dist/
  */
-export function startChild(role, options, { execArgv = [] } = {}) {
+export function startChild(role, options, { execArgv = [], childFile = CHILD } = {}) {
   const env = { ...process.env, NODE_ENV: nodeEnv };
-  const child = fork(CHILD, [role, JSON.stringify(options)], { execArgv, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(childFile, [role, JSON.stringify(options)], { execArgv, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const pending = new Map();
   let nextId = 1;
   let exited = null;

@@ -16,6 +16,7 @@
  *   --profile=WHAT [SECONDS]  instead of the scenarios: profile crosswire (node --cpu-prof) doing
  *                           warm (scenario 1), river (scenario 5) or ingestion (scenario 4); see runProfile
  *   --posts N               with --profile=warm: posts per page (default 100)
+ *   --response-cache        with --profile=warm: crosswire with its response cache on (every request a hit)
  *   --node-env NAME         NODE_ENV of the server processes (default production)
  */
 import { execFileSync } from "node:child_process";
@@ -38,7 +39,7 @@ import { syndication } from "./scenarios/syndication.mjs";
 import { roundTrips, scaling, warmThreadPage } from "./scenarios/thread-page.mjs";
 import { clusteredWarm, latencyProxy, startClustered } from "./scenarios/clustered.mjs";
 import { storeSize } from "./scenarios/store-size.mjs";
-import { responseCache, startCachedCrosswire } from "./scenarios/response-cache.mjs";
+import { RESPONSE_CACHE, responseCache, startCachedCrosswire } from "./scenarios/response-cache.mjs";
 import { searchLatency } from "./search.mjs";
 import { sourceConfigs } from "./shared.mjs";
 
@@ -75,6 +76,7 @@ const { values: args, positionals } = parseArgs({
     "parse-workers": { type: "string" },
     profile: { type: "string" },
     posts: { type: "string", default: "100" },
+    "response-cache": { type: "boolean", default: false },
     "node-env": { type: "string", default: "production" },
   },
   allowPositionals: true,
@@ -156,7 +158,7 @@ async function startThreadServers(env, dataset, { profileDir, cached = false } =
     cpSync(base, dir, { recursive: true });
     return dir;
   };
-  const overrides = { sources: sourceConfigs(dataset.sources) };
+  const overrides = { sources: sourceConfigs(dataset.sources), ...(profileDir && args["response-cache"] ? RESPONSE_CACHE : {}) };
   const execArgv = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const [crosswire, naive, floor] = await Promise.all([
     startChild("crosswire", { dataDir: copy("crosswire"), overrides }, { execArgv }),

@@ -6,22 +6,27 @@ import { MAX_CITATIONS_PER_POST } from "../src/urls/index.js";
 import { toArticle } from "./mappers.js";
 import { toPageRequest } from "./pagination.js";
 import type { CitationResolution } from "../src/loaders/index.js";
+import type { CitationRecord } from "../src/model/forum.js";
 
 @Resolver(() => Post)
 export class PostCitationsResolver {
   @FieldResolver(() => [Citation], { description: "Links this post cites, in order, each with its article when known." })
   async citations(@Root() post: Post, @Ctx() ctx: Context): Promise<Citation[]> {
     const forum = ctx.loaders.forSource(post.sourceId);
-    const records = forum ? await forum.citations.load(post.key) : [];
-    // Posts indexed before the cap existed may hold more: the cost model counts on the cap (src/server/limits.ts).
-    // Of those, only the first unfurl.maxLinksPerPost are fetched; the rest are answered from the store: a post of
-    // 200 links once made 200 upstream fetches from one query.
-    const cap = ctx.config.unfurl.maxLinksPerPost;
-    return records.slice(0, MAX_CITATIONS_PER_POST).map((c, i) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl, fetch: i < cap }));
+    return toCitations(forum ? await forum.citations.load(post.key) : [], ctx.config.unfurl.maxLinksPerPost);
   }
 }
 
-async function resolveCitation(ctx: Context, citation: Citation): Promise<CitationResolution> {
+/**
+ * A post's citation records as schema objects. Posts indexed before the cap existed may hold more: the cost model
+ * counts on the cap (src/server/limits.ts). Of those, only the first `cap` (unfurl.maxLinksPerPost) are fetched; the
+ * rest are answered from the store: a post of 200 links once made 200 upstream fetches from one query.
+ */
+export function toCitations(records: readonly CitationRecord[], cap: number): Citation[] {
+  return records.slice(0, MAX_CITATIONS_PER_POST).map((c, i) => Object.assign(new Citation(), { url: c.url, canonicalUrl: c.canonicalUrl, articleKey: c.canonicalUrl, fetch: i < cap }));
+}
+
+export async function resolveCitation(ctx: Context, citation: Citation): Promise<CitationResolution> {
   if (citation.fetch) return ctx.loaders.news.citation.load(citation.articleKey);
   const record = await ctx.loaders.news.article.load(citation.articleKey);
   if (record) return { status: "RESOLVED", articleKey: record.key, error: null, record };

@@ -20,6 +20,7 @@ import {
 import { SubscriptionResolver, ThreadCitationResolver } from "./subscriptions.js";
 import { WriteResolver } from "./mutations.js";
 import { AdminSourcesResolver } from "./admin-sources.js";
+import { installHotResolvers } from "./hot.js";
 
 export const RESOLVERS = [
   NodeResolver, ForumResolver, ThreadResolver, PostResolver, AuthorResolver,
@@ -32,9 +33,9 @@ export const RESOLVERS = [
   WriteResolver, AdminSourcesResolver,
 ] as const;
 
-/** The executable schema (built once per process). */
-export function buildCrosswireSchema(): Promise<GraphQLSchema> {
-  return buildSchemaWith([...RESOLVERS]);
+/** The executable schema (built once per process), with the thread page's hot fields as plain resolvers (hot.ts). */
+export async function buildCrosswireSchema(): Promise<GraphQLSchema> {
+  return installHotResolvers(await buildSchemaWith([...RESOLVERS]));
 }
 
 /** What `npm run schema` writes to schema/schema.graphql. */

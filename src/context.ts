@@ -32,4 +32,14 @@ export interface Context {
   write?: WriteContext;
   /** Subscriptions only: replaces `loaders` with fresh ones, called as each event starts resolving. */
   renewLoaders?: () => void;
+  /**
+   * HTTP only: a response-cache hit (src/server/response-cache.ts) leaves the cached data's JSON text here, and the
+   * transport writes it into the body in place of the placeholder Apollo serialized, instead of Apollo serializing it.
+   */
+  cachedJson?: { text?: string };
+  /**
+   * `incomplete` is set when part of the answer is not final (a citation still PENDING, an unfurl refused by this client's
+   * budget): such a response is never cached. An object, so Apollo's per-operation copy of the context shares it.
+   */
+  answer?: { incomplete: boolean };
 }

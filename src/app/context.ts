@@ -55,9 +55,10 @@ export function contextFactory(deps: ContextDeps): RequestContext {
       const retry = unfurlBudget.take(origin.clientIp);
       return retry === 0 ? null : `this client has started ${config.unfurl.perClientPerMinute} unfurls in the last minute (unfurl.perClientPerMinute); retry in ${retry} s`;
     };
-    const unfurl = { source: news.unfurler, waitMs: config.unfurl.waitMs, allow, publish };
+    const answer = { incomplete: false };
+    const unfurl = { source: news.unfurler, waitMs: config.unfurl.waitMs, allow, publish, incomplete: () => void (answer.incomplete = true) };
     const newLoaders = () => createLoaders(forums, news.store, deps.loaderOptions, unfurl, deps.searchIndex);
-    const ctx: Context = { config, logger, forums, news, search, loaders: newLoaders(), isAdmin, clientIp: origin.clientIp, allowUnfurl: allow };
+    const ctx: Context = { config, logger, forums, news, search, loaders: newLoaders(), isAdmin, clientIp: origin.clientIp, allowUnfurl: allow, answer };
     if (deps.sourceAdmin) ctx.sourceAdmin = deps.sourceAdmin;
     if (deps.writes && !origin.subscription) ctx.write = writeContext(deps.writes, { ...origin, isAdmin });
     if (origin.subscription) {

@@ -16,6 +16,7 @@ import { createNews, type News } from "../news/index.js";
 import { createSearchService, type SearchService } from "../search/service.js";
 import { createApollo, GRAPHQL_PATH, type GatewayApollo } from "../server/apollo.js";
 import { createMetrics, type Metrics } from "../server/metrics.js";
+import { bumpOn, createResponseCache, type ResponseCache } from "../server/response-cache.js";
 import type { ReadinessProbe } from "../cache/readiness.js";
 import { createSyndication } from "../syndication/index.js";
 import { createTokenVerifier } from "../auth/jwt.js";
@@ -52,6 +53,8 @@ export interface Gateway {
   readonly search: SearchService;
   /** Subscriptions, their events and WebSub (src/live). */
   readonly live: Live;
+  /** The response cache (cache.responses), null when off; bump() drops every entry (other change sources call it). */
+  readonly responses: ResponseCache | null;
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<AddressInfo>;
   /** Graceful stop: refuse new connections, finish in-flight requests, then close stores. */
@@ -81,6 +84,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const articleReader = new ArticleStore(stores.cache.keyv, stores.local.database);
   const live = createLive({ config, logger, forums, articles: articleReader });
   const metrics = createMetrics(() => feedHealthGauges(feeds, articleReader));
+  // Response cache (issue 22): every event that changes what a response shows (new posts, articles, health) bumps it.
+  const responses = config.cache.responses.enabled
+    ? createResponseCache({ keyv: stores.cache.keyv, shared: stores.cache.shared, ...config.cache.responses, logger, observe: (result) => metrics.cache.inc({ cache: "responses", result }) })
+    : null;
+  if (responses) bumpOn(live.events, responses);
   const search = createSearchService({
     index: stores.searchIndex,
     logger,
@@ -89,7 +97,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     postSyncSeconds: config.search.postSyncSeconds,
     onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
   });
-  const articles = new ArticleStore(stores.cache.keyv, stores.local.database, (records) => search.articlesChanged(records), stores.cache.exclusive, {
+  const articles = new ArticleStore(stores.cache.keyv, stores.local.database, (records) => (responses?.bump(), search.articlesChanged(records)), stores.cache.exclusive, {
     onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
     onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
   });
@@ -98,7 +106,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { news, remoteForums } = buildAdapters(options, { stores, outbound, live, metrics, articles, forums, feeds });
   // Sources and forums added at runtime (issue 21): read before listening, then re-read every storedSources.syncSeconds.
   const storedSources = config.storedSources.enabled
-    ? await createStoredSources({ config, logger, database: stores.local.database, news, remoteForums, forums, fetcher: outbound.fetcher, articles })
+    ? await createStoredSources({ config, logger, database: stores.local.database, news, remoteForums, forums, fetcher: outbound.fetcher, articles, changed: () => responses?.bump() })
     : null;
   await storedSources?.syncNow();
   await ingestAtStart(config, logger, stores, news, search);
@@ -107,7 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = await buildCrosswireSchema();
   // One per-address cost budget for queries and /feeds/* pages (rateLimit.*).
   const costBudget = newCostBudget(config.rateLimit);
-  const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics, costBudget });
+  const { apollo, safelist, formatError } = await createApollo({ config, logger, schema, httpServer, keyv: stores.cache.keyv, metrics, costBudget, responseCache: responses });
   const loaderOptions: LoaderOptions = { ...options.loaderOptions, onBatch: (loader, size) => metrics.batchSize.observe({ loader }, size) };
   const writes = {
     sourceId: stores.local.id,
@@ -115,7 +123,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     verifier: await createTokenVerifier(config.auth),
     // Published on the write, not on the sync timer: the sync indexes the post and announces it (claimed once
     // across gateways, src/live), so it is searchable and live within the request.
-    written: async () => void (await search.syncForums()),
+    written: async () => {
+      await search.syncForums();
+      responses?.bump(); // edits and deletes are no postsAdded event
+    },
   };
   const createContext = contextFactory({ config, logger, forums, news, search, searchIndex: stores.searchIndex, events: live.events, loaderOptions, writes, ...(storedSources ? { sourceAdmin: storedSources } : {}) });
   const syndication = createSyndication({ config, logger, schema, newContext: () => createContext({ clientIp: "syndication" }) });
@@ -133,7 +144,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       else logger.error({ err }, "search catch-up failed; the articles it missed are found at the next start");
     });
   };
-  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp, storedSources });
+  return handle({ config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp, storedSources, responses });
 }
 
 interface Parts {
@@ -151,11 +162,12 @@ interface Parts {
   /** Starts the articles' search catch-up (once listening). */
   catchUp(): void;
   storedSources: StoredSources | null;
+  responses: ResponseCache | null;
 }
 
 /** The gateway's lifecycle: start in dependency order once listening, stop in reverse. */
 function handle(parts: Parts): Gateway {
-  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp, storedSources } = parts;
+  const { config, httpServer, stores, outbound, forums, news, remoteForums, search, live, apollo, metrics, catchUp, storedSources, responses } = parts;
   let stopping: Promise<void> | undefined;
   return {
     httpServer,
@@ -168,6 +180,7 @@ function handle(parts: Parts): Gateway {
     readiness: stores.readiness,
     search,
     live,
+    responses,
     async listen() {
       await live.start();
       const address = await listenOn(httpServer, config);

@@ -12,6 +12,7 @@ import { clientIpOf, PayloadTooLargeError, readBody, sendGraphQLError, sendText 
 import type { Buckets } from "../server/buckets.js";
 import type { Metrics } from "../server/metrics.js";
 import { limited } from "../server/rate-limit.js";
+import { spliceCachedData } from "../server/response-cache.js";
 import { PLAYGROUND_PATH, readPlaygroundAsset, renderPlayground } from "../server/playground.js";
 import { checkReadiness, type ReadinessProbe } from "../cache/readiness.js";
 import type { Syndication } from "../syndication/index.js";
@@ -100,13 +101,14 @@ async function handleGraphQL(deps: RouteDeps, req: IncomingMessage, res: ServerR
   }
   const request: HTTPGraphQLRequest = { method: req.method ?? "GET", headers, search: url.search, body };
   const clientIp = clientIpOf(deps.config.http, req);
-  const context = async () => deps.createContext({ authorization: headers.get("authorization"), idempotencyKey: headers.get("idempotency-key"), clientIp });
+  const cachedJson: { text?: string } = {};
+  const context = async () => Object.assign(deps.createContext({ authorization: headers.get("authorization"), idempotencyKey: headers.get("idempotency-key"), clientIp }), { cachedJson });
   const response = await deps.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context });
   const outHeaders: Record<string, string> = {};
   for (const [key, value] of response.headers) outHeaders[key] = value;
   res.writeHead(response.status ?? 200, outHeaders);
   if (response.body.kind === "complete") {
-    res.end(response.body.string);
+    res.end(cachedJson.text === undefined ? response.body.string : spliceCachedData(response.body.string, cachedJson.text));
     return;
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);

@@ -37,6 +37,8 @@ export interface StoredSourcesDeps {
   forums: ReadonlyMap<string, unknown>;
   fetcher: Fetcher;
   articles: ArticleStore;
+  /** Told after a sync started, changed or stopped a source or forum in this process (the response cache bumps). */
+  changed?: () => void;
 }
 
 export async function createStoredSources(deps: StoredSourcesDeps): Promise<StoredSources> {
@@ -45,7 +47,9 @@ export async function createStoredSources(deps: StoredSourcesDeps): Promise<Stor
   const applied = new Map<string, string>();
   const sync = createSourceSync({
     store, logger: deps.logger, intervalMs: deps.config.storedSources.syncSeconds * 1000,
-    apply: (rows) => applyRows(rows, { ...deps, configIds, applied }),
+    apply: (rows) => {
+      if (applyRows(rows, { ...deps, configIds, applied })) deps.changed?.();
+    },
   });
   const admin = sourceAdmin({ ...deps, store, sync, configIds, applied });
   return { ...admin, syncNow: () => sync.syncNow(), start: () => sync.start(), stop: () => sync.stop() };
@@ -60,8 +64,10 @@ interface ApplyState {
   applied: Map<string, string>;
 }
 
-function applyRows(rows: StoredSource[], state: ApplyState): void {
+/** Starts what is new or changed, stops what is gone; true when anything was. */
+function applyRows(rows: StoredSource[], state: ApplyState): boolean {
   const current = new Set<string>();
+  let changed = false;
   for (const row of rows) {
     if (state.configIds.has(row.id) || (row.kind === "feed" && state.news.sources.get(row.id)?.config.origin !== "STORED" && state.news.sources.has(row.id))) {
       state.logger.warn({ source: row.id }, "a stored source has the id of a configured one; the configured one is kept");
@@ -73,13 +79,16 @@ function applyRows(rows: StoredSource[], state: ApplyState): void {
     if (row.kind === "feed") state.news.addSource({ ...(row.config as unknown as FeedSourceConfig), origin: "STORED" });
     else state.remoteForums.add(row.config as unknown as ForumSourceConfig);
     state.applied.set(row.id, json);
+    changed = true;
   }
   for (const [id, json] of state.applied) {
     if (current.has(id)) continue;
     if (json.startsWith("feed:")) state.news.removeSource(id);
     else state.remoteForums.remove(id);
     state.applied.delete(id);
+    changed = true;
   }
+  return changed;
 }
 
 interface AdminDeps extends StoredSourcesDeps {

@@ -165,6 +165,16 @@ export const ConfigSchema = z
         timeoutMs: z.number().int().min(50).max(60_000).default(2_000).describe("a Redis or PostgreSQL call not answered after this long fails (`SERVICE_UNAVAILABLE` in GraphQL)"),
         /** Redis: feed-poll leases and the article write lock expire this long after their holder stops renewing them (dies). */
         leaseTtlMs: z.number().int().min(500).max(600_000).default(30_000).describe("Redis only: a feed-poll lease or the article write lock whose holder stopped renewing it (died) expires after this long; 500–600000"),
+        /** Whole GraphQL responses, reused until something they may show changes (src/server/response-cache.ts). */
+        responses: z
+          .object({
+            enabled: z.boolean().default(false).describe("cache whole query responses per document, operation, variables and viewer; a new post, a new article or a health change drops them all (docs/operations.md)"),
+            memoryBytes: z.number().int().min(0).max(1024 * 1024 * 1024).default(16 * 1024 * 1024).describe("bound of the in-process tier of the response cache, in bytes (JSON text); the store (`cache.store`) holds the rest"),
+            ttlSeconds: z.number().int().min(1).max(24 * 3600).default(60).describe("a cached response is reused at most this long, even when nothing announced a change"),
+          })
+          .strict()
+          .prefault({})
+          .describe("the response cache (off by default)"),
       })
       .strict()
       .prefault({})
@@ -402,6 +412,7 @@ export const ENV_KEYS: ReadonlyArray<{ env: string; key: string; kind: EnvKind }
   { env: "CROSSWIRE_POSTGRES_URL", key: "forum.postgresUrl", kind: "string" },
   { env: "CROSSWIRE_CACHE_STORE", key: "cache.store", kind: "string" },
   { env: "CROSSWIRE_REDIS_URL", key: "cache.redisUrl", kind: "string" },
+  { env: "CROSSWIRE_RESPONSE_CACHE", key: "cache.responses.enabled", kind: "bool" },
   { env: "CROSSWIRE_DEMO_FEEDS", key: "news.demoFeeds", kind: "bool" },
   { env: "CROSSWIRE_POLL", key: "news.poll", kind: "bool" },
   { env: "CROSSWIRE_OPML_FILE", key: "opmlFile", kind: "string" },

@@ -54,6 +54,8 @@ export interface UnfurlDeps {
   allow?: () => string | null;
   /** Pages a post cites are published (ArticleStore.publishCited); off in tests of the loaders alone. */
   publish?: (keys: string[]) => Promise<void>;
+  /** Told when an answer is not final: a page still being fetched (PENDING) or refused by the budget (the response cache skips it). */
+  incomplete?: () => void;
 }
 
 const DISABLED: UnfurlResult = { status: "FAILED", articleKey: null, error: "unfurling is disabled (unfurl.enabled)" };
@@ -113,8 +115,14 @@ export function createLoaders(
       (urls) => Promise.all(urls.map((url) => {
         if (!unfurl.source) return DISABLED;
         const refused = unfurl.allow?.() ?? null;
-        if (refused) return { status: "FAILED" as const, articleKey: null, error: refused };
-        return withDeadline(unfurl.source.unfurl(url), unfurl.waitMs);
+        if (refused) {
+          unfurl.incomplete?.();
+          return { status: "FAILED" as const, articleKey: null, error: refused };
+        }
+        return withDeadline(unfurl.source.unfurl(url), unfurl.waitMs).then((result) => {
+          if (result.status === "PENDING") unfurl.incomplete?.();
+          return result;
+        });
       })),
       { batch },
     ),

@@ -1,6 +1,6 @@
 import type http from "node:http";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import type { GraphQLFormattedError, GraphQLSchema } from "graphql";
 import type Keyv from "keyv";
@@ -11,7 +11,9 @@ import type { Logger } from "../logger.js";
 import { apqCache } from "./apq.js";
 import { costPlugin, limitRules, listBounds, restoreLimitCode } from "./limits.js";
 import type { Metrics } from "./metrics.js";
-import { metricsPlugin, operationNames, privateWhenAuthenticatedPlugin, requestIdPlugin } from "./plugins.js";
+import type { ResponseCache } from "./response-cache.js";
+import { cachePolicyPlugin } from "./cache-policy.js";
+import { metricsPlugin, operationNames, requestIdPlugin } from "./plugins.js";
 import { playgroundLandingPage } from "./playground.js";
 import type { Buckets } from "./buckets.js";
 import { costBudget as newCostBudget, rateLimitPlugin } from "./rate-limit.js";
@@ -30,6 +32,8 @@ export interface ApolloOptions {
   metrics: Metrics;
   /** The per-address cost budget, shared with /feeds/* (src/syndication); one of its own when not given. */
   costBudget?: Buckets;
+  /** Whole responses reused (cache.responses): its plugin runs after the limits, so a hit still counts against them. */
+  responseCache?: ResponseCache | null;
 }
 
 export interface GatewayApollo {
@@ -61,14 +65,16 @@ export async function createApollo({ config, logger, schema, httpServer, keyv, m
     persistedQueries: { cache: persisted, ttl: config.persistedQueries.ttlSeconds },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownTimeoutMs }),
-      ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
+      // Policy per document, not per field (src/server/cache-policy.ts): Apollo's plugin would wrap every resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      cachePolicyPlugin(schema),
       playgroundLandingPage(GRAPHQL_PATH),
       costPlugin(schema, config.limits, config.pagination.defaultFirst, listBounds(config)),
       rateLimitPlugin(config.rateLimit, costBudget),
       ...(safelistOnly ? [safelistPlugin(safelistOnly)] : []),
-      privateWhenAuthenticatedPlugin(),
       requestIdPlugin(logger),
       metricsPlugin(metrics, safelist ? new Set(operationNames(safelist.values())) : null),
+      ...(rest.responseCache ? [rest.responseCache.plugin] : []),
     ],
     formatError,
     logger,

@@ -7,24 +7,6 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "./metrics.js";
 
 /**
- * Cache hints live on the types (`@cacheControl` in schema/, read by Apollo's cache control plugin: news
- * for an hour, threads for 30 s, source health never). This only makes a response `private` when the
- * request carries credentials, so no shared cache keeps one viewer's answer for another.
- */
-export function privateWhenAuthenticatedPlugin(): ApolloServerPlugin<Context> {
-  return {
-    async requestDidStart({ request }) {
-      const credentials = request.http?.headers.get("authorization");
-      return {
-        async executionDidStart({ overallCachePolicy }) {
-          if (credentials) overallCachePolicy.restrict({ scope: "PRIVATE" });
-        },
-      };
-    },
-  };
-}
-
-/**
  * A request id on every request (the client's `x-request-id` if it sent a sane one): returned as a
  * response header and in every error's `extensions.requestId`, and each error is logged once with it.
  */
