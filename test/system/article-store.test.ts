@@ -12,6 +12,8 @@ import type { SqlDatabase } from "../../src/db/sql.js";
 import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
 import type { ArticleRecord, ParsedItem } from "../../src/model/news.js";
 import { fromRoot } from "../../src/paths.js";
+import { createSearchService } from "../../src/search/service.js";
+import { createSqliteSearchIndex } from "../../src/search/sqlite/index.js";
 import { startRedis, type TestRedis } from "../helpers/servers.js";
 
 /**
@@ -334,5 +336,35 @@ describe("upgrading a keyv-era store kept in Redis (no key listing: the indexes 
     ], new Date("2026-11-26T12:00:00Z"));
     expect(result).toMatchObject({ added: 0, updated: 0, unchanged: 2 });
     expect(await store.keyForLink("https://code.example/releases#v1.1")).toBe(await fixture.keyv.get("l:https://code.example/releases#v1.1"));
+  });
+});
+
+describe("the search index's catch-up reads the store's write order past its saved position", () => {
+  it("first every article the index lacks, then only what was written since, and nothing when nothing was", async () => {
+    const db = new SqliteSqlDatabase(path.join(tempDir(), "forum.db"));
+    const store = new ArticleStore(createCache(tempDir()).keyv, db);
+    const index = createSqliteSearchIndex({ file: path.join(tempDir(), "search.db"), threshold: 0.37, windowMs: 72 * 3_600_000 });
+    const service = createSearchService({ index, logger: pino({ level: "silent" }), forums: [], sourceName: () => undefined, postSyncSeconds: 0 });
+    try {
+      await store.upsert("cu", Array.from({ length: 30 }, (_, n) => item(n)));
+      expect(await service.catchUp(store)).toBe(30);
+      await service.whenIdle();
+      expect((await index.knownArticles(Array.from({ length: 30 }, (_, n) => keyOf(n)))).size).toBe(30);
+      expect(JSON.parse((await index.getState("articles:position"))!)).toMatchObject({ seq: expect.any(Number) });
+
+      const seen: string[] = [];
+      const stop = db.onStatement((sql) => seen.push(sql));
+      expect(await service.catchUp(store)).toBe(0);
+      stop();
+      expect(seen.filter((s) => /FROM articles/.test(s))).toHaveLength(1); // one empty read past the position
+
+      await store.upsert("cu", [item(3, { title: "Story 3, edited" }), item(40), item(41)]);
+      expect(await service.catchUp(store)).toBe(3);
+      await service.whenIdle();
+      expect((await index.knownArticles([keyOf(40), keyOf(41)])).size).toBe(2);
+    } finally {
+      await service.stop();
+      await db.close();
+    }
   });
 });
