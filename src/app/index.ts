@@ -189,7 +189,8 @@ function handle(parts: Parts): Gateway {
       storedSources?.start();
       // Shared store: other processes ingest feeds this one never polls; the index catches up from the store.
       search.start(stores.cache.shared ? news.store : undefined);
-      catchUp();
+      // On the next turn: none of its reading runs before listen()'s caller does.
+      setImmediate(catchUp);
       return address;
     },
     stop() {

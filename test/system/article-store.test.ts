@@ -2,14 +2,19 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SOURCES, ArticleStore, type IndexEntry } from "../../src/articles/store.js";
-import { createCache } from "../../src/cache/index.js";
+import { createCache, openCache, type Cache } from "../../src/cache/index.js";
+import { loadConfig } from "../../src/config/index.js";
 import { PostgresDatabase } from "../../src/db/postgres.js";
 import type { SqlDatabase } from "../../src/db/sql.js";
 import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
 import type { ArticleRecord, ParsedItem } from "../../src/model/news.js";
 import { fromRoot } from "../../src/paths.js";
+import { createSearchService } from "../../src/search/service.js";
+import { createSqliteSearchIndex } from "../../src/search/sqlite/index.js";
+import { startRedis, type TestRedis } from "../helpers/servers.js";
 
 /**
  * The article store as SQL rows (src/articles): identity and dedup, list order and keyset pages, counts,
@@ -274,5 +279,92 @@ describe("upgrading a data dir the keyv-era store wrote (test/fixtures/migration
     stop();
     expect(seen.filter((s) => /INSERT/i.test(s))).toEqual([]);
     expect(seen.length).toBeLessThanOrEqual(4); // the migrations table, and the done mark: nothing per article
+  });
+});
+
+describe("upgrading a keyv-era store kept in Redis (no key listing: the indexes name the records)", () => {
+  let redis: TestRedis;
+  let fixture: ReturnType<typeof createCache>;
+  let shared: Cache;
+  let db: SqliteSqlDatabase;
+  let store: ArticleStore;
+  let keys: string[];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const dir = tempDir();
+    cpSync(fromRoot("test", "fixtures", "migration", "v2-datadir"), dir, { recursive: true });
+    fixture = createCache(dir);
+    const rows = fixture.store.database.all<{ key: string }>("SELECT key FROM keyv ORDER BY key");
+    keys = rows.map((r) => r.key.slice("crosswire:".length));
+    shared = await openCache(loadConfig({}, { dataDir: tempDir(), sources: [], cache: { store: "redis", redisUrl: redis.url, keyPrefix: "up:" } }), pino({ level: "silent" }));
+    // The fixture's entries, as the keyv-era gateway would have written them to Redis.
+    for (const key of keys) await shared.keyv.set(key, await fixture.keyv.get(key));
+    db = new SqliteSqlDatabase(path.join(tempDir(), "forum.db"));
+    store = new ArticleStore(shared.keyv, db);
+    await store.open();
+  }, 30_000);
+  afterAll(async () => {
+    await db?.close();
+    await shared?.close();
+    await fixture?.keyv.disconnect();
+    await redis?.stop();
+  });
+
+  it("copies every published article and keeps every list's order and count", async () => {
+    const published = (await fixture.keyv.get<IndexEntry[]>("i:*"))!;
+    const records = await store.getMany(published.map((e) => e.k));
+    for (const [i, e] of published.entries()) expect(records[i]).toEqual(await fixture.keyv.get(`a:${e.k}`));
+    for (const sourceId of keys.filter((k) => k.startsWith("i:")).map((k) => k.slice(2))) {
+      const before = (await fixture.keyv.get<IndexEntry[]>(`i:${sourceId}`))!;
+      expect(await store.index(sourceId)).toEqual(before);
+      expect(await store.count({ sourceIds: [sourceId] })).toBe(before.length);
+    }
+  });
+
+  it("rebuilds the guid mappings from the records (each g: entry whose record carries that guid), so re-polling adds nothing", async () => {
+    for (const rest of keys.filter((k) => k.startsWith("g:")).map((k) => k.slice(2))) {
+      const key = (await fixture.keyv.get<string>(`g:${rest}`))!;
+      const record = (await fixture.keyv.get<ArticleRecord>(`a:${key}`))!;
+      const sourceId = record.sourceIds.find((s) => rest.startsWith(`${s}:`))!;
+      const row = await db.get<{ key: string }>("SELECT key FROM article_guids WHERE source_id = ? AND guid = ?", [sourceId, rest.slice(sourceId.length + 1)]);
+      expect(row?.key).toBe(key);
+    }
+    const result = await store.upsert("releases", [
+      item(0, { guid: "tag:v1.2", link: "https://code.example/releases#v1.2", title: "v1.2", summaryHtml: "<p>v1.2</p>", publishedAt: "2026-11-18T09:00:00.000Z" }),
+      item(0, { guid: "tag:v1.1", link: "https://code.example/releases#v1.1", title: "v1.1", summaryHtml: "<p>v1.1</p>", publishedAt: "2026-11-10T09:00:00.000Z" }),
+    ], new Date("2026-11-26T12:00:00Z"));
+    expect(result).toMatchObject({ added: 0, updated: 0, unchanged: 2 });
+    expect(await store.keyForLink("https://code.example/releases#v1.1")).toBe(await fixture.keyv.get("l:https://code.example/releases#v1.1"));
+  });
+});
+
+describe("the search index's catch-up reads the store's write order past its saved position", () => {
+  it("first every article the index lacks, then only what was written since, and nothing when nothing was", async () => {
+    const db = new SqliteSqlDatabase(path.join(tempDir(), "forum.db"));
+    const store = new ArticleStore(createCache(tempDir()).keyv, db);
+    const index = createSqliteSearchIndex({ file: path.join(tempDir(), "search.db"), threshold: 0.37, windowMs: 72 * 3_600_000 });
+    const service = createSearchService({ index, logger: pino({ level: "silent" }), forums: [], sourceName: () => undefined, postSyncSeconds: 0 });
+    try {
+      await store.upsert("cu", Array.from({ length: 30 }, (_, n) => item(n)));
+      expect(await service.catchUp(store)).toBe(30);
+      await service.whenIdle();
+      expect((await index.knownArticles(Array.from({ length: 30 }, (_, n) => keyOf(n)))).size).toBe(30);
+      expect(JSON.parse((await index.getState("articles:position"))!)).toMatchObject({ seq: expect.any(Number) });
+
+      const seen: string[] = [];
+      const stop = db.onStatement((sql) => seen.push(sql));
+      expect(await service.catchUp(store)).toBe(0);
+      stop();
+      expect(seen.filter((s) => /FROM articles/.test(s))).toHaveLength(1); // one empty read past the position
+
+      await store.upsert("cu", [item(3, { title: "Story 3, edited" }), item(40), item(41)]);
+      expect(await service.catchUp(store)).toBe(3);
+      await service.whenIdle();
+      expect((await index.knownArticles([keyOf(40), keyOf(41)])).size).toBe(2);
+    } finally {
+      await service.stop();
+      await db.close();
+    }
   });
 });
