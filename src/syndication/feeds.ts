@@ -1,7 +1,7 @@
 import type { Config } from "../config/index.js";
 import type { Context } from "../context.js";
 import { articleIndex, readArticlePage } from "../read/articles.js";
-import { BadUserInputError } from "../model/errors.js";
+import { BadUserInputError, ServiceUnavailableError } from "../model/errors.js";
 import { parseGlobalId, type NodeType } from "../model/ids.js";
 import type { CursorKey, Page } from "../model/paging.js";
 import { CursorMismatchError } from "../model/paging.js";
@@ -135,7 +135,12 @@ export async function sourceFeed(ctx: Context, id: string, params: FeedParams): 
   const last = articles.edges[articles.edges.length - 1];
   const home = isHttpUrl(source.homepage) ? source.homepage : source.url;
   // A failing upstream says so in the description and, when FAILING, in a dated first entry (./health-note.ts).
-  const note = healthNote(ctx.config, { ...source, link: home }, await ctx.loaders.news.health.load(slug), !params.after);
+  // Health lives in the cache store; with a shared one (Redis) down the articles (PostgreSQL) are still served, unannotated.
+  const health = await ctx.loaders.news.health.load(slug).catch((err: unknown) => {
+    if (err instanceof ServiceUnavailableError) return null;
+    throw err;
+  });
+  const note = healthNote(ctx.config, { ...source, link: home }, health, !params.after);
   const entries = articleEntries(ctx, records, () => home);
   return feedDocument(ctx.config, {
     path: feedPath("sources", id),

@@ -37,6 +37,10 @@ export async function startTestGateway(
     ...(options.lookup ? { lookup: options.lookup } : {}),
   });
   const address = await gateway.listen();
+  // The articles' search catch-up starts on the turn after listen() and reads the article rows: tests that count
+  // statements or backend calls start once it is done.
+  await new Promise((resolve) => setImmediate(resolve));
+  await gateway.search.whenIdle();
   const url = `http://127.0.0.1:${address.port}`;
   return {
     gateway,
