@@ -95,6 +95,15 @@ describe("bulk search indexing", () => {
     expect((expected.search[5] as { hits: unknown[] }).hits.length).toBeGreaterThan(0); // the revised headlines
     expect((expected.search[7] as { hits: unknown[] }).hits.length).toBeGreaterThan(0); // the revised sources
     expect(expected.related.some((r) => Array.isArray(r) && r.length > 0)).toBe(true);
+    // And every story's numbers are its members' (refreshed once per batch, never left behind).
+    const stale = one.database.all(
+      `SELECT s.id FROM stories s WHERE s.article_count <> (SELECT COUNT(*) FROM articles a WHERE a.story_id = s.id)
+         OR s.first_ms <> (SELECT MIN(at_ms) FROM articles a WHERE a.story_id = s.id)
+         OR s.last_ms <> (SELECT MAX(at_ms) FROM articles a WHERE a.story_id = s.id)
+         OR s.source_count <> (SELECT COUNT(DISTINCT j.value) FROM articles a, json_each(a.sources) j WHERE a.story_id = s.id)
+         OR s.post_count <> (SELECT COUNT(*) FROM (SELECT DISTINCT c.source_id, c.post_id FROM articles a JOIN post_cites c ON c.canonical_url = a.key WHERE a.story_id = s.id))`,
+    );
+    expect(stale).toEqual([]);
     expect(await snapshot(seven)).toEqual(expected);
     expect(await snapshot(bulk)).toEqual(expected);
     for (const index of [one, seven, bulk]) await index.close();
