@@ -35,39 +35,14 @@ function upsertDoc(
   return row.id;
 }
 
-/**
- * A batch of article documents in six statements, whatever their number: the `docs` rows (new ones get their ids
- * in batch order, as one at a time would), their text in `docs_fts`, their sources in `doc_sources`. Each key
- * once, its last version.
- */
-export function writeArticleDocs(db: SqliteDatabase, docs: readonly ArticleDoc[]): void {
-  const latest = new Map<string, ArticleDoc>();
-  for (const doc of docs) latest.set(doc.key, doc);
-  if (latest.size === 0) return;
-  const ids = new Map(
-    db
-      .all<{ id: number; ref: string }>(
-        `INSERT INTO docs (kind, source_id, ref, forum_slug, thread_ref, at_ms)
-         SELECT 'ARTICLE', '', j.value->>0, NULL, NULL, j.value->>1 FROM json_each(?) j WHERE true ORDER BY j.key
-         ON CONFLICT (kind, source_id, ref) DO UPDATE SET forum_slug = excluded.forum_slug, thread_ref = excluded.thread_ref, at_ms = excluded.at_ms
-         RETURNING id, ref`,
-        [JSON.stringify([...latest.values()].map((d) => [d.key, d.publishedMs]))],
-      )
-      .map((r) => [r.ref, r.id]),
+export function writeArticleDoc(db: SqliteDatabase, doc: ArticleDoc): void {
+  const id = upsertDoc(
+    db,
+    { kind: "ARTICLE", sourceId: "", ref: doc.key, forumSlug: null, threadRef: null, atMs: doc.publishedMs },
+    { title: doc.title ?? "", body: doc.summaryText, byline: doc.author ?? "", context: doc.sourceNames.join(" · ") },
   );
-  const rows = [...latest.values()].map((d) => ids.get(d.key)!);
-  const idsJson = JSON.stringify(rows);
-  db.run("DELETE FROM docs_fts WHERE rowid IN (SELECT value FROM json_each(?))", [idsJson]);
-  // The snippet markers are private-use characters; text that already holds them must not fake a highlight.
-  db.run("INSERT INTO docs_fts (rowid, title, body, byline, context) SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4 FROM json_each(?) j", [
-    JSON.stringify([...latest.values()].map((d) => [
-      ids.get(d.key)!, stripMarks(d.title ?? ""), stripMarks(d.summaryText), stripMarks(d.author ?? ""), stripMarks(d.sourceNames.join(" · ")),
-    ])),
-  ]);
-  db.run("DELETE FROM doc_sources WHERE doc_id IN (SELECT value FROM json_each(?))", [idsJson]);
-  db.run("INSERT OR IGNORE INTO doc_sources (source_slug, doc_id) SELECT s.value, j.value->>0 FROM json_each(?) j, json_each(j.value->1) s", [
-    JSON.stringify([...latest.values()].map((d) => [ids.get(d.key)!, d.sourceIds])),
-  ]);
+  db.run("DELETE FROM doc_sources WHERE doc_id = ?", [id]);
+  db.run("INSERT OR IGNORE INTO doc_sources (source_slug, doc_id) SELECT value, ? FROM json_each(?)", [id, JSON.stringify(doc.sourceIds)]);
 }
 
 export function writeThreadDoc(db: SqliteDatabase, doc: ThreadDoc): void {

@@ -40,86 +40,38 @@ export function storyUrlKey(url: string | null): string | null {
 const sortedJson = (counts: Record<string, number>) =>
   JSON.stringify(Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 
-interface Prepared {
-  doc: ArticleDoc;
-  terms: string[];
-  termsJson: string;
-  sources: string;
-  urlKey: string | null;
-}
-
-function prepare(doc: ArticleDoc): Prepared {
-  const counts = articleTermCounts(doc.title, doc.summaryText);
-  return {
-    doc, terms: Object.keys(counts), termsJson: sortedJson(counts), sources: JSON.stringify(doc.sourceIds),
-    urlKey: storyUrlKey(doc.canonicalUrl ?? doc.url),
-  };
-}
-
 /**
- * Stores a batch's grouping terms (and keeps document frequencies right when an article's text changed), each
- * key once (its last version). The batch's stored rows are read in one statement, new articles and their terms
- * written in two, whatever their number; a changed article costs three more. Returns the stories whose numbers
- * must be recomputed because a member's sources or date changed.
+ * Stores an article's grouping terms (and keeps document frequencies right when its text changed). Returns the
+ * story whose numbers must be recomputed because a member's sources or date changed, if any.
  */
-export function writeArticleTermsBatch(db: SqliteDatabase, stats: TermStats, docs: readonly ArticleDoc[]): string[] {
-  const latest = new Map<string, ArticleDoc>();
-  for (const doc of docs) latest.set(doc.key, doc);
-  const before = new Map(
-    db.all<ArticleRow>("SELECT * FROM articles WHERE key IN (SELECT value FROM json_each(?))", [JSON.stringify([...latest.keys()])]).map((r) => [r.key, r]),
-  );
-  const fresh: Prepared[] = [];
-  const moved: string[] = [];
-  for (const doc of latest.values()) {
-    const p = prepare(doc);
-    const row = before.get(doc.key);
-    if (!row) fresh.push(p);
-    else {
-      const story = updateArticleTerms(db, stats, p, row);
-      if (story) moved.push(story);
-    }
-  }
-  if (fresh.length) insertArticles(db, stats, fresh);
-  return moved;
-}
-
-/** New articles: one INSERT for the rows (ids in batch order, as one at a time) and one for their terms. */
-function insertArticles(db: SqliteDatabase, stats: TermStats, fresh: Prepared[]): void {
-  const ids = new Map(
-    db
-      .all<{ id: number; key: string }>(
-        `INSERT INTO articles (key, at_ms, url_key, sources, title, terms)
-         SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, j.value->>5 FROM json_each(?) j ORDER BY j.key RETURNING id, key`,
-        [JSON.stringify(fresh.map((p) => [p.doc.key, p.doc.publishedMs, p.urlKey, p.sources, p.doc.title, p.termsJson]))],
-      )
-      .map((r) => [r.key, r.id]),
-  );
-  const rows: Array<[string, number, number]> = [];
-  for (const p of fresh) for (const term of p.terms) rows.push([term, p.doc.publishedMs, ids.get(p.doc.key)!]);
-  db.run("INSERT OR IGNORE INTO article_terms (term, at_ms, article_id) SELECT value->>0, value->>1, value->>2 FROM json_each(?)", [JSON.stringify(rows)]);
-  for (const p of fresh) {
+export function writeArticleTerms(db: SqliteDatabase, stats: TermStats, doc: ArticleDoc): string | null {
+  const counts = articleTermCounts(doc.title, doc.summaryText);
+  const terms = sortedJson(counts);
+  const sources = JSON.stringify(doc.sourceIds);
+  const urlKey = storyUrlKey(doc.canonicalUrl ?? doc.url);
+  const before = db.get<ArticleRow>("SELECT * FROM articles WHERE key = ?", [doc.key]);
+  if (!before) {
+    const { id } = db.get<{ id: number }>("INSERT INTO articles (key, at_ms, url_key, sources, title, terms) VALUES (?, ?, ?, ?, ?, ?) RETURNING id", [
+      doc.key, doc.publishedMs, urlKey, sources, doc.title, terms,
+    ])!;
+    insertTerms(db, id, doc.publishedMs, Object.keys(counts));
     stats.documents += 1;
-    stats.add(p.terms, 1);
+    stats.add(Object.keys(counts), 1);
+    return null;
   }
-}
-
-/** A stored article again: its terms rewritten if its text or date changed; returns its story if that must be refreshed. */
-function updateArticleTerms(db: SqliteDatabase, stats: TermStats, p: Prepared, before: ArticleRow): string | null {
-  const { doc } = p;
-  if (before.terms !== p.termsJson || before.at_ms !== doc.publishedMs) {
-    const old = Object.keys(JSON.parse(before.terms) as object);
+  if (before.terms !== terms || before.at_ms !== doc.publishedMs) {
     db.run("DELETE FROM article_terms WHERE term IN (SELECT value FROM json_each(?)) AND at_ms = ? AND article_id = ?", [
-      JSON.stringify(old), before.at_ms, before.id,
+      JSON.stringify(Object.keys(JSON.parse(before.terms) as object)), before.at_ms, before.id,
     ]);
-    insertTerms(db, before.id, doc.publishedMs, p.terms);
-    stats.add(old, -1);
-    stats.add(p.terms, 1);
+    insertTerms(db, before.id, doc.publishedMs, Object.keys(counts));
+    stats.add(Object.keys(JSON.parse(before.terms) as object), -1);
+    stats.add(Object.keys(counts), 1);
   }
   // A grouped article keeps its story when its text changes: stories are stable, a headline fix is not news.
   db.run("UPDATE articles SET at_ms = ?, url_key = ?, sources = ?, title = ?, terms = ? WHERE key = ?", [
-    doc.publishedMs, p.urlKey, p.sources, doc.title, p.termsJson, doc.key,
+    doc.publishedMs, urlKey, sources, doc.title, terms, doc.key,
   ]);
-  const moved = before.sources !== p.sources || before.at_ms !== doc.publishedMs;
+  const moved = before.sources !== sources || before.at_ms !== doc.publishedMs;
   return before.story_id && moved ? before.story_id : null;
 }
 

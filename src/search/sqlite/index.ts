@@ -1,10 +1,10 @@
 import path from "node:path";
 import { placeholders, SqliteDatabase } from "../../db/sqlite.js";
 import type { SearchIndex } from "../index.js";
-import { runSearch, writeArticleDocs, writePostDoc, writeThreadDoc } from "./documents.js";
+import { runSearch, writeArticleDoc, writePostDoc, writeThreadDoc } from "./documents.js";
 import { CentroidCache } from "./centroids.js";
 import { groupPending } from "./clustering.js";
-import { refreshStories, writeArticleTermsBatch, writePostCitations, type GroupingOptions } from "./grouping.js";
+import { refreshStories, writeArticleTerms, writePostCitations, type GroupingOptions } from "./grouping.js";
 import { MIGRATIONS } from "./migrations.js";
 import { relatedArticles } from "./related.js";
 import { storiesByArticles, storiesByIds, storyArticlePages, storyPage, storyThreadPages } from "./stories.js";
@@ -66,8 +66,14 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
       for (let i = 0; i < docs.length; i += ARTICLE_CHUNK) {
         const chunk = docs.slice(i, i + ARTICLE_CHUNK);
         writeOrReload(() => {
-          writeArticleDocs(db, chunk);
-          const moved = writeArticleTermsBatch(db, stats, chunk);
+          // Per article on purpose: one INSERT … SELECT FROM json_each per table for the whole batch gave the same
+          // rows but cost the main thread 12–60 % more per item in bench scenario 4 (bench/README.md).
+          const moved: string[] = [];
+          for (const doc of chunk) {
+            writeArticleDoc(db, doc);
+            const story = writeArticleTerms(db, stats, doc);
+            if (story) moved.push(story);
+          }
           stats.flush();
           refreshStories(db, moved);
         });
