@@ -70,7 +70,7 @@ describe("docs/sources/admin-api.md examples", () => {
     const report = (await run(6)).importOpml;
     expect(report.added).toEqual([{ slug: "canal-post", categories: ["Europe"] }]);
     expect(report.skipped).toEqual([{ outline: "Example World again", url: server.url("/news.example.org/feeds/world.atom"), reason: "duplicate: a source with this URL already exists" }]);
-    expect(report.failed).toEqual([{ outline: "Broken", url: "feeds/relative.xml", reason: "not an absolute http(s) URL" }]);
+    expect(report.failed).toEqual([{ outline: "Broken", url: null, reason: "not an absolute http(s) URL" }]);
     expect(await run(7)).toEqual({ removeSource: { id: "example-world", articlesDeleted: 2 }, removeForum: "board" });
   });
 });
