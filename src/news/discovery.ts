@@ -98,10 +98,12 @@ export function sniffFeed(result: Pick<FetchResult, "bytes" | "charset" | "conte
 /** The feed's own title from its first bytes (a default name for the source); null when not found there. */
 export function feedTitle(bytes: Buffer, format: FeedFormat): string | null {
   const head = bytes.subarray(0, 8192).toString("utf8");
+  const xml = /<title[^>]*>(<!\[CDATA\[)?([^<\]]{1,400})/i.exec(head);
+  // Entities are decoded in XML text, never inside CDATA (nor in JSON, whose escapes are undone instead).
   const raw = format === "JSON_FEED"
     ? /"title"\s*:\s*"((?:[^"\\]|\\.){1,400})"/.exec(head)?.[1]?.replace(/\\(.)/g, "$1")
-    : /<title[^>]*>(?:<!\[CDATA\[)?([^<\]]{1,400})/i.exec(head)?.[1];
-  const text = raw?.replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/\s+/g, " ").trim();
+    : xml?.[1] ? xml[2] : xml?.[2]?.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&amp;/g, "&");
+  const text = raw?.replace(/\s+/g, " ").trim();
   return text ? text.slice(0, 200) : null;
 }
 
