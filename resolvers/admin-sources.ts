@@ -8,6 +8,7 @@ import { CrosswireError, ErrorCode } from "../src/model/errors.js";
 import { parseGlobalId } from "../src/model/ids.js";
 import type { FeedSourceConfig } from "../src/model/news.js";
 import type { SourceAdmin } from "../src/model/source-admin.js";
+import { httpUrlOrNull } from "../src/urls/index.js";
 import { toSource } from "./mappers.js";
 import { requireAdmin } from "./source-lookup.js";
 
@@ -61,7 +62,8 @@ export class AdminSourcesResolver {
   @Mutation(() => OpmlImportReport, { description: "Stores the subscriptions of an OPML document (folders become categories) and reports what was added, skipped and failed (admin token)." })
   async importOpml(@Arg("opml", () => String) opml: string, @Ctx() ctx: Context): Promise<OpmlImportReport> {
     const report = await admin(ctx).importOpml(opml);
-    const line = (l: { outline: string; url: string | null; reason: string }) => Object.assign(new OpmlLine(), l);
+    // A failed line's URL is the file's text (javascript:, relative paths): given back only when it is http(s).
+    const line = (l: { outline: string; url: string | null; reason: string }) => Object.assign(new OpmlLine(), { ...l, url: httpUrlOrNull(l.url) });
     return Object.assign(new OpmlImportReport(), { added: report.added.map(source), skipped: report.skipped.map(line), failed: report.failed.map(line) });
   }
 }

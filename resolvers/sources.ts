@@ -10,7 +10,7 @@ import { articleIndex } from "../src/read/articles.js";
 
 @Resolver(() => Source)
 export class SourceResolver {
-  @Query(() => [Source], { description: "Every configured news source, with its health." })
+  @Query(() => [Source], { description: "Every news source, with its health: the config file's (and demo feeds) first, then those added through the admin API (`origin` says which)." })
   async sources(@Ctx() ctx: Context): Promise<Source[]> {
     const all = await Promise.all([...ctx.news.sources.keys()].map((slug) => loadSource(ctx, slug)));
     return all.filter((s): s is Source => s !== null);

@@ -114,7 +114,7 @@ export class OpmlLine {
   @Field(() => String, { description: "The outline's title." })
   outline!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "The outline's xmlUrl when it is an http(s) URL; null otherwise (the reason says why)." })
   url!: string | null;
 
   @Field(() => String)

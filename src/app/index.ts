@@ -108,7 +108,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const storedSources = config.storedSources.enabled
     ? await createStoredSources({ config, logger, database: stores.local.database, news, remoteForums, forums, fetcher: outbound.fetcher, articles, changed: () => responses?.bump() })
     : null;
-  await storedSources?.syncNow();
+  // A store that does not answer now must not stop the start: the timer reads the rows once it does.
+  await storedSources?.syncNow().catch((err: unknown) => logger.warn({ err }, "stored sources not read at start; the next sync reads them"));
   await ingestAtStart(config, logger, stores, news, search);
 
   const httpServer = http.createServer();

@@ -1,5 +1,5 @@
 import type { ArticleStore } from "../articles/store.js";
-import type { Config, ForumSourceConfig } from "../config/index.js";
+import { FeedSourceSchema, ForumSourceSchema, type Config, type ForumSourceConfig } from "../config/index.js";
 import type { SqlDatabase } from "../db/sql.js";
 import type { Logger } from "../logger.js";
 import { CrosswireError, ErrorCode } from "../model/errors.js";
@@ -73,11 +73,20 @@ function applyRows(rows: StoredSource[], state: ApplyState): boolean {
       state.logger.warn({ source: row.id }, "a stored source has the id of a configured one; the configured one is kept");
       continue;
     }
-    current.add(row.id);
     const json = `${row.kind}:${JSON.stringify(row.config)}`;
-    if (state.applied.get(row.id) === json) continue;
-    if (row.kind === "feed") state.news.addSource({ ...(row.config as unknown as FeedSourceConfig), origin: "STORED" });
-    else state.remoteForums.add(row.config as unknown as ForumSourceConfig);
+    if (state.applied.get(row.id) === json) {
+      current.add(row.id);
+      continue;
+    }
+    // Checked again on the way in: a row written by an older version must still fit today's schema.
+    const parsed = row.kind === "feed" ? FeedSourceSchema.safeParse(row.config) : ForumSourceSchema.safeParse(row.config);
+    if (!parsed.success) {
+      state.logger.warn({ source: row.id, problem: parsed.error.issues[0]?.message }, "a stored source does not fit the config schema; it is not started");
+      continue;
+    }
+    current.add(row.id);
+    if (row.kind === "feed") state.news.addSource({ ...(parsed.data as FeedSourceConfig), origin: "STORED" });
+    else state.remoteForums.add(parsed.data as ForumSourceConfig);
     state.applied.set(row.id, json);
     changed = true;
   }

@@ -8,7 +8,7 @@ import type { FeedFormat } from "../model/news.js";
  *
  *   1. The URL answers with a feed (RSS, Atom, RDF or JSON Feed, by content, whatever its Content-Type): that feed.
  *   2. A page: its `<link rel="alternate">` of a feed type (RSS Autodiscovery, the WHATWG "alternate" link type),
- *      in document order; several are all candidates.
+ *      in document order; several are all candidates; one is fetched to check it is a feed.
  *   3. No such link: the well-known paths readers try, at the page's origin (WELL_KNOWN_PATHS); each answer is
  *      checked to be a feed.
  *
@@ -45,7 +45,7 @@ export async function discoverFeeds(fetcher: Fetcher, url: string): Promise<Disc
   const format = sniffFeed(first);
   if (format) return { kind: "feed", feed: { url: first.url, title: feedTitle(first.bytes, format), format } };
   const links = alternateLinks(decodeText(first.bytes, first.charset, "html"), first.url);
-  if (links.length === 1) return { kind: "feed", feed: links[0]! };
+  if (links.length === 1) return confirmed(fetcher, links[0]!, first.url);
   if (links.length > 1) return { kind: "candidates", candidates: links };
   const found = await wellKnown(fetcher, first.url);
   if (found.length === 1) return { kind: "feed", feed: found[0]! };
@@ -54,6 +54,14 @@ export async function discoverFeeds(fetcher: Fetcher, url: string): Promise<Disc
     kind: "none",
     reason: `${first.url} is not a feed, links no feed (<link rel="alternate"> of an RSS, Atom or JSON Feed type), and none of ${WELL_KNOWN_PATHS.join(", ")} answers with one`,
   };
+}
+
+/** A page's one feed link, fetched: stored only when it answers with a feed (whose title names it if the link does not). */
+async function confirmed(fetcher: Fetcher, link: FeedCandidate, pageUrl: string): Promise<Discovery> {
+  const result = await fetcher.fetch({ url: link.url, maxBytes: DISCOVERY_MAX_BYTES });
+  const format = sniffFeed(result);
+  if (!format) return { kind: "none", reason: `${pageUrl} links ${link.url} as its feed, but that answers with no RSS, Atom or JSON Feed document` };
+  return { kind: "feed", feed: { url: result.url, title: link.title ?? feedTitle(result.bytes, format), format } };
 }
 
 /** The well-known paths, tried one after another (politeness: one request at a time to the site). */
@@ -90,10 +98,12 @@ export function sniffFeed(result: Pick<FetchResult, "bytes" | "charset" | "conte
 /** The feed's own title from its first bytes (a default name for the source); null when not found there. */
 export function feedTitle(bytes: Buffer, format: FeedFormat): string | null {
   const head = bytes.subarray(0, 8192).toString("utf8");
+  const xml = /<title[^>]*>(<!\[CDATA\[)?([^<\]]{1,400})/i.exec(head);
+  // Entities are decoded in XML text, never inside CDATA (nor in JSON, whose escapes are undone instead).
   const raw = format === "JSON_FEED"
     ? /"title"\s*:\s*"((?:[^"\\]|\\.){1,400})"/.exec(head)?.[1]?.replace(/\\(.)/g, "$1")
-    : /<title[^>]*>(?:<!\[CDATA\[)?([^<\]]{1,400})/i.exec(head)?.[1];
-  const text = raw?.replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/\s+/g, " ").trim();
+    : xml?.[1] ? xml[2] : xml?.[2]?.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;|&apos;/g, "'").replace(/&amp;/g, "&");
+  const text = raw?.replace(/\s+/g, " ").trim();
   return text ? text.slice(0, 200) : null;
 }
 

@@ -3,6 +3,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { renderPlaygroundPage } from "@apollographql/graphql-playground-html";
 import { fromRoot } from "../paths.js";
 import { writeTab } from "./playground-write-tab.js";
+import { addSourceTab } from "./playground-sources-tab.js";
 
 /**
  * GraphQL Playground served entirely by the gateway, so it works with no internet.
@@ -112,7 +113,7 @@ export function renderPlayground(endpoint: string): string {
       "editor.reuseHeaders": true,
       "tracing.hideTracingResponse": true,
     },
-    tabs: [...PLAYGROUND_TABS.map((tab) => ({ endpoint, name: tab.name, query: tab.query })), writeTab(endpoint)],
+    tabs: [...PLAYGROUND_TABS.map((tab) => ({ endpoint, name: tab.name, query: tab.query })), writeTab(endpoint), addSourceTab(endpoint)],
   });
   // The Playground needs an absolute ws:// URL for subscriptions, and only the browser knows the host it reached
   // the gateway by (a proxy may stand between): the page's own init script computes it from location.

@@ -4,6 +4,7 @@ import { startFixtureServer, type FixtureServer } from "../helpers/fixture-serve
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { XMLLINT, xmllint } from "../helpers/xmllint.js";
 import { parseOpml } from "../../src/opml/index.js";
+import { ADD_SOURCE_TAB_QUERY, ADD_SOURCE_TAB_VARIABLES } from "../../src/server/playground-sources-tab.js";
 
 const ADMIN = "admin-token-for-stored-sources";
 const RSS = { "content-type": "application/rss+xml" };
@@ -85,6 +86,13 @@ describe("sources managed at runtime through the admin API", () => {
     expect(await slugs()).toEqual(["configured", "fixture-news-rss"]);
   });
 
+  it("fails with FEED_NOT_FOUND when a page's one feed link answers with something else", async () => {
+    server.route("/liar", { headers: HTML, body: `<html><head><link rel="alternate" type="application/rss+xml" href="/nofeed"></head></html>` });
+    const res = await addSource({ url: server.url("/liar") });
+    expect(res.errors[0].extensions.code).toBe("FEED_NOT_FOUND");
+    expect(res.errors[0].message).toBe(`${server.url("/liar")} links ${server.url("/nofeed")} as its feed, but that answers with no RSS, Atom or JSON Feed document`);
+  });
+
   it("adds a feed by its own URL, named from the feed's title", async () => {
     const res = await addSource({ url: server.url("/solo.xml"), pollIntervalSeconds: 3600 });
     expect(res.errors).toBeUndefined();
@@ -143,10 +151,23 @@ describe("sources managed at runtime through the admin API", () => {
     expect(await slugs()).toEqual(["configured", "fixture-news-rss", "solo-desk", "known"]);
   });
 
+  it("the Playground opens with an 'Add a source' tab whose example runs (a fixture page instead of its example URL)", async () => {
+    const html = await (await fetch(`${gw.url}/playground`)).text();
+    expect(html).toContain("Add a source");
+    expect(html).toContain("addSource(input:");
+    expect(html).toContain(`"Authorization":"Bearer &lt;paste the admin token here&gt;"`);
+    server.route("/playground-site", { headers: HTML, body: `<html><head><link rel="alternate" type="application/rss+xml" href="/shared.xml"></head></html>` });
+    const res = await admin(ADD_SOURCE_TAB_QUERY, { ...ADD_SOURCE_TAB_VARIABLES, url: server.url("/playground-site") });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.addSource.source).toMatchObject({ slug: "shared-desk", categories: ["World"], origin: "STORED", health: { status: "OK", itemCount: 1 } });
+    const removed = await admin(`mutation { removeSource(id: "shared-desk", deleteArticles: true) { articlesDeleted } }`);
+    expect(removed.data.removeSource.articlesDeleted).toBe(1);
+  });
+
   it("needs the admin token", async () => {
-    const res = (await gw.graphql(`mutation { addSource(input: { url: "${server.url("/shared.xml")}" }) { candidates { url } } }`)).body;
+    const res = (await gw.graphql(`mutation { addSource(input: { url: "${server.url("/unauthenticated.xml")}" }) { candidates { url } } }`)).body;
     expect(res.errors[0].extensions.code).toBe("UNAUTHENTICATED");
-    expect(server.hits("/shared.xml")).toBe(0);
+    expect(server.hits("/unauthenticated.xml")).toBe(0);
   });
 
   it("updates a stored source's name, categories and interval", async () => {

@@ -197,6 +197,9 @@ export function contentCases(): void {
     const COVERED = new Set([
       "Article.url", "Article.canonicalUrl", "Article.imageUrl", "Source.url", "Source.homepage", "Citation.url",
       "Citation.canonicalUrl", "CitedStory.canonicalUrl", "ForumSource.url", "Post.url", "Thread.url",
+      // The admin API (docs/sources/admin-api.md): discovered feed links and stored forums are checked http(s) URLs;
+      // an OPML line's URL is the file's text, given back only when it is one (test/integration/admin-sources-import.test.ts).
+      "FeedCandidate.url", "StoredForum.url", "OpmlLine.url",
     ]);
     const URL_NAME = /url$|^homepage$|avatar|href|^link$|image|^src$|website/i;
     let gw: TestGateway;
