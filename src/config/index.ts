@@ -86,7 +86,7 @@ export const ConfigSchema = z
     port: z.number().int().min(0).max(65535).default(4000).describe("HTTP port (`0` picks a free one)"),
     /** Interface to listen on; unset means Node's default (all interfaces, IPv6 and IPv4). */
     host: z.string().min(1).optional().describe("interface to listen on, e.g. `127.0.0.1`"),
-    dataDir: z.string().min(1).default("./data").describe("folder of the SQLite files: `forum.db` (forum-local store) and `cache.db` (keyv cache); created if missing"),
+    dataDir: z.string().min(1).default("./data").describe("folder of the SQLite files: `forum.db` (forum-local store, article rows, stored sources) and `cache.db` (keyv: health, unfurls, persisted queries, responses); created if missing"),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`"),
     /** Puts stack traces into GraphQL error responses. Never in production. */
     debug: z.boolean().default(false).describe("return internal error messages and stack traces to clients (development only)"),
@@ -365,7 +365,7 @@ export const ConfigSchema = z
       .strict()
       .prefault({}).describe("sources managed at runtime through the admin API (docs/sources/admin-api.md)"),
     /** Bearer token for admin mutations (refreshSource, refreshAllSources); unset disables them. */
-    adminToken: z.string().min(16, "must be at least 16 characters").optional().describe("bearer token for the admin mutations `refreshSource` and `refreshAllSources` (16 characters or more); unset disables them"),
+    adminToken: z.string().min(16, "must be at least 16 characters").optional().describe("bearer token for the admin mutations (`refreshSource`, `refreshAllSources`, and the sources API: `addSource`, `updateSource`, `removeSource`, `addForum`, `removeForum`, `importOpml`; 16 characters or more); unset disables them"),
   })
   .strict()
   .superRefine((config, ctx) => {
