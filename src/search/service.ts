@@ -72,8 +72,8 @@ function adaptiveSize(initial: number): { size(): number; took(count: number, ms
 
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-// Long on purpose (173 lines): a closure whose state (the pending queue, two timers, the running drain and forum
-// sync) is shared by drain, syncForum and the returned methods; each of those is under 40 lines, and splitting the
+// Long on purpose (229 lines): a closure whose state (the pending queue of writes and deletions, two timers, the
+// running drain and forum sync) is shared by drain, syncForum and the returned methods; each of those is under 40 lines, and splitting the
 // factory would only pass that state around in an object.
 export function createSearchService(options: SearchServiceOptions): SearchService {
   const { index, logger } = options;

@@ -161,6 +161,18 @@ describe.each([["sqlite", openSqlite], ["postgres", openPostgres]] as const)("de
     expect(await b.service.catchUp(store)).toBe(0);
   });
 
+  it("a page only an unfurl knew is never indexed; its purge tells the index anyway and writes no tombstone", async () => {
+    const url = "https://pages.example/glacier-explainer";
+    const page = { url, title: "Glacier explainer", summary: "Why glaciers collapse", author: null, publishedAt: null, modifiedAt: null, imageUrl: null };
+    await store.mergePage(url, page, new Date(Date.now() - 120_000), 60_000);
+    await a.service.whenIdle();
+    expect(await a.index.knownArticles([url])).toEqual(new Set());
+    deletedHeard.length = 0;
+    expect(await store.purgeExpired()).toBe(1);
+    expect(deletedHeard).toEqual([url]);
+    expect(await b.service.catchUp(store)).toBe(0);
+  });
+
   it("a fresh index (no saved position) skips tombstones of articles it never held, and a source back again is indexed again", async () => {
     const c = gateway();
     try {
