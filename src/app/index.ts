@@ -100,6 +100,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const articles = new ArticleStore(stores.cache.keyv, stores.local.database, (records) => (responses?.bump(), search.articlesChanged(records)), stores.cache.exclusive, {
     onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
     onHealthChanged: (sourceId, health) => live.events.healthChanged(sourceId, health),
+    onArticlesDeleted: (keys) => (responses?.bump(), search.articlesDeleted(keys)),
   });
   // The article tables (and the one-time copy of a keyv-era store) before anything reads them.
   await articles.open();

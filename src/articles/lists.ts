@@ -111,18 +111,30 @@ export interface ChangePosition {
   key: string;
 }
 
+/** One step of the write order: a published article written (its record), or an article deleted (null). */
+export interface Change {
+  position: ChangePosition;
+  key: string;
+  record: ArticleRecord | null;
+}
+
 /**
- * Published articles written after a position, in write order, up to `limit` (the search index's catch-up: it
- * keeps the last position it read instead of reading every article at start).
+ * Published articles written, and articles deleted (tombstones), after a position, in write order, up to `limit`
+ * (the search index's catch-up: it keeps the last position it read instead of reading every article at start).
+ * Two keyset ranges of `limit` rows each, merged here: neither reads past what it returns.
  */
-export async function changedSince(
-  db: SqlQueries, after: ChangePosition, limit: number,
-): Promise<Array<{ position: ChangePosition; record: ArticleRecord }>> {
-  const rows = await db.all<{ key: string; seq: number; record: string }>(
-    "SELECT key, seq, record FROM articles WHERE listed = 1 AND (seq > ? OR (seq = ? AND key > ?)) ORDER BY seq, key LIMIT ?",
-    [after.seq, after.seq, after.key, limit],
-  );
-  return rows.map((r) => ({ position: { seq: Number(r.seq), key: r.key }, record: JSON.parse(r.record) as ArticleRecord }));
+export async function changedSince(db: SqlQueries, after: ChangePosition, limit: number): Promise<Change[]> {
+  const range = "(seq > ? OR (seq = ? AND key > ?)) ORDER BY seq, key LIMIT ?";
+  const params = [after.seq, after.seq, after.key, limit];
+  const written = await db.all<{ key: string; seq: number; record: string }>(`SELECT key, seq, record FROM articles WHERE listed = 1 AND ${range}`, params);
+  const deleted = await db.all<{ key: string; seq: number }>(`SELECT key, seq FROM article_deletions WHERE ${range}`, params);
+  const changes: Change[] = [
+    ...written.map((r) => ({ position: { seq: Number(r.seq), key: r.key }, key: r.key, record: JSON.parse(r.record) as ArticleRecord })),
+    ...deleted.map((r) => ({ position: { seq: Number(r.seq), key: r.key }, key: r.key, record: null })),
+  ];
+  // A write and a deletion never share a seq (each transaction takes its own): (seq, key) orders them all.
+  changes.sort((a, b) => a.position.seq - b.position.seq || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return changes.slice(0, limit);
 }
 
 /** Every entry of a list (tools and tests; proportional to the list, so no request path uses it). */

@@ -88,8 +88,7 @@ export async function writeRows(
 ): Promise<number> {
   let seq = 0;
   if (writes.length) {
-    await tx.run("UPDATE article_counters SET value = value + 1 WHERE name = 'seq'");
-    seq = (await tx.get<{ value: number }>("SELECT value FROM article_counters WHERE name = 'seq'"))!.value;
+    seq = await nextSeq(tx);
     await upsertArticles(tx, writes, seq);
     await upsertSources(tx, writes);
     await addToCounters(tx, counterChanges(writes));
@@ -97,6 +96,12 @@ export async function writeRows(
   await upsertPairs(tx, "article_guids (source_id, guid, key)", "(source_id, guid)", guids.map((g) => [g.sourceId, g.guid, g.key]));
   await upsertPairs(tx, "article_links (link, key)", "(link)", links.map((l) => [l.link, l.key]));
   return seq;
+}
+
+/** The next number of the write order (articles.seq, article_deletions.seq), in the caller's transaction. */
+export async function nextSeq(tx: SqlQueries): Promise<number> {
+  await tx.run("UPDATE article_counters SET value = value + 1 WHERE name = 'seq'");
+  return Number((await tx.get<{ value: number }>("SELECT value FROM article_counters WHERE name = 'seq'"))!.value);
 }
 
 async function upsertArticles(tx: SqlQueries, writes: readonly RowWrite[], seq: number): Promise<void> {

@@ -13,6 +13,8 @@ import type { SqlDatabase } from "../db/sql.js";
  * - `article_guids`: a source's guid → the article it was stored under (identity, src/articles/identify.ts).
  * - `article_links`: an exact feed link → its article, when that entry does not own the canonical URL.
  * - `article_counters`: `*` (listed articles), `s:<source>` (articles of a source), `seq` (last write's number).
+ * - `article_deletions`: a tombstone per deleted article, numbered in the same write order as `articles.seq`, so a
+ *   search index catching up from that order (every gateway has its own) drops what another gateway deleted.
  */
 export const ARTICLE_MIGRATIONS: PortableMigration[] = [
   {
@@ -56,6 +58,17 @@ export const ARTICLE_MIGRATIONS: PortableMigration[] = [
         value ${t.int} NOT NULL
       );
       INSERT INTO article_counters (name, value) VALUES ('seq', 0), ('*', 0);
+    `,
+  },
+  {
+    version: 1002,
+    name: "article_deletions: tombstones in the write order",
+    sql: (t) => `
+      CREATE TABLE article_deletions (
+        seq ${t.int} NOT NULL,
+        key ${t.sortedText} NOT NULL,
+        PRIMARY KEY (seq, key)
+      );
     `,
   },
 ];

@@ -4,21 +4,22 @@ import type { ArticleRecord, ParsedItem, SourceHealthRecord } from "../model/new
 import { canonicalUrl } from "../urls/index.js";
 import { localExclusive, type Exclusive } from "../cluster/lock.js";
 import { identify } from "./identify.js";
-import { changedSince, count, page, wholeList, type ChangePosition, type IndexEntry, type ListQuery } from "./lists.js";
+import { changedSince, count, page, wholeList, type Change, type ChangePosition, type IndexEntry, type ListQuery } from "./lists.js";
 import { itemTime, mergeArticle, mergePageFields, sameArticle, withRenderedSummary, type PageFields } from "./merge.js";
 import { isListed, readLinkKey, readRecords, writeRows, type Mapping, type RowWrite } from "./rows.js";
 import { ARTICLES_SETUP_LOCK, migrateArticles } from "./schema.js";
 import { removeSource, purgeExpired } from "./remove.js";
 import { upgradeFromKeyv } from "./upgrade.js";
 
-export { ALL_SOURCES, compareEntries, type ChangePosition, type IndexEntry, type ListQuery } from "./lists.js";
+export { ALL_SOURCES, compareEntries, type Change, type ChangePosition, type IndexEntry, type ListQuery } from "./lists.js";
 export { articleKey, summarySafeHtmlOf, summaryTextOf, withRenderedSummary, type PageFields } from "./merge.js";
 export { isListed } from "./rows.js";
 
 /**
  * Articles as SQL rows (tables: ./schema.ts) in the SQL database the local forum uses: the embedded SQLite file by
  * default, PostgreSQL when clustered. Source health stays in keyv. Articles are never deleted when they drop off a
- * feed; a page only an unfurl knows expires (`keepMs`), and removeBySource drops a removed source's articles.
+ * feed; a page only an unfurl knows expires (`keepMs`), and removeBySource drops a removed source's articles (with a
+ * tombstone each in the write order, so every gateway's search index drops them too).
  * Lists are keyset queries (./lists.ts); a poll writes only new and changed rows, in one transaction.
  */
 export interface UpsertResult {
@@ -36,6 +37,11 @@ export interface ArticleStoreHooks {
   onArticlesAdded?: (sourceId: string, records: ArticleRecord[]) => void;
   /** A health record written that differs from the stored one in status, failure count or error sentence. */
   onHealthChanged?: (sourceId: string, health: SourceHealthRecord) => void;
+  /**
+   * Articles deleted (removeBySource, purgeExpired), after the commit: the search index drops them. Other gateways
+   * learn of them from the tombstones in the write order (changedSince).
+   */
+  onArticlesDeleted?: (keys: string[]) => void;
 }
 
 const PURGE_EVERY_MS = 3_600_000;
@@ -85,7 +91,8 @@ export class ArticleStore {
       if (listed) this.onArticlesChanged?.([record]);
       if (now.getTime() - this.lastPurge > PURGE_EVERY_MS) {
         this.lastPurge = now.getTime();
-        await purgeExpired(this.db, now.getTime());
+        const purged = await purgeExpired(this.db, now.getTime());
+        if (purged.length) this.hooks.onArticlesDeleted?.(purged);
       }
     });
   }
@@ -124,8 +131,8 @@ export class ArticleStore {
     return count(this.db, query);
   }
 
-  /** Published articles written after a position, in write order (the search index's catch-up). */
-  async changedSince(after: ChangePosition, limit: number): Promise<Array<{ position: ChangePosition; record: ArticleRecord }>> {
+  /** Published articles written and articles deleted after a position, in write order (the search index's catch-up). */
+  async changedSince(after: ChangePosition, limit: number): Promise<Change[]> {
     await this.open();
     return changedSince(this.db, after, limit);
   }
@@ -139,7 +146,9 @@ export class ArticleStore {
   /** Drops page-only articles whose time is up; returns how many. */
   async purgeExpired(now = new Date()): Promise<number> {
     await this.open();
-    return purgeExpired(this.db, now.getTime());
+    const purged = await purgeExpired(this.db, now.getTime());
+    if (purged.length) this.hooks.onArticlesDeleted?.(purged);
+    return purged.length;
   }
 
   /**
@@ -152,7 +161,8 @@ export class ArticleStore {
       const { deleted, changed } = await removeSource(this.db, sourceId);
       await this.keyv.delete(`h:${sourceId}`);
       if (changed.length) this.onArticlesChanged?.(changed);
-      return deleted;
+      if (deleted.length) this.hooks.onArticlesDeleted?.(deleted);
+      return deleted.length;
     });
   }
 

@@ -5,6 +5,7 @@ import type { Config } from "../config/index.js";
 import type { Fetcher } from "../net/types.js";
 import type { AdapterDeps } from "../../sources/deps.js";
 import { createPoller, type Poller } from "./poller.js";
+import { storedSourceExists } from "./source-store.js";
 import type { Lease } from "../cluster/types.js";
 import { createUrlSource, type UrlSource } from "../../sources/url/index.js";
 
@@ -67,6 +68,8 @@ export function createNews(config: Config, deps: NewsDeps): News {
         lease: deps.cluster.lease,
         busyRetryMs: deps.cluster.leaseTtlMs,
         health: async (id: string) => (await store.health([id]))[0] ?? null,
+        // A stored source's row is in the same database as the articles (src/news/source-store.ts).
+        stillPolled: async (source: FeedSource) => source.config.origin !== "STORED" || (await storedSourceExists(store.db, source.config.id)),
       }
     : undefined;
   const poller: Poller = createPoller(polled, { maxBackoffSeconds: config.news.maxBackoffSeconds, logger: deps.logger, ...(cluster ? { cluster } : {}) });

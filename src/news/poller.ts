@@ -30,6 +30,11 @@ export interface PollerCluster {
   health(sourceId: string): Promise<SourceHealthRecord | null>;
   /** How long to wait before trying again when another process holds the lease. */
   busyRetryMs: number;
+  /**
+   * Whether the source is still to be polled (a stored source another process removed is not, though this one's sync
+   * has not dropped it yet): asked under the lease before each poll; false stops this process's schedule of it.
+   */
+  stillPolled?(source: FeedSource): Promise<boolean>;
 }
 
 export interface PollerOptions {
@@ -94,6 +99,8 @@ export function createPoller(sources: readonly FeedSource[], options: PollerOpti
       return undefined;
     }
     try {
+      // Removed through another process: a poll now would bring back the articles its removal deleted.
+      if (c.stillPolled && !(await c.stillPolled(source))) return undefined;
       if (!force) {
         const health = await c.health(id);
         const last = health?.lastAttemptAt ? Date.parse(health.lastAttemptAt) : NaN;

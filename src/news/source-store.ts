@@ -71,6 +71,11 @@ const toStored = (r: Row): StoredSource => ({
   id: r.id, kind: r.kind as StoredKind, config: JSON.parse(r.config) as Record<string, unknown>, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
+/** Whether a stored source's row is there (the poller asks before each shared poll of a stored source). */
+export async function storedSourceExists(database: SqlDatabase, id: string): Promise<boolean> {
+  return (await database.get<{ id: string }>("SELECT id FROM stored_sources WHERE id = ?", [id])) !== undefined;
+}
+
 /** Runs migration 301 (under a lock every gateway on the database respects) and returns the store. */
 export async function openSourceStore(database: SqlDatabase): Promise<SourceStore> {
   await database.exclusive(SETUP_LOCK, (db) => migrate(db, SOURCE_MIGRATIONS));

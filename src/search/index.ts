@@ -131,6 +131,11 @@ export interface SearchIndex {
   indexArticles(docs: readonly ArticleDoc[]): Promise<void>;
   indexThreads(docs: readonly ThreadDoc[]): Promise<void>;
   indexPosts(docs: readonly PostDoc[]): Promise<void>;
+  /**
+   * Removes deleted articles (by key): documents, grouping terms, story membership (a story left empty is dropped).
+   * Keys the index does not hold are skipped. Resolves with how many it removed.
+   */
+  deleteArticles(keys: readonly string[]): Promise<number>;
   /** Groups up to `limit` articles that have no story yet, oldest first; resolves with how many it grouped. */
   groupPending(limit: number): Promise<number>;
   /** Which of these article keys the index holds. */

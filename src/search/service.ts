@@ -15,9 +15,11 @@ export interface SearchService {
   readonly index: SearchIndex;
   /** The article store's hook: queue changed articles for indexing and grouping. */
   articlesChanged(records: readonly ArticleRecord[]): void;
+  /** The article store's deletion hook: queue deleted articles (by key) for removal from the index and their stories. */
+  articlesDeleted(keys: readonly string[]): void;
   /**
-   * Queues articles written since the position the index last caught up to (the store's write order, so nothing in
-   * proportion to the store is read): other gateways' writes, a crash mid-batch. With no position yet (a new or
+   * Queues articles written and deleted since the position the index last caught up to (the store's write order, so
+   * nothing in proportion to the store is read): other gateways' writes and deletions, a crash mid-batch. With no position yet (a new or
    * deleted search.db, or the first start on rows) every published article the index lacks.
    */
   catchUp(store: ArticleStore): Promise<number>;
@@ -70,12 +72,13 @@ function adaptiveSize(initial: number): { size(): number; took(count: number, ms
 
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-// Long on purpose (173 lines): a closure whose state (the pending queue, two timers, the running drain and forum
-// sync) is shared by drain, syncForum and the returned methods; each of those is under 40 lines, and splitting the
+// Long on purpose (229 lines): a closure whose state (the pending queue of writes and deletions, two timers, the
+// running drain and forum sync) is shared by drain, syncForum and the returned methods; each of those is under 40 lines, and splitting the
 // factory would only pass that state around in an object.
 export function createSearchService(options: SearchServiceOptions): SearchService {
   const { index, logger } = options;
-  const pending = new Map<string, ArticleRecord>();
+  /** Article key → its record to index, or null: deleted, to be removed. The latest news of a key wins. */
+  const pending = new Map<string, ArticleRecord | null>();
   let queuedSince: number | null = null;
   let timer: NodeJS.Timeout | undefined;
   let syncTimer: NodeJS.Timeout | undefined;
@@ -118,17 +121,21 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
         const started = performance.now();
         if (pending.size > 0) {
           const batch: ArticleRecord[] = [];
-          for (const r of pending.values()) {
-            if (batch.length >= indexBatch.size()) break;
-            batch.push(r);
+          const gone: string[] = [];
+          for (const [key, r] of pending) {
+            if (batch.length + gone.length >= indexBatch.size()) break;
+            if (r) batch.push(r);
+            else gone.push(key);
           }
           for (const r of batch) pending.delete(r.key);
+          for (const key of gone) pending.delete(key);
           if (pending.size === 0) queuedSince = null;
           const position = pending.size === 0 ? readTo : null;
-          await index.indexArticles(batch.map(toDoc));
+          if (gone.length) await index.deleteArticles(gone);
+          if (batch.length) await index.indexArticles(batch.map(toDoc));
           if (position) await index.setState(POSITION, JSON.stringify(position));
           if (position && readTo === position) readTo = null;
-          indexBatch.took(batch.length, performance.now() - started);
+          indexBatch.took(batch.length + gone.length, performance.now() - started);
         } else {
           const grouped = await index.groupPending(groupBatch.size());
           if (grouped === 0) break;
@@ -195,15 +202,20 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
     for (;;) {
       const changes = await store.changedSince(position, CATCH_UP_BATCH);
       if (changes.length === 0) break;
-      let records = changes.map((c) => c.record);
-      if (!saved) {
-        const known = await index.knownArticles(records.map((r) => r.key));
-        records = records.filter((r) => !known.has(r.key));
+      const known = saved ? null : await index.knownArticles(changes.map((c) => c.key));
+      for (const { key, record } of changes) {
+        if (record) {
+          // A fresh index lacks only what it does not hold; a record the store's hook queued is as new as this one.
+          if (known?.has(key) || pending.get(key)) continue;
+          service.articlesChanged([record]);
+        } else {
+          // A deletion always wins over what is queued: a later write of the key comes after it in this order.
+          if (known && !known.has(key)) continue;
+          service.articlesDeleted([key]);
+        }
+        queued += 1;
       }
-      records = records.filter((r) => !pending.has(r.key));
       position = changes.at(-1)!.position;
-      queued += records.length;
-      service.articlesChanged(records);
       if (changes.length < CATCH_UP_BATCH || stopped) break;
       await yieldToRequests();
     }
@@ -217,6 +229,12 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
     articlesChanged(records) {
       if (stopped || records.length === 0) return;
       for (const r of records) pending.set(r.key, r);
+      queuedSince ??= Date.now();
+      schedule();
+    },
+    articlesDeleted(keys) {
+      if (stopped || keys.length === 0) return;
+      for (const key of keys) pending.set(key, null);
       queuedSince ??= Date.now();
       schedule();
     },

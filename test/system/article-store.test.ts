@@ -163,7 +163,7 @@ describe.each([["sqlite", openSqlite], ["postgres", openPostgres]] as const)("th
     let position = start;
     for (;;) {
       const next = await store.changedSince(position, 10);
-      all = all.concat(next.map((c) => c.record.key));
+      all = all.concat(next.map((c) => c.key));
       if (next.length < 10) break;
       position = next.at(-1)!.position;
     }
@@ -171,7 +171,7 @@ describe.each([["sqlite", openSqlite], ["postgres", openPostgres]] as const)("th
     const tail = (await store.changedSince(start, 10_000)).at(-1)!.position;
     await store.upsert("pb", [item(200, { title: "Story 200, edited" }), item(300)]);
     const after = await store.changedSince(tail, 100);
-    expect(after.map((c) => c.record.key).sort()).toEqual([keyOf(200), keyOf(300)]);
+    expect(after.map((c) => c.key).sort()).toEqual([keyOf(200), keyOf(300)]);
   });
 
   it("removeBySource: shared articles lose the source, its own ones go, its counter and guids go", async () => {

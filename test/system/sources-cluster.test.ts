@@ -8,7 +8,8 @@ import { startPostgres, startRedis, type TestPostgres, type TestRedis } from "..
 /**
  * Two gateway processes (the built CLI) on one redis-server and one PostgreSQL database: a source added through
  * one is stored in PostgreSQL, picked up by the other within storedSources.syncSeconds, and polled once per
- * interval across both (the poll leases); removed through the other, it stops everywhere.
+ * interval across both (the poll leases); removed through the other, it stops everywhere (a poll due meanwhile on the
+ * first checks the row first: the deleted articles do not come back) and its deleted articles leave both search indexes.
  */
 const ADMIN = "admin-token-for-the-sources-cluster";
 const INTERVAL_S = 3;
@@ -64,6 +65,8 @@ beforeAll(async () => {
         net: { allowAddresses: ["127.0.0.1"], userAgent: `crosswire-test/${n}`, timeoutMs: 10_000 },
         unfurl: { enabled: false },
         storedSources: { syncSeconds: SYNC_S },
+        // Each gateway's own search.db catches up from the shared store's write order this often (deletions too).
+        search: { postSyncSeconds: SYNC_S },
         adminToken: ADMIN,
       }),
     ),
@@ -102,6 +105,8 @@ describe("a stored source on two gateways sharing Redis and PostgreSQL", () => {
 
   it("removed through the other, it leaves both and is polled no more; its articles are deleted once", async () => {
     const [a, b] = gateways as [GatewayProcess, GatewayProcess];
+    const found = async (g: GatewayProcess) => (await g.graphql(`{ search(query: "desk story", types: [ARTICLE]) { totalCount } }`)).body.data.search.totalCount as number;
+    await until("both gateways' search to find the desk's articles", async () => (await found(a)) === 3 && (await found(b)) === 3, (SYNC_S + 5) * 1000);
     const removed = await admin(b, `mutation { removeSource(id: "desk", deleteArticles: true) { id articlesDeleted } }`);
     expect(removed.data.removeSource).toEqual({ id: "desk", articlesDeleted: 3 });
     await until("gateway 1 to drop the source", async () => !(await slugs(a)).includes("desk"), (SYNC_S + 3) * 1000);
@@ -111,5 +116,8 @@ describe("a stored source on two gateways sharing Redis and PostgreSQL", () => {
     expect(fetches.length).toBe(after);
     const left = (await a.graphql(`{ articles(first: 10) { totalCount } }`)).body.data.articles.totalCount;
     expect(left).toBe(0);
-  }, 30_000);
+    // Each gateway's own search index drops them: b at once (its store hook), a from the tombstones at its catch-up.
+    expect(await found(b)).toBe(0);
+    await until("gateway 1's search index to drop the deleted articles", async () => (await found(a)) === 0, (SYNC_S + 5) * 1000);
+  }, 40_000);
 });

@@ -4,6 +4,7 @@ import type { SearchIndex } from "../index.js";
 import { runSearch, writeArticleDoc, writePostDoc, writeThreadDoc } from "./documents.js";
 import { CentroidCache } from "./centroids.js";
 import { groupPending } from "./clustering.js";
+import { deleteArticleRows } from "./deletion.js";
 import { refreshStories, writeArticleTerms, writePostCitations, type GroupingOptions } from "./grouping.js";
 import { MIGRATIONS } from "./migrations.js";
 import { relatedArticles } from "./related.js";
@@ -38,7 +39,7 @@ export const ARTICLE_CHUNK = 500;
 export const GROUP_CHUNK = 500;
 
 /** The embedded search index: FTS5 and story tables in one SQLite file. */
-// Long on purpose (96 lines): a factory returning the SearchIndex methods over one database handle and its term
+// Long on purpose (108 lines): a factory returning the SearchIndex methods over one database handle and its term
 // statistics; every method is under 15 lines, most delegating to documents.ts, grouping.ts, stories.ts or related.ts.
 export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): SqliteSearchIndex {
   const db = new SqliteDatabase(options.file, MIGRATIONS);
@@ -54,6 +55,7 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
       db.transaction(fn);
     } catch (err) {
       stats.reload();
+      centroids.clear();
       throw err;
     }
   };
@@ -78,6 +80,17 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
           refreshStories(db, moved);
         });
       }
+    },
+    async deleteArticles(keys) {
+      let deleted = 0;
+      for (let i = 0; i < keys.length; i += ARTICLE_CHUNK) {
+        const chunk = keys.slice(i, i + ARTICLE_CHUNK);
+        writeOrReload(() => {
+          deleted += deleteArticleRows(db, stats, centroids, chunk);
+          stats.flush();
+        });
+      }
+      return deleted;
     },
     async indexThreads(docs) {
       if (docs.length === 0) return;
