@@ -12,6 +12,8 @@ export interface ListSpec<Row, T> {
   /** JavaScript type of each sort-key column: a cursor of other types is refused before it reaches SQL. */
   keyTypes?: ReadonlyArray<"string" | "number">;
   direction: "ASC" | "DESC";
+  /** Columns a page row needs (default all): a list leaves out what toRecord never reads, e.g. posts' Markdown source. */
+  columns?: readonly string[];
   /** Extra SQL select expressions over the page's rows only (alias `ranked`), e.g. related data folded in. */
   extraSelect?: string;
   toRecord(row: Row): T;
@@ -120,12 +122,13 @@ function pagesQuery<Row extends object, T>(spec: ListSpec<Row, T>, shape: PageRe
   const requested = (backwards ? shape.last : shape.first) ?? Number.MAX_SAFE_INTEGER;
   const limit = Math.min(requested + 1, Number.MAX_SAFE_INTEGER);
 
+  const columns = spec.columns ? spec.columns.map((c) => `t.${c}`).join(", ") : "t.*";
   const extra = spec.extraSelect ? `, ${spec.extraSelect}` : "";
   const arm = (index: number) => `
     SELECT head._arm, head._total, ranked.*${extra}
     FROM (SELECT ${index} AS _arm, (SELECT COUNT(*) FROM ${spec.table} c WHERE c.${spec.parentColumn} = ?) AS _total) head
     LEFT JOIN (
-      SELECT 1 AS _in, t.* FROM ${spec.table} t WHERE t.${spec.parentColumn} = ?${inside} ORDER BY ${rankOrder("t.")} LIMIT ?
+      SELECT 1 AS _in, ${columns} FROM ${spec.table} t WHERE t.${spec.parentColumn} = ?${inside} ORDER BY ${rankOrder("t.")} LIMIT ?
     ) ranked ON 1 = 1`;
   const params: SqlValue[] = [];
   for (const parentId of parentIds) params.push(parentId, parentId, ...cursorParams, limit);
