@@ -86,7 +86,9 @@ function listSpecs(dialect: Dialect) {
   // citations is one statement, not two.
   const withCitations = `${JSON_SQL[dialect].citationsOf("ranked.id")} AS _citations`;
   const byTime = { orderBy: ["created_at", "id"], keyTypes: ["string", "number"], direction: "DESC" } as const;
-  const posts = { extraSelect: withCitations, toRecord: toPost, cursorOf: (r: PostRow) => [r.created_at, r.id] };
+  // What toPost reads: a page leaves the Markdown source and plain text of API-written posts in the table.
+  const columns = ["id", "thread_id", "author_id", "position", "body_html", "created_at", "edited_at"];
+  const posts = { columns, extraSelect: withCitations, toRecord: toPost, cursorOf: (r: PostRow) => [r.created_at, r.id] };
   return {
     threadsByForum: {
       table: "threads", parentColumn: "forum_id", orderBy: ["last_posted_at", "id"], keyTypes: ["string", "number"], direction: "DESC",
@@ -94,7 +96,7 @@ function listSpecs(dialect: Dialect) {
     } satisfies ListSpec<ThreadRow, ThreadRecord>,
     postsByThread: {
       table: "posts", parentColumn: "thread_id", orderBy: ["position"], keyTypes: ["number"], direction: "ASC",
-      extraSelect: withCitations, toRecord: toPost, cursorOf: (r) => [r.position],
+      columns, extraSelect: withCitations, toRecord: toPost, cursorOf: (r) => [r.position],
     } satisfies ListSpec<PostRow, PostRecord>,
     // Citation pages list posts, so they read posts joined to the citation index (SQLite flattens the subquery).
     postsCitingUrl: {

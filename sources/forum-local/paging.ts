@@ -12,6 +12,8 @@ export interface ListSpec<Row, T> {
   /** JavaScript type of each sort-key column: a cursor of other types is refused before it reaches SQL. */
   keyTypes?: ReadonlyArray<"string" | "number">;
   direction: "ASC" | "DESC";
+  /** Columns a page row needs (default all): a list leaves out what toRecord never reads, e.g. posts' Markdown source. */
+  columns?: readonly string[];
   /** Extra SQL select expressions over the page's rows only (alias `ranked`), e.g. related data folded in. */
   extraSelect?: string;
   toRecord(row: Row): T;
@@ -30,10 +32,11 @@ interface PageQuery {
  * Answers many page requests with one SQL statement per distinct (first, after, last, before) shape —
  * in practice one statement, since a query asking `posts(first: 3)` on 50 threads asks the same shape 50 times.
  *
- * One statement returns, per parent: the page rows (`_in` = inside the cursors, `_rn` = rank from the
- * requested end, limit + 1 rows to learn whether there is a next page) and, for a parent whose page is
- * empty, one extra row that only carries `_total`, so `totalCount` never needs a second query.
- * The same SQL runs on SQLite and PostgreSQL (window functions, row-value comparisons) and gives the same pages.
+ * Per parent, the statement has one arm (`UNION ALL`): a keyset query (`key > cursor ORDER BY key LIMIT n + 1`,
+ * the extra row tells whether there is a next page) that reads the page's rows through the parent's index and
+ * nothing else, LEFT JOINed to one row carrying the parent's `_total` (an indexed `COUNT(*)`, so an empty page
+ * still answers `totalCount`). A page costs O(page) row reads, not O(parent's list) as a window over the whole
+ * list did. The same SQL runs on SQLite and PostgreSQL and gives the same pages.
  */
 export async function loadPagesAsync<Row extends object, T>(
   db: SqlQueries,
@@ -75,62 +78,69 @@ function planPages<Row extends object, T>(spec: ListSpec<Row, T>, requests: read
       continue;
     }
     const parentIds = [...new Set(indexes.map((i) => requests[i]!.parentId))];
-    queries.push({
-      ...pagesQuery(spec, shape, parentIds),
-      finish(rows) {
-        const byParent = new Map<string, PagedRow[]>();
-        for (const row of rows) {
-          const key = String(row[spec.parentColumn]);
-          const list = byParent.get(key);
-          if (list) list.push(row);
-          else byParent.set(key, [row]);
-        }
-        for (const i of indexes) results[i] = toPage(spec, shape, byParent.get(requests[i]!.parentId) ?? []);
-      },
-    });
+    for (let from = 0; from < parentIds.length; from += MAX_ARMS) {
+      const chunk = parentIds.slice(from, from + MAX_ARMS);
+      const wanted = indexes.filter((i) => chunk.includes(requests[i]!.parentId));
+      queries.push({
+        ...pagesQuery(spec, shape, chunk),
+        finish(rows) {
+          const byArm: PagedRow[][] = chunk.map(() => []);
+          for (const row of rows) byArm[row._arm]!.push(row);
+          const armOf = new Map(chunk.map((parentId, arm) => [parentId, arm]));
+          for (const i of wanted) results[i] = toPage(spec, shape, byArm[armOf.get(requests[i]!.parentId)!]!);
+        },
+      });
+    }
   }
   return { queries, results };
 }
 
-type PagedRow = Record<string, unknown> & { _in: number; _rn: number; _total: number };
+/** Parents per statement: SQLite allows at most 500 terms in a compound SELECT. */
+const MAX_ARMS = 400;
+
+/** `_arm` = index of the parent in the statement, `_total` = its list's size, `_in` = 1 on a page row, NULL on none. */
+type PagedRow = Record<string, unknown> & { _arm: number; _in: number | null; _total: number };
 
 function pagesQuery<Row extends object, T>(spec: ListSpec<Row, T>, shape: PageRequest, parentIds: string[]): { sql: string; params: SqlValue[] } {
   const backwards = shape.last !== undefined && shape.first === undefined;
   const forwardOp = spec.direction === "ASC" ? ">" : "<";
   const backwardOp = spec.direction === "ASC" ? "<" : ">";
-  const tuple = `(${spec.orderBy.join(", ")})`;
+  const tuple = `(${spec.orderBy.map((c) => `t.${c}`).join(", ")})`;
   const conditions: string[] = [];
-  const params: SqlValue[] = [];
+  const cursorParams: SqlValue[] = [];
   if (shape.after) {
     conditions.push(`${tuple} ${forwardOp} (${placeholders(spec.orderBy.length)})`);
-    params.push(...(shape.after as SqlValue[]));
+    cursorParams.push(...(shape.after as SqlValue[]));
   }
   if (shape.before) {
     conditions.push(`${tuple} ${backwardOp} (${placeholders(spec.orderBy.length)})`);
-    params.push(...(shape.before as SqlValue[]));
+    cursorParams.push(...(shape.before as SqlValue[]));
   }
-  const inside = conditions.length ? conditions.join(" AND ") : "1 = 1";
+  const inside = conditions.map((c) => ` AND ${c}`).join("");
   const rankDirection = backwards ? (spec.direction === "ASC" ? "DESC" : "ASC") : spec.direction;
-  const rankOrder = spec.orderBy.map((c) => `${c} ${rankDirection}`).join(", ");
-  const limit = (backwards ? shape.last : shape.first) ?? Number.MAX_SAFE_INTEGER;
+  const rankOrder = (prefix: string) => spec.orderBy.map((c) => `${prefix}${c} ${rankDirection}`).join(", ");
+  const requested = (backwards ? shape.last : shape.first) ?? Number.MAX_SAFE_INTEGER;
+  const limit = Math.min(requested + 1, Number.MAX_SAFE_INTEGER);
 
-  const sql = `
-    WITH base AS (
-      SELECT t.*, COUNT(*) OVER (PARTITION BY ${spec.parentColumn}) AS _total, CASE WHEN ${inside} THEN 1 ELSE 0 END AS _in
-      FROM ${spec.table} t WHERE ${spec.parentColumn} IN (${placeholders(parentIds.length)})
-    ), ranked AS (
-      SELECT base.*, ROW_NUMBER() OVER (PARTITION BY ${spec.parentColumn}, _in ORDER BY ${rankOrder}) AS _rn FROM base
-    )
-    SELECT ranked.*${spec.extraSelect ? `, ${spec.extraSelect}` : ""} FROM ranked WHERE (_in = 1 AND _rn <= ?) OR (_in = 0 AND _rn = 1)
-    ORDER BY ${spec.parentColumn}, _in DESC, _rn`;
-  return { sql, params: [...params, ...parentIds, Math.min(limit + 1, Number.MAX_SAFE_INTEGER)] };
+  const columns = spec.columns ? spec.columns.map((c) => `t.${c}`).join(", ") : "t.*";
+  const extra = spec.extraSelect ? `, ${spec.extraSelect}` : "";
+  const arm = (index: number) => `
+    SELECT head._arm, head._total, ranked.*${extra}
+    FROM (SELECT ${index} AS _arm, (SELECT COUNT(*) FROM ${spec.table} c WHERE c.${spec.parentColumn} = ?) AS _total) head
+    LEFT JOIN (
+      SELECT 1 AS _in, ${columns} FROM ${spec.table} t WHERE t.${spec.parentColumn} = ?${inside} ORDER BY ${rankOrder("t.")} LIMIT ?
+    ) ranked ON 1 = 1`;
+  const params: SqlValue[] = [];
+  for (const parentId of parentIds) params.push(parentId, parentId, ...cursorParams, limit);
+  const sql = `${parentIds.map((_, i) => arm(i)).join("\n    UNION ALL")}\n    ORDER BY _arm, ${rankOrder("")}`;
+  return { sql, params };
 }
 
 function toPage<Row extends object, T>(spec: ListSpec<Row, T>, shape: PageRequest, rows: PagedRow[]): Page<T> {
   const backwards = shape.last !== undefined && shape.first === undefined;
   const limit = backwards ? shape.last : shape.first;
-  const totalCount = rows[0]?._total ?? 0;
-  let inside = rows.filter((r) => r._in === 1);
+  const totalCount = Number(rows[0]?._total ?? 0);
+  let inside = rows.filter((r) => r._in !== null);
   const more = limit !== undefined && inside.length > limit;
   if (more) inside = inside.slice(0, limit);
   if (backwards) inside.reverse();
