@@ -6,7 +6,8 @@
  *   npm run build && node bench/compare-builds.mjs --before /tmp/cw-before [--posts 100] [--rounds 4] [--seconds 2]
  *   git worktree remove /tmp/cw-before
  *
- * Targets, each its own process over its own copy of one data directory (written by this build):
+ * Targets, each its own process over its own copy of one data directory (written by this build; the --before
+ * build writes its own, in its own layout):
  *   floor              plain graphql-js over in-memory maps (bench/floor.mjs)
  *   before             the --before build's gateway (its own bench/child.mjs and dist/)
  *   after              this build's gateway
@@ -64,9 +65,18 @@ try {
   };
   const overrides = { sources: sourceConfigs(dataset.sources) };
   const beforeChild = path.resolve(args.before, "bench", "child.mjs");
+  // The --before build writes its own copy: data layouts differ between builds (articles were keyv records before
+  // migration 1001 and are rows since; a build reads no articles from a data dir in the other's layout).
+  const preparedBy = async (name, childFile) => {
+    const dir = path.join(tmp, name);
+    mkdirSync(dir);
+    const job = await startChild("prepare", { jobs: [{ dataDir: dir, datasetFile }] }, { childFile });
+    if ((await job.exit).code !== 0) throw new Error(`preparing the data with ${childFile} failed`);
+    return dir;
+  };
   const all = {
     floor: () => startChild("floor", { datasetFile }),
-    before: () => startChild("crosswire", { dataDir: copy("before"), overrides }, { childFile: beforeChild }),
+    before: async () => startChild("crosswire", { dataDir: await preparedBy("before", beforeChild), overrides }, { childFile: beforeChild }),
     after: () => startChild("crosswire", { dataDir: copy("after"), overrides }),
     "after+semi64": () => startChild("crosswire", { dataDir: copy("semi"), overrides }, { execArgv: ["--max-semi-space-size=64"] }),
     "after+cache": () => startChild("crosswire", { dataDir: copy("cache"), overrides: { ...overrides, cache: { responses: { enabled: true } } } }),

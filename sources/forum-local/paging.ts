@@ -43,7 +43,9 @@ export async function loadPagesAsync<Row extends object, T>(
   spec: ListSpec<Row, T>,
   requests: readonly PageRequest[],
 ): Promise<Array<Page<T> | Error>> {
-  const { queries, results } = planPages(spec, requests);
+  const presence = presenceQuery(spec, requests);
+  const present = presence ? new Set((await db.all<{ p: SqlValue }>(presence.sql, presence.params)).map((r) => String(r.p))) : null;
+  const { queries, results } = planPages(spec, requests, present);
   await Promise.all(queries.map(async (q) => q.finish(await db.all<PagedRow>(q.sql, q.params))));
   return results;
 }
@@ -54,12 +56,35 @@ export function loadPages<Row extends object, T>(
   spec: ListSpec<Row, T>,
   requests: readonly PageRequest[],
 ): Array<Page<T> | Error> {
-  const { queries, results } = planPages(spec, requests);
+  const presence = presenceQuery(spec, requests);
+  const present = presence ? new Set(db.all<{ p: SqlValue }>(presence.sql, presence.params).map((r) => String(r.p))) : null;
+  const { queries, results } = planPages(spec, requests, present);
   for (const q of queries) q.finish(db.all<PagedRow>(q.sql, q.params));
   return results;
 }
 
-function planPages<Row extends object, T>(spec: ListSpec<Row, T>, requests: readonly PageRequest[]) {
+/**
+ * Past PRESENCE_FROM parents, one indexed `SELECT DISTINCT parent … IN (…)` first: parents with no rows at all get an
+ * empty page without an arm. A poll of 500 new articles asks which posts cite each (live events): almost none are
+ * cited, and 500 arms (each a COUNT and a keyset read, in a compound statement SQLite plans anew) cost the ingest
+ * path ~470 µs per article in bench scenario 4 against a few µs for the presence read.
+ */
+function presenceQuery<Row extends object, T>(spec: ListSpec<Row, T>, requests: readonly PageRequest[]): { sql: string; params: SqlValue[] } | null {
+  const parentIds = [...new Set(requests.map((r) => r.parentId))];
+  if (parentIds.length < PRESENCE_FROM || parentIds.length > MAX_PRESENCE) return null;
+  return {
+    sql: `SELECT DISTINCT ${spec.parentColumn} AS p FROM ${spec.table} WHERE ${spec.parentColumn} IN (${placeholders(parentIds.length)})`,
+    params: parentIds,
+  };
+}
+
+/** Batches of fewer parents go straight to the page statements (a thread page, an article list's citedBy). */
+const PRESENCE_FROM = 50;
+/** Bound parameters in one statement (SQLite's default limit is 32,766; PostgreSQL's 65,535). */
+const MAX_PRESENCE = 30_000;
+
+/** `present`: the parents known to have rows (null: unknown, every parent gets an arm); the others get an empty page. */
+function planPages<Row extends object, T>(spec: ListSpec<Row, T>, requests: readonly PageRequest[], present: ReadonlySet<string> | null = null) {
   const results = new Array<Page<T> | Error>(requests.length);
   const groups = new Map<string, number[]>();
   requests.forEach((request, index) => {
@@ -77,7 +102,8 @@ function planPages<Row extends object, T>(spec: ListSpec<Row, T>, requests: read
       for (const i of indexes) results[i] = problem;
       continue;
     }
-    const parentIds = [...new Set(indexes.map((i) => requests[i]!.parentId))];
+    const parentIds = [...new Set(indexes.map((i) => requests[i]!.parentId))].filter((id) => !present || present.has(String(id)));
+    for (const i of indexes) if (present && !present.has(String(requests[i]!.parentId))) results[i] = toPage(spec, shape, []);
     for (let from = 0; from < parentIds.length; from += MAX_ARMS) {
       const chunk = parentIds.slice(from, from + MAX_ARMS);
       const wanted = indexes.filter((i) => chunk.includes(requests[i]!.parentId));

@@ -15,7 +15,7 @@ import { startPostgres, type TestPostgres } from "../helpers/servers.js";
  * through the (thread_id, position) index with a LIMIT rather than over the whole thread.
  */
 
-const THREADS = 410; // more than the 400 parents one statement takes
+const THREADS = 510; // 408 of them with posts: more than the 400 parents one page statement takes
 const postsIn = (thread: number) => thread % 5; // 0..4 posts: some threads are empty
 
 let server: TestPostgres;
@@ -73,11 +73,13 @@ describe.each(["sqlite", "postgres"] as const)("forum-local keyset pages on %s",
   }, 60_000);
   afterAll(async () => source?.close());
 
-  it("answers a batch of 410 threads (and one unknown) with the right pages and counts, in two statements", async () => {
+  it("answers a batch of 510 threads (and one unknown) with the right pages and counts: one presence read, then two page statements for the 408 threads with posts", async () => {
     const ids = [...Array.from({ length: THREADS }, (_, i) => String(i + 1)), "99999"];
     statements.length = 0;
     const forwards = await source.postPagesByThread(ids.map((parentId) => ({ parentId, first: 2 })));
-    expect(statements.filter((s) => /\bposts\b/.test(s))).toHaveLength(2);
+    const read = statements.filter((s) => /\bposts\b/.test(s));
+    expect(read).toHaveLength(3);
+    expect(read[0]).toMatch(/^SELECT DISTINCT thread_id/); // the empty threads and the unknown one get no arm
     forwards.forEach((page, i) => {
       const n = i < THREADS ? postsIn(i + 1) : 0;
       const all = Array.from({ length: n }, (_, k) => (k + 1) * 10);
@@ -90,6 +92,13 @@ describe.each(["sqlite", "postgres"] as const)("forum-local keyset pages on %s",
       const below = Array.from({ length: n }, (_, k) => (k + 1) * 10).filter((p) => p < 40);
       expect(positionsOf(page)).toEqual({ positions: below.slice(-3), next: true, previous: below.length > 3, total: n });
     });
+  });
+
+  it("answers 500 parents with no rows (a poll's new articles, none cited yet) with the presence read alone", async () => {
+    statements.length = 0;
+    const pages = await source.postPagesByThread(Array.from({ length: 500 }, (_, i) => ({ parentId: String(100_000 + i), first: 5 })));
+    expect(statements).toHaveLength(1);
+    for (const page of pages) expect(positionsOf(page)).toEqual({ positions: [], next: false, previous: false, total: 0 });
   });
 
   it("continues after a cursor that falls in a gap, and answers a page past the end as empty with the count", async () => {
