@@ -1,20 +1,18 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_SOURCES, ArticleStore, type IndexEntry } from "../../src/articles/store.js";
 import { createCache, openCache, type Cache } from "../../src/cache/index.js";
 import { loadConfig } from "../../src/config/index.js";
-import { PostgresDatabase } from "../../src/db/postgres.js";
-import type { SqlDatabase } from "../../src/db/sql.js";
 import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
 import type { ArticleRecord, ParsedItem } from "../../src/model/news.js";
 import { fromRoot } from "../../src/paths.js";
 import { createSearchService } from "../../src/search/service.js";
 import { createSqliteSearchIndex } from "../../src/search/sqlite/index.js";
 import { startRedis, type TestRedis } from "../helpers/servers.js";
+import { scratchPostgres, scratchSqlite, type ScratchSql } from "../helpers/scratch-sql.js";
 
 /**
  * The article store as SQL rows (src/articles): identity and dedup, list order and keyset pages, counts,
@@ -22,7 +20,6 @@ import { startRedis, type TestRedis } from "../helpers/servers.js";
  * size — on SQLite (the embedded default) and PostgreSQL (127.0.0.1:5432, a database of its own per run) — and the
  * one-time copy of a data dir the keyv-era store wrote (test/fixtures/migration/v2-datadir).
  */
-const PG_ADMIN = process.env.CROSSWIRE_TEST_PG ?? "postgresql://postgres@127.0.0.1:5432/test";
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(path.join(tmpdir(), "crosswire-articles-"));
@@ -40,34 +37,11 @@ const item = (n: number, over: Partial<ParsedItem> = {}): ParsedItem => ({
 });
 const keyOf = (n: number) => `https://news.example/story/${n}`;
 
-interface Opened {
-  db: SqlDatabase;
-  drop(): Promise<void>;
-}
-
-async function openSqlite(): Promise<Opened> {
-  const db = new SqliteSqlDatabase(path.join(tempDir(), "forum.db"));
-  return { db, drop: () => db.close() };
-}
-
-async function openPostgres(): Promise<Opened> {
-  const name = `articles_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const db = PostgresDatabase.open({ url: PG_ADMIN.replace(/\/[^/]*$/, `/${name}`), timeoutMs: 5000, storeName: "article store" });
-  return {
-    db,
-    async drop() {
-      await db.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-      await admin.end();
-    },
-  };
-}
+const openSqlite = () => scratchSqlite(tempDir());
+const openPostgres = () => scratchPostgres("articles");
 
 describe.each([["sqlite", openSqlite], ["postgres", openPostgres]] as const)("the article rows on %s", (_kind, open) => {
-  let opened: Opened;
+  let opened: ScratchSql;
   let store: ArticleStore;
   const changed: string[] = [];
   beforeAll(async () => {

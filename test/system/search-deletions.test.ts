@@ -1,25 +1,21 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArticleStore } from "../../src/articles/store.js";
 import { createCache } from "../../src/cache/index.js";
-import { PostgresDatabase } from "../../src/db/postgres.js";
-import type { SqlDatabase } from "../../src/db/sql.js";
-import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
 import type { ParsedItem } from "../../src/model/news.js";
 import { parseSearchQuery } from "../../src/search/query.js";
 import { createSearchService, type SearchService } from "../../src/search/service.js";
 import { createSqliteSearchIndex, type SqliteSearchIndex } from "../../src/search/sqlite/index.js";
+import { scratchPostgres, scratchSqlite, type ScratchSql } from "../helpers/scratch-sql.js";
 
 /**
  * Deleted articles leave every gateway's search index (each gateway has its own search.db): the gateway that
  * deleted them hears it in-process (the store's onArticlesDeleted hook), another one reads the tombstones in the
  * store's write order when it catches up — on SQLite and on PostgreSQL (127.0.0.1:5432, a database per run).
  */
-const PG_ADMIN = process.env.CROSSWIRE_TEST_PG ?? "postgresql://postgres@127.0.0.1:5432/test";
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(path.join(tmpdir(), "crosswire-searchdel-"));
@@ -48,31 +44,8 @@ const GONE = [
 ];
 const KEPT = [item("volcano-3", "Harbour town volcano: airport shut by ash cloud", 6), item("shared", "Harbour town volcano ash cloud airport closed again", 5)];
 
-interface Opened {
-  db: SqlDatabase;
-  drop(): Promise<void>;
-}
-
-async function openSqlite(): Promise<Opened> {
-  const db = new SqliteSqlDatabase(path.join(tempDir(), "forum.db"));
-  return { db, drop: () => db.close() };
-}
-
-async function openPostgres(): Promise<Opened> {
-  const name = `searchdel_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const db = PostgresDatabase.open({ url: PG_ADMIN.replace(/\/[^/]*$/, `/${name}`), timeoutMs: 5000, storeName: "article store" });
-  return {
-    db,
-    async drop() {
-      await db.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-      await admin.end();
-    },
-  };
-}
+const openSqlite = () => scratchSqlite(tempDir());
+const openPostgres = () => scratchPostgres("searchdel");
 
 function gateway(): { index: SqliteSearchIndex; service: SearchService } {
   const index = createSqliteSearchIndex({ file: path.join(tempDir(), "search.db"), threshold: 0.37, windowMs: 72 * 3_600_000 });
@@ -102,7 +75,7 @@ async function stories(index: SqliteSearchIndex): Promise<Map<string, string[]>>
 }
 
 describe.each([["sqlite", openSqlite], ["postgres", openPostgres]] as const)("deleted articles leave the search index (store on %s)", (_kind, open) => {
-  let opened: Opened;
+  let opened: ScratchSql;
   let store: ArticleStore;
   const deletedHeard: string[] = [];
   const a = gateway(); // the gateway that deletes: told by the store's hooks
