@@ -23,23 +23,12 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { prng } from "./data.mjs";
 
 const HERE = fileURLToPath(import.meta.url);
 const OWN_DIST = path.join(path.dirname(path.dirname(HERE)), "dist");
 const DAY = 86_400_000;
 const START_MS = Date.UTC(2026, 10, 1);
-
-/** mulberry32: the same corpus in every process. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LETTERS = "bcdfghjklmnprstvz";
 const VOWELS = "aeiou";
