@@ -5,6 +5,7 @@ import { escapeHtml, looksLikeHtml } from "../../src/html/index.js";
 import { parseJsonFeed } from "./json-feed.js";
 import { list, plainTitle, resolveLink, text } from "./fields.js";
 import { closeUnclosed, repairXml } from "./repair.js";
+import { detectXmlFormat } from "./format.js";
 
 /** The most items kept from one fetch; a feed with more is truncated (newest first as the feed orders them). */
 export const MAX_ITEMS_PER_FEED = 2000;
@@ -137,13 +138,6 @@ function cap(feed: ParsedFeed): ParsedFeed {
     items: feed.items.slice(0, MAX_ITEMS_PER_FEED),
     warnings: [...feed.warnings, `the feed has ${feed.items.length} items; only the first ${MAX_ITEMS_PER_FEED} were read`],
   };
-}
-
-function detectXmlFormat(head: string): FeedFormat | null {
-  const body = head.replace(/<\?[\s\S]*?\?>/g, "").replace(/<!--[\s\S]*?-->/g, "").replace(/<!DOCTYPE[^>]*>/gi, "").trimStart();
-  if (/^<(\w+:)?feed[\s>]/.test(body)) return "ATOM";
-  if (/^<(rss|rdf:RDF|RDF)[\s>]/.test(body)) return "RSS";
-  return null;
 }
 
 function describeXmlError(message: string, format: FeedFormat | null, source: string): string {

@@ -2,6 +2,7 @@ import { Parser } from "htmlparser2";
 import { decodeText, FetchError } from "../net/index.js";
 import type { Fetcher, FetchResult } from "../net/types.js";
 import type { FeedFormat } from "../model/news.js";
+import { detectXmlFormat } from "../../sources/rss/format.js";
 
 /**
  * Feed discovery: from a URL an admin pastes (a feed or a web page) to the feed(s) to poll, as feed readers do it.
@@ -88,11 +89,8 @@ async function wellKnown(fetcher: Fetcher, pageUrl: string): Promise<FeedCandida
 export function sniffFeed(result: Pick<FetchResult, "bytes" | "charset" | "contentType">): FeedFormat | null {
   const head = result.bytes.subarray(0, 4096).toString("utf8").replace(/^\uFEFF/, "").trimStart();
   if (head.startsWith("{")) return /"version"\s*:\s*"https?:\/\/jsonfeed\.org\/version\//.test(head) ? "JSON_FEED" : null;
-  // Skip the XML declaration, comments, processing instructions and a doctype to the root element.
-  const root = /^(?:<\?[^>]*\?>\s*|<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<([A-Za-z][\w:.-]*)/i.exec(head)?.[1]?.toLowerCase();
-  if (root === "rss" || root === "rdf:rdf") return "RSS";
-  if (root === "feed") return "ATOM";
-  return null;
+  // The rss adapter's own test of the root element: what discovery calls a feed is what the poller will read.
+  return detectXmlFormat(head);
 }
 
 /** The feed's own title from its first bytes (a default name for the source); null when not found there. */
