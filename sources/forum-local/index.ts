@@ -8,7 +8,7 @@ import { extractLinks } from "../../src/urls/index.js";
 import type { ForumPostRow, ForumThreadRow, SearchableForum } from "../../src/search/index.js";
 import type { AuthorRecord, BatchResult, CitationRecord, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { ForumSource } from "../forum.js";
-import type { PageRequest } from "../../src/model/paging.js";
+import { pageRequestKey, type Page, type PageRequest } from "../../src/model/paging.js";
 import { FORUM_STORE, openForumDatabase, type ForumDatabaseOptions } from "./database.js";
 import { MIGRATIONS } from "./migrations.js";
 import { loadPagesAsync as loadPages, type ListSpec } from "./paging.js";
@@ -154,19 +154,31 @@ export async function createLocalForumSource(options: LocalForumOptions): Promis
   function byIds<Row extends { id: number }, T>(table: string, ids: readonly string[], map: (r: Row) => T): Promise<BatchResult<T>> {
     return perKey(ids.length, async () => {
       const numeric = ids.map((k) => (/^\d{1,15}$/.test(k) ? Number(k) : null));
-      const wanted = [...new Set(numeric.filter((n): n is number => n !== null))];
-      const rows = wanted.length
-        ? await database.all<Row>(`SELECT * FROM ${table} WHERE id IN (${placeholders(wanted.length)})`, wanted)
-        : [];
-      const byId = new Map(rows.map((r) => [r.id, map(r)]));
-      return numeric.map((n) => (n === null ? null : byId.get(n) ?? null));
+      const wanted = [...new Set(numeric.filter((n): n is number => n !== null))].map(String);
+      // Kept across requests while the database is unchanged (src/db/read-cache.ts).
+      const byId = await database.reads.many(table, wanted, async (missing) => {
+        const rows = await database.all<Row>(`SELECT * FROM ${table} WHERE id IN (${placeholders(missing.length)})`, missing.map(Number));
+        return new Map(rows.map((r) => [String(r.id), map(r)]));
+      });
+      return numeric.map((n) => (n === null ? null : byId.get(String(n)) ?? null));
     });
   }
 
   const numericParents = (requests: readonly PageRequest[]) =>
     requests.map((r) => ({ ...r, parentId: /^\d{1,15}$/.test(r.parentId) ? String(Number(r.parentId)) : "-1" }));
-  const pages = <Row extends object, T>(spec: ListSpec<Row, T>, requests: readonly PageRequest[]) =>
-    perKey(requests.length, () => loadPages(database, spec, requests));
+  /** Pages of one list, kept across requests while the database is unchanged (a bad cursor's error is not kept). */
+  const pages = <Row extends object, T>(name: keyof typeof specs, requests: readonly PageRequest[]) =>
+    perKey(requests.length, async () => {
+      const spec = specs[name] as unknown as ListSpec<Row, T>;
+      const keys = requests.map(pageRequestKey);
+      const byKey = new Map(keys.map((key, i) => [key, requests[i]!]));
+      const found = await database.reads.many<Page<T> | Error>(name, keys, async (missing) => {
+        const asked = missing.map((key) => byKey.get(key)!);
+        const loaded = await loadPages(database, spec, asked);
+        return new Map(missing.map((key, i) => [key, loaded[i]!]));
+      });
+      return keys.map((key) => found.get(key)!);
+    });
 
   return {
     id,
@@ -190,13 +202,13 @@ export async function createLocalForumSource(options: LocalForumOptions): Promis
       return byIds<AuthorRow, AuthorRecord>("authors", ids, toAuthor);
     },
     async threadPagesByForum(requests) {
-      return pages(specs.threadsByForum, numericParents(requests));
+      return pages("threadsByForum", numericParents(requests));
     },
     async postPagesByThread(requests) {
-      return pages(specs.postsByThread, numericParents(requests));
+      return pages("postsByThread", numericParents(requests));
     },
     async postPagesByAuthor(requests) {
-      return pages(specs.postsByAuthor, numericParents(requests));
+      return pages("postsByAuthor", numericParents(requests));
     },
     async citationsByPosts(postIds) {
       return perKey(postIds.length, async () => {
@@ -216,7 +228,7 @@ export async function createLocalForumSource(options: LocalForumOptions): Promis
       });
     },
     async citingPostPages(requests) {
-      return pages(specs.postsCitingUrl, requests);
+      return pages("postsCitingUrl", requests);
     },
     async citedUrlsByThread(requests) {
       return perKey(requests.length, async () => {
@@ -240,7 +252,7 @@ export async function createLocalForumSource(options: LocalForumOptions): Promis
       });
     },
     async recentPostPages(requests) {
-      return pages(specs.recentPosts, requests.map((r) => ({ ...r, parentId: "*" })));
+      return pages("recentPosts", requests.map((r) => ({ ...r, parentId: "*" })));
     },
     // The search indexer's readers (src/search): rows past a high-water mark, with what a search document needs.
     async threadsForSearch(afterId, limit) {

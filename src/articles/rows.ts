@@ -38,16 +38,28 @@ export function chunks<T>(values: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
+/** A stored record and when it expires (ms since the epoch; null: kept). */
+export interface StoredRecord {
+  record: ArticleRecord;
+  expiresMs: number | null;
+}
+
+/** The stored records of these keys, expired ones included (missing ones absent). */
+export async function readStoredRecords(db: SqlQueries, keys: readonly string[]): Promise<Map<string, StoredRecord>> {
+  const found = new Map<string, StoredRecord>();
+  for (const part of chunks([...new Set(keys)], READ_CHUNK)) {
+    const rows = await db.all<ArticleRow>(`SELECT key, record, expires_ms FROM articles WHERE key IN (${placeholders(part.length)})`, part);
+    for (const row of rows) found.set(row.key, { record: JSON.parse(row.record) as ArticleRecord, expiresMs: row.expires_ms });
+  }
+  return found;
+}
+
+export const isLive = (stored: StoredRecord, nowMs: number): boolean => stored.expiresMs === null || stored.expiresMs > nowMs;
+
 /** The stored records of these keys (missing and expired ones absent). */
 export async function readRecords(db: SqlQueries, keys: readonly string[], nowMs = Date.now()): Promise<Map<string, ArticleRecord>> {
   const found = new Map<string, ArticleRecord>();
-  for (const part of chunks([...new Set(keys)], READ_CHUNK)) {
-    const rows = await db.all<ArticleRow>(`SELECT key, record, expires_ms FROM articles WHERE key IN (${placeholders(part.length)})`, part);
-    for (const row of rows) {
-      if (row.expires_ms !== null && row.expires_ms <= nowMs) continue;
-      found.set(row.key, JSON.parse(row.record) as ArticleRecord);
-    }
-  }
+  for (const [key, stored] of await readStoredRecords(db, keys)) if (isLive(stored, nowMs)) found.set(key, stored.record);
   return found;
 }
 

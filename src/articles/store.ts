@@ -6,7 +6,7 @@ import { localExclusive, type Exclusive } from "../cluster/lock.js";
 import { identify } from "./identify.js";
 import { changedSince, count, page, wholeList, type Change, type ChangePosition, type IndexEntry, type ListQuery } from "./lists.js";
 import { itemTime, mergeArticle, mergePageFields, sameArticle, withRenderedSummary, type PageFields } from "./merge.js";
-import { isListed, readLinkKey, readRecords, writeRows, type Mapping, type RowWrite } from "./rows.js";
+import { isListed, isLive, readLinkKey, readRecords, readStoredRecords, writeRows, type Mapping, type RowWrite } from "./rows.js";
 import { ARTICLES_SETUP_LOCK, migrateArticles } from "./schema.js";
 import { removeSource, purgeExpired } from "./remove.js";
 import { upgradeFromKeyv } from "./upgrade.js";
@@ -115,8 +115,13 @@ export class ArticleStore {
   async getMany(keys: readonly string[]): Promise<Array<ArticleRecord | null>> {
     if (keys.length === 0) return [];
     await this.open();
-    const found = await readRecords(this.db, keys);
-    return keys.map((k) => found.get(k) ?? null);
+    // Kept across requests while the database is unchanged (src/db/read-cache.ts): records are frozen there.
+    const found = await this.db.reads.many("article", keys, (missing) => readStoredRecords(this.db, missing));
+    const nowMs = Date.now();
+    return keys.map((k) => {
+      const stored = found.get(k);
+      return stored && isLive(stored, nowMs) ? stored.record : null;
+    });
   }
 
   /** A page of a newest-first list (lists.ts). */

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { ServiceUnavailableError } from "../model/errors.js";
 import { lockKey, numberPlaceholders, type SqlDatabase, type SqlQueries, type SqlValue } from "./sql.js";
+import { ReadCache } from "./read-cache.js";
 
 export interface PostgresOptions {
   /** libpq URL, e.g. postgresql://crosswire@127.0.0.1:5432/crosswire */
@@ -50,6 +51,8 @@ type Listener = (sql: string) => void;
  */
 export class PostgresDatabase implements SqlDatabase {
   readonly dialect = "postgres" as const;
+  /** No change clock on PostgreSQL yet: several gateways write it, and nothing tells this one when. Keeps nothing. */
+  readonly reads = new ReadCache(() => null, 0);
   private readonly listeners: Set<Listener>;
   private readonly timeoutMs: number;
 

@@ -1,3 +1,4 @@
+import type { ReadCache } from "./read-cache.js";
 import type { SqlValue } from "./sqlite.js";
 
 export type { SqlValue };
@@ -35,6 +36,8 @@ export interface SqlDatabase extends SqlQueries {
   close(): Promise<void>;
   /** Subscribe to every executed statement (transaction control excepted); returns the unsubscribe function. */
   onStatement(listener: (sql: string) => void): () => void;
+  /** Decoded reads kept while the database does not change (./read-cache.ts); one per database, shared by its stores. */
+  readonly reads: ReadCache;
 }
 
 /**

@@ -21,6 +21,7 @@ export class SqliteDatabase {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly listeners = new Set<(sql: string) => void>();
+  private clock: Database.Statement | undefined;
 
   constructor(readonly file: string, migrations: readonly Migration[]) {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -51,6 +52,18 @@ export class SqliteDatabase {
 
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  /**
+   * A value that changes whenever this database's data may have: `data_version` (other connections' commits, other
+   * processes' too) and this connection's `total_changes()`. Null inside a transaction (its reads may be rolled back).
+   * Not a statement of the store's: statement listeners do not hear it (src/db/read-cache.ts).
+   */
+  changeClock(): string | null {
+    if (!this.db.open || this.db.inTransaction) return null;
+    this.clock ??= this.db.prepare("SELECT total_changes() AS t, data_version AS d FROM pragma_data_version").raw(true);
+    const [changes, version] = this.clock.get() as [number, number];
+    return `${version}:${changes}`;
   }
 
   close(): void {

@@ -6,7 +6,7 @@ import type { SearchIndex } from "../search/index.js";
 import { createSearchLoaders, type SearchLoaders } from "../search/loaders.js";
 import type { AuthorRecord, CitationRecord, CitedUrlRecord, ForumRecord, PostRecord, ThreadRecord } from "../model/forum.js";
 import type { ForumSource } from "../../sources/forum.js";
-import type { Page, PageRequest } from "../model/paging.js";
+import { pageRequestKey, type Page, type PageRequest } from "../model/paging.js";
 
 /** Per-request DataLoaders for one forum source: one loader per lookup the adapter offers. */
 export interface ForumLoaders {
@@ -88,7 +88,6 @@ export interface LoaderOptions {
   onBatch?: (loader: string, size: number) => void;
 }
 
-const pageKey = (r: PageRequest) => JSON.stringify([r.parentId, r.first, r.after, r.last, r.before]);
 
 /**
  * Builds the loaders of one request. They live exactly as long as the request, so their memo caches
@@ -208,7 +207,7 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
         }
         return results;
       },
-      { cacheKeyFn: pageKey, batch },
+      { cacheKeyFn: pageRequestKey, batch },
     );
 
   return {
@@ -223,7 +222,7 @@ function forumLoaders(source: ForumSource, options: LoaderOptions): ForumLoaders
     postPagesByAuthor: pages((r) => source.postPagesByAuthor(r), post),
     citations,
     citingPostPages: pages((r) => source.citingPostPages(r), post),
-    citedUrlsByThread: new DataLoader(measured("citedUrlsByThread", (r: readonly PageRequest[]) => source.citedUrlsByThread(r)), { cacheKeyFn: pageKey, batch }),
+    citedUrlsByThread: new DataLoader(measured("citedUrlsByThread", (r: readonly PageRequest[]) => source.citedUrlsByThread(r)), { cacheKeyFn: pageRequestKey, batch }),
     recentPostPages: pages((r) => source.recentPostPages(r), post),
   };
 }

@@ -18,6 +18,9 @@ export interface PageRequest {
   before?: CursorKey;
 }
 
+/** One string per distinct request (DataLoader's cache key, the read cache's key). */
+export const pageRequestKey = (r: PageRequest): string => JSON.stringify([r.parentId, r.first, r.after, r.last, r.before]);
+
 export interface Page<T> {
   edges: Array<{ node: T; cursor: CursorKey }>;
   hasNextPage: boolean;

@@ -9,6 +9,7 @@ import type { Context } from "../context.js";
 import { ErrorCode } from "../model/errors.js";
 import type { Logger } from "../logger.js";
 import { apqCache } from "./apq.js";
+import { createJitExecutor, jitGateway } from "./jit.js";
 import { costPlugin, limitRules, listBounds, restoreLimitCode } from "./limits.js";
 import type { Metrics } from "./metrics.js";
 import type { ResponseCache } from "./response-cache.js";
@@ -53,8 +54,9 @@ export async function createApollo({ config, logger, schema, httpServer, keyv, m
   if (safelist) await preloadSafelist(persisted, safelist);
   const safelistOnly = safelist && config.persistedQueries.safelistOnly ? safelist : null;
   const formatError = (formatted: GraphQLFormattedError, error: unknown) => formatPublicError(formatted, error, { debug: config.debug, introspection });
+  const jit = createJitExecutor(schema, { maxDocuments: 1000, compileAfter: 2 });
   const apollo = new ApolloServer<Context>({
-    schema,
+    gateway: jitGateway(schema, jit.executor),
     introspection,
     csrfPrevention: true,
     // src/cli.ts owns SIGINT/SIGTERM: Apollo's own handler would re-raise the signal after its stop().
