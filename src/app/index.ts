@@ -83,7 +83,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // A reader over the article rows and health (it writes nothing, so it needs none of the writer's hooks).
   const articleReader = new ArticleStore(stores.cache.keyv, stores.local.database);
   const live = createLive({ config, logger, forums, articles: articleReader });
-  const metrics = createMetrics(() => feedHealthGauges(feeds, articleReader));
+  const metrics = createMetrics(() => feedHealthGauges(feeds, articleReader), () => stores.local.database.reads.stats);
   // Response cache (issue 22): every event that changes what a response shows (new posts, articles, health) bumps it.
   const responses = config.cache.responses.enabled
     ? createResponseCache({ keyv: stores.cache.keyv, shared: stores.cache.shared, ...config.cache.responses, logger, observe: (result) => metrics.cache.inc({ cache: "responses", result }) })

@@ -23,6 +23,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
       file: localForumFile(config.dataDir),
       ...(config.forum.postgresUrl ? { postgresUrl: config.forum.postgresUrl } : {}),
       timeoutMs: config.cache.timeoutMs,
+      readCacheEntries: config.cache.reads.maxEntries,
       onIdleError: (err) => logger.warn({ err }, "forum store: an idle PostgreSQL connection failed; the pool reconnects"),
     }),
     seedDemo: config.forum.seedDemo,

@@ -175,6 +175,14 @@ export const ConfigSchema = z
           .strict()
           .prefault({})
           .describe("the response cache (off by default)"),
+        /** Decoded rows kept across requests while the forum store's database is unchanged (src/db/read-cache.ts). */
+        reads: z
+          .object({
+            maxEntries: z.number().int().min(0).max(1_000_000).default(20_000).describe("decoded reads (article records, posts pages, authors, threads) kept in memory while the SQLite forum store has not changed: any write empties it; `0` keeps nothing; not used with `forum.store` `postgres` (docs/operations.md)"),
+          })
+          .strict()
+          .prefault({})
+          .describe("the read cache of the forum store's database"),
       })
       .strict()
       .prefault({})
@@ -258,6 +266,15 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}).describe("operation limits; each has its own `extensions.code` and HTTP 400 (docs/security.md)"),
+    /** How operations execute (src/server/jit.ts). */
+    execution: z
+      .object({
+        jit: z.boolean().default(true).describe("execute queries and mutations with graphql-jit (a document compiled to JavaScript on its second run) instead of graphql-js's interpreter; `false` runs graphql-js always (docs/operations.md)"),
+        jitMaxDocuments: z.number().int().min(1).max(100_000).default(1000).describe("compiled documents kept, least recently used dropped"),
+        jitCompileAfter: z.number().int().min(1).max(1000).default(2).describe("runs of one document (by text and operation name) before it is compiled; graphql-js runs it until then, so a document sent once costs no compile (`1`: compile at once)"),
+      })
+      .strict()
+      .prefault({}).describe("the GraphQL executor"),
     /** Full-text search and story grouping (src/search; README "Search and stories"). */
     search: z
       .object({

@@ -54,9 +54,10 @@ export async function createApollo({ config, logger, schema, httpServer, keyv, m
   if (safelist) await preloadSafelist(persisted, safelist);
   const safelistOnly = safelist && config.persistedQueries.safelistOnly ? safelist : null;
   const formatError = (formatted: GraphQLFormattedError, error: unknown) => formatPublicError(formatted, error, { debug: config.debug, introspection });
-  const jit = createJitExecutor(schema, { maxDocuments: 1000, compileAfter: 2 });
+  // graphql-jit through Apollo's gateway interface (src/server/jit.ts); graphql-js when `execution.jit` is off.
+  const jit = config.execution.jit ? createJitExecutor(schema, { maxDocuments: config.execution.jitMaxDocuments, compileAfter: config.execution.jitCompileAfter }) : null;
   const apollo = new ApolloServer<Context>({
-    gateway: jitGateway(schema, jit.executor),
+    ...(jit ? { gateway: jitGateway(schema, jit.executor) } : { schema }),
     introspection,
     csrfPrevention: true,
     // src/cli.ts owns SIGINT/SIGTERM: Apollo's own handler would re-raise the signal after its stop().

@@ -1,5 +1,6 @@
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import { execute, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { getVariableValues } from "graphql/execution/values.js";
+import { defaultTypeResolver, execute, GraphQLError, isAbstractType, type DocumentNode, type OperationDefinitionNode, type ExecutionResult, type GraphQLSchema } from "graphql";
 
 /**
  * Executes operations with graphql-jit (a query compiled once to a JavaScript function) instead of graphql-js's
@@ -37,11 +38,13 @@ export interface JitRequest {
   source?: string;
   document: DocumentNode;
   operationName?: string | null;
+  operation?: OperationDefinitionNode;
   request: { variables?: Record<string, unknown> | null };
   context: unknown;
 }
 
 export function createJitExecutor(schema: GraphQLSchema, options: JitOptions) {
+  synchronousTypeResolvers(schema);
   const slots = new Map<string, Slot>();
   const stats: JitStats = { compiled: 0, interpreted: 0, compileFailures: 0 };
 
@@ -77,12 +80,52 @@ export function createJitExecutor(schema: GraphQLSchema, options: JitOptions) {
   async function executor(request: JitRequest): Promise<ExecutionResult> {
     const variables = request.request.variables ?? undefined;
     const compiled = compiledFor(request);
-    if (compiled) return (await compiled.query(undefined, request.context, variables)) as ExecutionResult;
+    if (compiled) {
+      // Variables are checked by graphql-js, whose messages clients see today (graphql-jit words them its own way);
+      // the compiled query then coerces the same raw values.
+      const definitions = request.operation?.variableDefinitions ?? [];
+      if (definitions.length > 0) {
+        const checked = getVariableValues(schema, definitions, variables ?? {}, { maxErrors: 50 });
+        if (checked.errors) return { errors: checked.errors };
+      }
+      return withExtensions((await compiled.query(undefined, request.context, variables)) as ExecutionResult);
+    }
     stats.interpreted++;
     return await execute({ schema, document: request.document, contextValue: request.context, variableValues: variables, operationName: request.operationName });
   }
 
   return { executor, stats, get size() { return slots.size; } };
+}
+
+/**
+ * graphql-jit calls an interface's or union's resolveType and reads its answer at once: it does not wait for a promise.
+ * type-graphql wraps every resolveType in an async function; crosswire's (schema/node.ts, news.ts, search.ts) all answer
+ * the value's `__typename`. So: the `__typename` a value carries, else graphql-js's own default (each possible type's
+ * isTypeOf) — what graphql-js concludes for these values too, without the promise.
+ */
+function synchronousTypeResolvers(schema: GraphQLSchema): void {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isAbstractType(type)) continue;
+    type.resolveType = (value, context, info, abstractType) => {
+      const name = (value as { __typename?: unknown } | null)?.__typename;
+      return typeof name === "string" ? name : defaultTypeResolver(value, context, info, abstractType);
+    };
+  }
+}
+
+/**
+ * graphql-jit's errors leave `extensions` undefined when the original error has none; graphql-js (and Apollo's error
+ * formatting, which reads `extensions.code`) always has an object there.
+ */
+function withExtensions(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.some((e) => e.extensions === undefined)) return result;
+  const errors = result.errors.map((e) => {
+    if (e.extensions !== undefined) return e;
+    const error = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined });
+    (error as { locations: GraphQLError["locations"] }).locations = e.locations;
+    return error;
+  });
+  return { ...result, errors };
 }
 
 /**

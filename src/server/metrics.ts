@@ -13,7 +13,18 @@ export interface Metrics {
   batchSize: Histogram<"loader">;
 }
 
-export function createMetrics(health: () => Promise<Array<{ source: string; status: string; consecutiveFailures: number }>>): Metrics {
+/** What the read cache of the forum store's database has done so far (src/db/read-cache.ts ReadCacheStats). */
+export interface ReadCacheFigures {
+  hits: number;
+  misses: number;
+  resets: number;
+  entries: number;
+}
+
+export function createMetrics(
+  health: () => Promise<Array<{ source: string; status: string; consecutiveFailures: number }>>,
+  reads?: () => ReadCacheFigures,
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "crosswire_process_" });
   const metrics: Metrics = {
@@ -55,5 +66,24 @@ export function createMetrics(health: () => Promise<Array<{ source: string; stat
       for (const h of await health()) this.set({ source: h.source }, h.consecutiveFailures);
     },
   });
+  if (reads) {
+    new Counter({
+      name: "crosswire_read_cache_lookups_total", help: "Keys looked up in the read cache of the forum store's database (hit, miss).",
+      labelNames: ["result"], registers: [registry],
+      collect() {
+        const figures = reads();
+        this.reset();
+        this.inc({ result: "hit" }, figures.hits);
+        this.inc({ result: "miss" }, figures.misses);
+      },
+    });
+    new Gauge({
+      name: "crosswire_read_cache_entries", help: "Decoded reads kept by the read cache (emptied by any write to the database).",
+      registers: [registry],
+      collect() {
+        this.set(reads().entries);
+      },
+    });
+  }
   return metrics;
 }

@@ -28,7 +28,11 @@ export async function startTestGateway(
   // Tests never reach beyond loopback: no default (real) sources, and no unfurling of cited links unless a
   // test configures `unfurl` itself (with a fake DNS and a fixture server).
   const config = loadConfig({}, {
-    port: 0, host: "127.0.0.1", dataDir, logLevel: "silent", sources: [], unfurl: { enabled: false }, ...overrides,
+    port: 0, host: "127.0.0.1", dataDir, logLevel: "silent", sources: [], unfurl: { enabled: false },
+    // Every test runs its documents through graphql-jit, not only those sent twice (test/integration/jit.test.ts
+    // compares the two executors).
+    execution: { jitCompileAfter: 1 },
+    ...overrides,
   });
   const gateway = await createGateway({
     config,

@@ -5,7 +5,8 @@ import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ pagination: { maxFirst: 25, defaultFirst: 10 } });
+  // Batching is counted here in statements: the read cache (cache.reads) would answer repeated reads without any.
+  gw = await startTestGateway({ pagination: { maxFirst: 25, defaultFirst: 10 }, cache: { reads: { maxEntries: 0 } } });
 });
 afterAll(async () => {
   await gw?.close();

@@ -37,7 +37,9 @@ describe("a thread page loads per level, not per field", () => {
     // 40 posts, each citing three of the six stories (every story cited 20 times).
     const bodies = Array.from({ length: 40 }, (_, p) => `<p>${[0, 1, 2].map((k) => `<a href="${URLS[(p + k * 2) % 6]}">link</a>`).join(" ")}</p>`);
     await writeThreadWithBodies(localForumFile(dataDir), bodies);
+    // Statements are what this file counts: the read cache (cache.reads) would answer repeated reads without any.
     gw = await startTestGateway({
+      cache: { reads: { maxEntries: 0 } },
       adminToken: admin.authorization.slice(7),
       forum: { seedDemo: false },
       news: { demoFeeds: false, poll: false },

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromRoot } from "../../src/paths.js";
+import { extractExamples, markdownFiles, type Example } from "../helpers/doc-examples.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 
 /**
@@ -14,55 +14,6 @@ import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
  * starting servers, a production deploy) carries `<!-- not-run: <reason> -->` on the line before it;
  * `<!-- known-failing: <issue> -->` runs it as `it.fails`, so the test says when it is fixed.
  */
-interface Example {
-  file: string;
-  line: number;
-  lang: string;
-  text: string;
-  mark: { kind: "not-run" | "known-failing"; reason: string } | null;
-}
-
-const RUNNABLE = new Set(["graphql", "sh", "bash", "shell"]);
-
-function markdownFiles(): string[] {
-  const docs: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith(".md")) docs.push(path.relative(fromRoot(), full));
-    }
-  };
-  walk(fromRoot("docs"));
-  return ["README.md", ...docs.sort()];
-}
-
-function extractExamples(file: string, markdown: string): Example[] {
-  const lines = markdown.split("\n");
-  const examples: Example[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w*)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const end = lines.findIndex((l, j) => j > i && l.startsWith("```"));
-    if (end < 0) throw new Error(`${file}:${i + 1}: unclosed code fence`);
-    const lang = open[1]!.toLowerCase();
-    let prev = i - 1;
-    while (prev >= 0 && lines[prev]!.trim() === "") prev--;
-    const marker = prev >= 0 ? /^<!--\s*(not-run|known-failing):\s*(.*?)\s*-->$/.exec(lines[prev]!.trim()) : null;
-    if (RUNNABLE.has(lang)) {
-      examples.push({
-        file,
-        line: i + 1,
-        lang,
-        text: lines.slice(i + 1, end).join("\n"),
-        mark: marker ? { kind: marker[1] as "not-run" | "known-failing", reason: marker[2]! } : null,
-      });
-    }
-    i = end;
-  }
-  return examples;
-}
-
 const examples = markdownFiles().flatMap((file) => extractExamples(file, readFileSync(fromRoot(file), "utf8")));
 const isShell = (e: Example) => e.lang !== "graphql";
 const runnable = examples.filter((e) => e.mark?.kind !== "not-run");

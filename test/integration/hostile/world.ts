@@ -23,10 +23,13 @@ export interface World {
 export const world = {} as World;
 
 export async function startGraphqlWorld(): Promise<void> {
-  world.strict = await startTestGateway({ adminToken: ADMIN, news: { poll: false } });
+  // No background timers (search's post sync, the stored sources' re-read): a case that must cause no statement would
+  // otherwise see theirs when the suite runs longer than their interval (it did, on a loaded machine).
+  const quiet = { news: { poll: false }, search: { postSyncSeconds: 0 }, storedSources: { syncSeconds: 3600 } } as const;
+  world.strict = await startTestGateway({ adminToken: ADMIN, ...quiet });
   world.locked = await startTestGateway({
     adminToken: ADMIN,
-    news: { poll: false },
+    ...quiet,
     introspection: false,
     limits: { maxTokens: 100_000, maxCost: 10_000_000 },
   });
