@@ -24,6 +24,7 @@ export function openForumDatabase(options: ForumDatabaseOptions): SqlDatabase {
     url: options.postgresUrl,
     timeoutMs: options.timeoutMs,
     storeName: FORUM_STORE,
+    readCacheEntries: options.readCacheEntries ?? DEFAULT_READ_CACHE_ENTRIES,
     ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
   });
 }

@@ -88,4 +88,9 @@ export const MIGRATIONS: PortableMigration[] = [
       CREATE INDEX write_requests_by_time ON write_requests (author_id, created_at);
     `,
   },
+  {
+    version: 4,
+    name: "the tables read through the read cache announce their writes (PostgreSQL; nothing on SQLite)",
+    sql: (t) => t.notifyOnChange(["forums", "threads", "posts", "authors", "post_citations"]),
+  },
 ];

@@ -71,6 +71,11 @@ export const ARTICLE_MIGRATIONS: PortableMigration[] = [
       );
     `,
   },
+  {
+    version: 1003,
+    name: "articles announce their writes to the read caches (PostgreSQL; nothing on SQLite)",
+    sql: (t) => t.notifyOnChange(["articles"]),
+  },
 ];
 
 /** The advisory lock several gateways on one PostgreSQL database take around these migrations and the upgrade. */

@@ -178,7 +178,7 @@ export const ConfigSchema = z
         /** Decoded rows kept across requests while the forum store's database is unchanged (src/db/read-cache.ts). */
         reads: z
           .object({
-            maxEntries: z.number().int().min(0).max(1_000_000).default(20_000).describe("decoded reads (article records, posts pages, authors, threads) kept in memory while the SQLite forum store has not changed: any write empties it; `0` keeps nothing; not used with `forum.store` `postgres` (docs/operations.md)"),
+            maxEntries: z.number().int().min(0).max(1_000_000).default(20_000).describe("decoded reads (article records, posts pages, authors, threads) kept in memory while the forum store has not changed: any write empties it (SQLite: its own change counters; PostgreSQL: the tables' change notifications, on a connection of its own); `0` keeps nothing (docs/operations.md)"),
           })
           .strict()
           .prefault({})

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { ServiceUnavailableError } from "../model/errors.js";
 import { lockKey, numberPlaceholders, type SqlDatabase, type SqlQueries, type SqlValue } from "./sql.js";
+import { PgChangeClock } from "./pg-change-clock.js";
 import { ReadCache } from "./read-cache.js";
 
 export interface PostgresOptions {
@@ -16,6 +17,18 @@ export interface PostgresOptions {
   storeName: string;
   /** Errors of idle pooled connections (the server went away); the pool drops the connection and goes on. */
   onIdleError?: (err: Error) => void;
+  /**
+   * Bound of the read cache (`cache.reads.maxEntries`; default 0: none). Above 0 a connection of its own LISTENs for
+   * the tables' change notifications (./pg-change-clock.ts).
+   */
+  readCacheEntries?: number;
+}
+
+/** What a pool and the sessions it hands out share. */
+interface Shared {
+  listeners: Set<Listener>;
+  reads: ReadCache;
+  clock: PgChangeClock | null;
 }
 
 const INT8_OID = 20;
@@ -43,6 +56,8 @@ export function isUnavailableError(err: unknown): boolean {
 
 type Listener = (sql: string) => void;
 
+const READ_ONLY = /^\s*SELECT\b/i;
+
 /**
  * The pg driver of SqlDatabase: a Pool that reconnects by itself (a connection that failed is dropped, the next
  * statement opens a new one), with every wait bounded by `timeoutMs` (connect: connectionTimeoutMillis; statement:
@@ -51,8 +66,8 @@ type Listener = (sql: string) => void;
  */
 export class PostgresDatabase implements SqlDatabase {
   readonly dialect = "postgres" as const;
-  /** No change clock on PostgreSQL yet: several gateways write it, and nothing tells this one when. Keeps nothing. */
-  readonly reads = new ReadCache(() => null, 0);
+  /** Kept while no write was notified (./pg-change-clock.ts); keeps nothing without `readCacheEntries`. */
+  readonly reads: ReadCache;
   private readonly listeners: Set<Listener>;
   private readonly timeoutMs: number;
 
@@ -60,11 +75,12 @@ export class PostgresDatabase implements SqlDatabase {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly options: PostgresOptions,
-    listeners: Set<Listener>,
+    private readonly shared: Shared,
     private readonly client?: pg.PoolClient,
     timeoutMs?: number,
   ) {
-    this.listeners = listeners;
+    this.listeners = shared.listeners;
+    this.reads = shared.reads;
     this.timeoutMs = timeoutMs ?? options.timeoutMs;
   }
 
@@ -82,7 +98,10 @@ export class PostgresDatabase implements SqlDatabase {
     // An idle connection whose server went away emits 'error' on the pool; without a listener that would end the
     // process. The pool has already dropped that connection.
     pool.on("error", (err) => options.onIdleError?.(err));
-    return new PostgresDatabase(pool, options, new Set());
+    const entries = options.readCacheEntries ?? 0;
+    const clock = entries > 0 ? new PgChangeClock({ url: options.url, timeoutMs: options.timeoutMs, ...(options.onIdleError ? { onError: options.onIdleError } : {}) }) : null;
+    const reads = new ReadCache(() => clock?.now() ?? null, entries);
+    return new PostgresDatabase(pool, options, { listeners: new Set(), reads, clock });
   }
 
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -126,7 +145,9 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   async close(): Promise<void> {
-    if (!this.client && !this.pool.ended) await this.pool.end();
+    if (this.client) return;
+    await this.shared.clock?.close();
+    if (!this.pool.ended) await this.pool.end();
   }
 
   onStatement(listener: Listener): () => void {
@@ -143,6 +164,8 @@ export class PostgresDatabase implements SqlDatabase {
     } catch (err) {
       await session.control("ROLLBACK").catch(() => {});
       throw err;
+    } finally {
+      this.shared.clock?.wrote();
     }
   }
 
@@ -163,7 +186,7 @@ export class PostgresDatabase implements SqlDatabase {
     client.on("error", ignore);
     let failed: unknown;
     try {
-      return await fn(new PostgresDatabase(this.pool, this.options, this.listeners, client, timeoutMs));
+      return await fn(new PostgresDatabase(this.pool, this.options, this.shared, client, timeoutMs));
     } catch (err) {
       failed = err;
       throw err;
@@ -194,6 +217,9 @@ export class PostgresDatabase implements SqlDatabase {
       return await (this.client ? this.client.query(config) : this.pool.query(config));
     } catch (err) {
       throw this.translate(err);
+    } finally {
+      // Anything but a plain SELECT may have written: this process's reads from before it are not kept.
+      if (!READ_ONLY.test(sql)) this.shared.clock?.wrote();
     }
   }
 
