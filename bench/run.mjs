@@ -162,7 +162,8 @@ async function startThreadServers(env, dataset, { profileDir, cached = false } =
   const execArgv = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const [crosswire, naive, floor] = await Promise.all([
     startChild("crosswire", { dataDir: copy("crosswire"), overrides }, { execArgv }),
-    profileDir ? null : startChild("crosswire", { dataDir: copy("naive"), overrides, batch: false }),
+    // The naive build: DataLoader off and the read cache off (cache.reads), so every lookup of every request reaches the store.
+    profileDir ? null : startChild("crosswire", { dataDir: copy("naive"), overrides: { ...overrides, cache: { reads: { maxEntries: 0 } } }, batch: false }),
     profileDir ? null : startChild("floor", { datasetFile }),
   ]);
   const withCache = cached ? await startCachedCrosswire(overrides, copy) : {};
