@@ -7,9 +7,6 @@ import { SqliteDatabase, type SqlValue } from "./sqlite.js";
  * still runs synchronously when called (so statement counts and semantics are SqliteDatabase's); only
  * transactions differ: they are BEGIN IMMEDIATE … COMMIT around an async function, one at a time.
  */
-/** `cache.reads.maxEntries`'s default (src/config). */
-export const DEFAULT_READ_CACHE_ENTRIES = 20_000;
-
 export class SqliteSqlDatabase implements SqlDatabase {
   readonly dialect = "sqlite" as const;
   readonly sqlite: SqliteDatabase;
@@ -18,11 +15,11 @@ export class SqliteSqlDatabase implements SqlDatabase {
 
   readonly reads: ReadCache;
 
-  /** `readCacheEntries`: bound of `reads` (`cache.reads.maxEntries`; 0 keeps nothing). */
+  /** `readCacheEntries`: bound of `reads` (the gateway passes `cache.reads.maxEntries`; default 0: keeps nothing). */
   constructor(file: string, options: { readCacheEntries?: number } = {}) {
     // Schema changes are the caller's (src/db/migrate.ts), so the same runner serves both drivers.
     this.sqlite = new SqliteDatabase(file, []);
-    this.reads = new ReadCache(() => this.sqlite.changeClock(), options.readCacheEntries ?? DEFAULT_READ_CACHE_ENTRIES);
+    this.reads = new ReadCache(() => this.sqlite.changeClock(), options.readCacheEntries ?? 0);
   }
 
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {

@@ -117,11 +117,11 @@ describe.each(["sqlite", "postgres"] as const)("forum-local on %s", (store) => {
     });
     afterAll(async () => source?.close());
 
-    it("seeds the demo forum and runs the same migrations (schema_migrations 1, 2, 3)", async () => {
+    it("seeds the demo forum and runs the same migrations (schema_migrations 1 to 4)", async () => {
       const demo = readDemoForum();
       expect(source.seeded).toEqual({ forums: demo.forums.length, threads: demo.threads.length, posts: demo.posts.length, authors: demo.authors.length });
       const versions = await source.database.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
-      expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
+      expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
       const forums = await source.listForums();
       expect(forums.map((f) => f.slug)).toEqual(demo.forums.map((f) => f.slug));
       answers[store].forums = forums;
@@ -296,7 +296,7 @@ describe("PostgreSQL only", () => {
       const demo = readDemoForum();
       expect((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM forums"))!.n).toBe(demo.forums.length);
       expect((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM posts"))!.n).toBe(demo.posts.length);
-      expect((await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version")).map((r) => r.version)).toEqual([1, 2, 3]);
+      expect((await db.all<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version")).map((r) => r.version)).toEqual([1, 2, 3, 4]);
       // Each post's citations were indexed once (the primary key would refuse a second copy; none is missing).
       const unindexed = await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM posts WHERE links_indexed = 0");
       expect(unindexed!.n).toBe(0);
