@@ -104,6 +104,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // The article tables (and the one-time copy of a keyv-era store) before anything reads them.
   await articles.open();
+  // The reader too (its check of the same migrations), so a gateway's first request does not pay it.
+  await articleReader.open();
   const { news, remoteForums } = buildAdapters(options, { stores, outbound, live, metrics, articles, forums, feeds });
   // Sources and forums added at runtime (issue 21): read before listening, then re-read every storedSources.syncSeconds.
   const storedSources = config.storedSources.enabled
