@@ -270,7 +270,8 @@ export const ConfigSchema = z
     execution: z
       .object({
         jit: z.boolean().default(true).describe("execute queries and mutations with graphql-jit (a document compiled to JavaScript on its second run) instead of graphql-js's interpreter; `false` runs graphql-js always (docs/operations.md)"),
-        jitMaxDocuments: z.number().int().min(1).max(100_000).default(200).describe("compiled documents kept, least recently used dropped (a compiled document of the 3,000-token limit can hold a few hundred KB of generated code: the bound is what anonymous callers can make it hold)"),
+        jitMaxDocuments: z.number().int().min(1).max(100_000).default(1000).describe("documents followed for compiling (compiled, or counted until `jitCompileAfter`), least recently used dropped"),
+        jitMemoryBytes: z.number().int().min(0).max(4 * 1024 * 1024 * 1024).default(32 * 1024 * 1024).describe("estimated heap the compiled documents may hold (400 bytes per character of document text, an upper estimate of what was measured), least recently used dropped: what callers sending ever-new documents can make it hold"),
         jitCompileAfter: z.number().int().min(1).max(1000).default(2).describe("runs of one document (by text and operation name) before it is compiled; graphql-js runs it until then, so a document sent once costs no compile (`1`: compile at once)"),
       })
       .strict()

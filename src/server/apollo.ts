@@ -55,7 +55,11 @@ export async function createApollo({ config, logger, schema, httpServer, keyv, m
   const safelistOnly = safelist && config.persistedQueries.safelistOnly ? safelist : null;
   const formatError = (formatted: GraphQLFormattedError, error: unknown) => formatPublicError(formatted, error, { debug: config.debug, introspection });
   // graphql-jit through Apollo's gateway interface (src/server/jit.ts); graphql-js when `execution.jit` is off.
-  const jit = config.execution.jit ? createJitExecutor(schema, { maxDocuments: config.execution.jitMaxDocuments, compileAfter: config.execution.jitCompileAfter }) : null;
+  const jit = config.execution.jit ? createJitExecutor(schema, {
+        maxDocuments: config.execution.jitMaxDocuments,
+        maxBytes: config.execution.jitMemoryBytes,
+        compileAfter: config.execution.jitCompileAfter,
+      }) : null;
   const apollo = new ApolloServer<Context>({
     ...(jit ? { gateway: jitGateway(schema, jit.executor) } : { schema }),
     introspection,
