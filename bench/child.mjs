@@ -68,8 +68,11 @@ async function crosswire() {
   const { fakeDns } = await import("./upstream.mjs");
   const lookup = options.dns ? fakeDns(options.dns) : undefined;
   const started = performance.now();
-  const { gateway, port } = await startGateway({ dataDir: options.dataDir, overrides: options.overrides, batch: options.batch !== false, lookup });
-  const startupMs = performance.now() - started;
+  let startupMs = 0;
+  const { gateway, port } = await startGateway({
+    dataDir: options.dataDir, overrides: options.overrides, batch: options.batch !== false, lookup,
+    onListening: () => (startupMs = performance.now() - started),
+  });
   const forumDb = gateway.forums.get("local").database;
   // With cache.store "redis" there is no SQLite cache to count (scenario 10 counts through its proxy instead).
   const cacheDb = options.overrides?.cache?.store === "redis" ? { onStatement: () => () => {} } : gateway.cacheStore.database;

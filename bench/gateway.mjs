@@ -30,8 +30,11 @@ export function benchConfig(dataDir, overrides = {}) {
   });
 }
 
-/** Creates and starts a gateway; `batch: false` is the bench-only "DataLoader off" build. */
-export async function startGateway({ dataDir, overrides = {}, batch = true, lookup }) {
+/**
+ * Creates and starts a gateway; `batch: false` is the bench-only "DataLoader off" build. `onListening` is told how
+ * long createGateway took to listening (start-up), before the wait for the search catch-up.
+ */
+export async function startGateway({ dataDir, overrides = {}, batch = true, lookup, onListening }) {
   const gateway = await createGateway({
     config: benchConfig(dataDir, overrides),
     logger: pino({ level: "silent" }),
@@ -39,6 +42,7 @@ export async function startGateway({ dataDir, overrides = {}, batch = true, look
     ...(lookup ? { lookup } : {}),
   });
   const address = await gateway.listen();
+  onListening?.();
   // The search index's catch-up of the article rows starts on the turn after listening: timed and counted work starts
   // once it is done (scenario 2 counted its two reads as the first request's).
   await new Promise((resolve) => setImmediate(resolve));
