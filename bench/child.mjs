@@ -70,7 +70,7 @@ async function crosswire() {
   const started = performance.now();
   let startupMs = 0;
   const { gateway, port } = await startGateway({
-    dataDir: options.dataDir, overrides: options.overrides, batch: options.batch !== false, lookup,
+    dataDir: options.dataDir, overrides: options.overrides, batch: options.batch !== false, lookup, waitForSearch: options.waitForSearch !== false,
     onListening: () => (startupMs = performance.now() - started),
   });
   const forumDb = gateway.forums.get("local").database;
