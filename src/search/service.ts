@@ -53,13 +53,19 @@ const MAX_WAIT_MS = 2000;
  * about SLICE_MS, whatever the machine, and GraphQL requests wait at most that long behind the indexer.
  */
 const SLICE_MS = 15;
+/** Batches when the index writes on its own thread: large, since a batch no longer holds the main thread. */
+const OFF_THREAD_BATCH = 500;
+/** After a failed batch, catchUp from the saved position runs this long later, doubling per failure up to the max. */
+const RETRY_MS = 1_000;
+const MAX_RETRY_MS = 60_000;
 const FORUM_BATCH = 500;
 /** The search index's state entry: how far it has read the article store's write order (catchUp). */
 const POSITION = "articles:position";
 const CATCH_UP_BATCH = 500;
 
-/** Batch sizes that follow how long the last batch took. */
-function adaptiveSize(initial: number): { size(): number; took(count: number, ms: number): void } {
+/** Batch sizes that follow how long the last batch took (fixed when writes are off the main thread). */
+function adaptiveSize(initial: number, offThread: boolean): { size(): number; took(count: number, ms: number): void } {
+  if (offThread) return { size: () => OFF_THREAD_BATCH, took: () => undefined };
   let size = initial;
   return {
     size: () => size,
@@ -91,8 +97,12 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
   let readTo: ChangePosition | null = null;
   /** A catchUp reading the store (whenIdle waits for it). */
   let catching: Promise<number> | null = null;
-  const indexBatch = adaptiveSize(50);
-  const groupBatch = adaptiveSize(50);
+  const indexBatch = adaptiveSize(50, index.writesOffThread === true);
+  const groupBatch = adaptiveSize(50, index.writesOffThread === true);
+  /** The store the last catchUp read (a failed batch is found again there), and the retry's timer and delay. */
+  let store: ArticleStore | null = null;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryMs = RETRY_MS;
 
   const toDoc = (r: ArticleRecord): ArticleDoc => {
     const at = Date.parse(r.publishedAt ?? "");
@@ -144,12 +154,30 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
         await yieldToRequests();
       }
     })()
-      .catch((err: unknown) => logger.error({ err }, "search indexing failed; the articles are indexed again at the next start"))
+      .then(() => {
+        retryMs = RETRY_MS;
+      })
+      .catch((err: unknown) => {
+        if (!store) return logger.error({ err }, "search indexing failed; the articles are indexed again at the next start");
+        logger.error({ err, retryInMs: retryMs }, "search indexing failed; catching up from the saved position");
+        retryLater(store);
+      })
       .finally(() => {
         running = null;
         if (pending.size > 0 && !stopped) schedule();
       });
     return running;
+  }
+
+  /** A failed batch's articles are past the saved position: read the store's write order from there again. */
+  function retryLater(from: ArticleStore): void {
+    if (stopped || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      service.catchUp(from).catch((err: unknown) => logger.warn({ err }, "search: catching up after a failed batch failed; retried at the next start"));
+    }, retryMs);
+    retryTimer.unref();
+    retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
   }
 
   async function syncForum(forum: SearchableForum): Promise<number> {
@@ -238,8 +266,9 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       queuedSince ??= Date.now();
       schedule();
     },
-    catchUp(store) {
-      catching ??= catchUpFrom(store).finally(() => {
+    catchUp(from) {
+      store = from;
+      catching ??= catchUpFrom(from).finally(() => {
         catching = null;
       });
       return catching;
@@ -294,6 +323,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(retryTimer);
       timer = undefined;
       clearInterval(syncTimer);
       await catching?.catch(() => 0);
