@@ -4,7 +4,7 @@ import type { SearchIndex } from "../index.js";
 import type { Logger } from "../../logger.js";
 import { runSearch } from "./documents.js";
 import type { GroupingOptions } from "./grouping.js";
-import { MIGRATIONS } from "./migrations.js";
+import { openSearchDatabase } from "./migrations.js";
 import { relatedArticles } from "./related.js";
 import { storiesByArticles, storiesByIds, storyArticlePages, storyPage, storyThreadPages } from "./stories.js";
 import { TermStats } from "./terms.js";
@@ -76,10 +76,7 @@ function writeRunner(db: SqliteDatabase, stats: TermStats, options: SqliteSearch
 // statistics; every method is under 15 lines, delegating writes to ./writes.ts (here or on the writer thread) and
 // reads to documents.ts, stories.ts or related.ts.
 export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): SqliteSearchIndex {
-  const db = new SqliteDatabase(options.file, MIGRATIONS);
-  // The index is derived data (rebuilt from the stores when lost): a power cut may cost the last batches,
-  // which the next start indexes again, but every commit need not wait for the disk.
-  db.db.pragma("synchronous = NORMAL");
+  const db = openSearchDatabase(options.file);
   const stats = new TermStats(db);
   const writer = writeRunner(db, stats, options);
 

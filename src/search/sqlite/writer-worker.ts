@@ -1,6 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { SqliteDatabase } from "../../db/sqlite.js";
-import { MIGRATIONS } from "./migrations.js";
+import { openSearchDatabase } from "./migrations.js";
 import { TermStats } from "./terms.js";
 import { createIndexWrites, runWriteTask } from "./writes.js";
 import type { WriterInit, WriterMessage, WriterReply } from "./writer-thread.js";
@@ -11,8 +10,7 @@ import type { WriterInit, WriterMessage, WriterReply } from "./writer-thread.js"
  * each reply carries the term statistics it changed, which the main thread's copy applies.
  */
 const init = workerData as WriterInit;
-const db = new SqliteDatabase(init.file, MIGRATIONS);
-db.db.pragma("synchronous = NORMAL");
+const db = openSearchDatabase(init.file);
 const stats = new TermStats(db);
 stats.takeChanges();
 const countdown = init.crashCountdown ? new Int32Array(init.crashCountdown) : null;
