@@ -7,8 +7,9 @@ import type { ArticleDoc, ForumPostRow, PostDoc, SearchableForum, SearchIndex } 
 
 /**
  * Keeps the search index current, off the request path: articles arrive through the article store's
- * `onArticlesChanged` hook and are indexed and grouped in small batches in the background (a burst of polls
- * is waited out first, so IDF sees the whole burst); forum posts are read past a high-water mark at start and
+ * `onArticlesChanged` hook and are indexed and grouped in batches in the background (a burst of polls
+ * is waited out first, so IDF sees the whole burst): on the SQLite index's writer thread, batches of 500; on an index
+ * that writes on this thread, small batches sized to SLICE_MS. Forum posts are read past a high-water mark at start and
  * every `postSyncSeconds`. GraphQL requests only read what is already there.
  */
 export interface SearchService {
@@ -49,8 +50,8 @@ export interface SearchServiceOptions {
 const QUIET_MS = 200;
 const MAX_WAIT_MS = 2000;
 /**
- * Each batch is one SQLite transaction between two event-loop turns; its size adapts so that a batch takes
- * about SLICE_MS, whatever the machine, and GraphQL requests wait at most that long behind the indexer.
+ * On an index that writes on the main thread, each batch is one SQLite transaction between two event-loop turns; its
+ * size adapts so that a batch takes about SLICE_MS, whatever the machine, and GraphQL requests wait at most that long.
  */
 const SLICE_MS = 15;
 /** Batches when the index writes on its own thread: large, since a batch no longer holds the main thread. */
@@ -78,7 +79,7 @@ function adaptiveSize(initial: number, offThread: boolean): { size(): number; to
 
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-// Long on purpose (229 lines): a closure whose state (the pending queue of writes and deletions, two timers, the
+// Long on purpose (253 lines): a closure whose state (the pending queue of writes and deletions, three timers, the
 // running drain and forum sync) is shared by drain, syncForum and the returned methods; each of those is under 40 lines, and splitting the
 // factory would only pass that state around in an object.
 export function createSearchService(options: SearchServiceOptions): SearchService {
