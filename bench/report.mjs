@@ -65,6 +65,7 @@ export function rows(results) {
     add(name, `first poll, ${i.feeds} feeds × ${i.itemsPerFeed} items (${mb(i.feedBytes)}), median of ${i.repetitions}`, `${int(i.itemsPerSecond)} items/s (${ms(i.firstMs)} ms)`, "≥ 20,000 items/s", verdict(i.itemsPerSecond >= 20_000));
     add(name, `CPU µs per item: main thread / other threads (${i.parseWorkers} parse worker${i.parseWorkers === 1 ? "" : "s"})`, `${int(i.mainMicrosPerItem)} / ${int(i.otherMicrosPerItem)}`, "", "info");
     add(name, "main thread CPU µs per item, search indexing included", int(i.indexedMainMicrosPerItem), "", "info");
+    if (Number.isFinite(i.busyP50Ms)) add(name, "`{ forums { name } }` during poll + indexing, 1 conn. (idle p50)", `p50 ${ms(i.busyP50Ms)} / p99 ${ms(i.busyP99Ms)} ms, ${int(i.busyProbes)} requests (${ms(i.quietP50Ms)} ms)`, "", "info");
     add(name, "peak RSS of the gateway process (idle before)", `${mb(i.peakRssBytes)} (${mb(i.idleRssBytes)})`, "", "info");
     add(name, "304 poll: time, 304 answers, parses", `${ms(i.notModifiedMs)} ms, ${i.notModifiedAnswers}/${i.feeds}, ${i.notModifiedParses} parses`, "0 parses", verdict(i.notModifiedParses === 0 && i.notModifiedAnswers === i.feeds));
   }

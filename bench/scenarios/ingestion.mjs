@@ -30,6 +30,37 @@ export async function refreshAll(port) {
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+
+/** A small query (no store behind it but the forum's board list), as a client would send during a big poll. */
+const PROBE_QUERY = JSON.stringify({ query: "{ forums { name } }" });
+const PROBE_GAP_MS = 10;
+
+/**
+ * Sends the small query at one connection, PROBE_GAP_MS apart, until `stop()`: the latencies a GraphQL client sees
+ * while the gateway polls and indexes. Returns { stop(): Promise<number[]> } (the latencies in ms).
+ */
+export function probeLatency(port) {
+  const latencies = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: PROBE_QUERY });
+      const body = await res.json();
+      if (body.errors) throw new Error(`probe query failed: ${JSON.stringify(body.errors).slice(0, 200)}`);
+      latencies.push(performance.now() - t);
+      await new Promise((resolve) => setTimeout(resolve, PROBE_GAP_MS));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return latencies;
+    },
+  };
+}
 
 /** The 20 feeds on a loopback upstream (ETag on each), and the gateway config that polls them. */
 export async function serveFeeds(env) {
@@ -50,21 +81,38 @@ export async function serveFeeds(env) {
 export async function ingestion(env) {
   const { upstream, feedBytes, overrides } = await serveFeeds(env);
   const runs = [];
+  let latency = null;
   try {
-    for (let rep = 0; rep < env.timing.ingestionRepeats; rep++) {
+    // The repetitions measure throughput and CPU; one more, with the small query sent throughout, its latency (its
+    // requests would count in the main thread's CPU per item).
+    for (let rep = 0; rep <= env.timing.ingestionRepeats; rep++) {
+      const probing = rep === env.timing.ingestionRepeats;
       const gateway = await startChild("crosswire", { dataDir: env.tempDir(`ingest-${rep}`), overrides });
       try {
+        let quietLatencies = [];
+        if (probing) {
+          const quiet = probeLatency(gateway.port);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          quietLatencies = await quiet.stop();
+        }
         const idle = await gateway.call("stats");
         upstream.reset();
         let t = performance.now();
+        const probe = probing ? probeLatency(gateway.port) : null;
         const polled = await refreshAll(gateway.port);
         const firstMs = performance.now() - t;
         const bad = polled.filter((s) => s.health.status !== "OK" || s.health.itemCount !== ITEMS);
         if (bad.length) throw new Error(`first poll: ${bad.length} sources not OK with ${ITEMS} items, e.g. ${JSON.stringify(bad[0])}`);
         const afterFirst = await gateway.call("stats");
-        // The search indexer works through the new articles after the poll, on the main thread too.
+        // The search indexer works through the new articles after the poll (its writes on the search writer thread).
         await gateway.call("searchIdle");
         const indexed = await gateway.call("stats");
+        if (probe) {
+          const busy = await probe.stop();
+          latency = { quietP50Ms: percentile(quietLatencies, 0.5), busyP50Ms: percentile(busy, 0.5), busyP99Ms: percentile(busy, 0.99), busyProbes: busy.length };
+          env.log(`    latency probe: first poll ${(performance.now() - t).toFixed(0)} ms with indexing, p50 ${latency.busyP50Ms.toFixed(1)} ms`);
+          continue;
+        }
 
         upstream.reset();
         t = performance.now();
@@ -107,6 +155,7 @@ export async function ingestion(env) {
     mainMicrosPerItem: pick("mainMicrosPerItem"),
     otherMicrosPerItem: pick("otherMicrosPerItem"),
     indexedMainMicrosPerItem: pick("indexedMainMicrosPerItem"),
+    ...latency,
     peakRssBytes: pick("peakRssBytes"),
     idleRssBytes: pick("idleRssBytes"),
     notModifiedMs: pick("notModifiedMs"),

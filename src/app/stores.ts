@@ -34,6 +34,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     file: searchFile(config.dataDir),
     threshold: config.search.storyThreshold,
     windowMs: config.search.storyWindowHours * 3_600_000,
+    logger,
   });
   const readiness: ReadinessProbe[] = [
     { name: FORUM_STORE, check: () => local.ping() },

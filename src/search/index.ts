@@ -126,6 +126,11 @@ export interface StoriesRequest extends PageRequest {
 
 export interface SearchIndex {
   readonly kind: "sqlite";
+  /**
+   * True when writes run off the main thread (the SQLite index's writer thread): the indexer then writes in large
+   * batches, since a batch no longer holds GraphQL requests. Absent or false: batches sized to take ~15 ms each.
+   */
+  readonly writesOffThread?: boolean;
 
   /** Adds or replaces articles (by key); new ones wait for `groupPending`. */
   indexArticles(docs: readonly ArticleDoc[]): Promise<void>;

@@ -7,8 +7,9 @@ import type { ArticleDoc, ForumPostRow, PostDoc, SearchableForum, SearchIndex } 
 
 /**
  * Keeps the search index current, off the request path: articles arrive through the article store's
- * `onArticlesChanged` hook and are indexed and grouped in small batches in the background (a burst of polls
- * is waited out first, so IDF sees the whole burst); forum posts are read past a high-water mark at start and
+ * `onArticlesChanged` hook and are indexed and grouped in batches in the background (a burst of polls
+ * is waited out first, so IDF sees the whole burst): on the SQLite index's writer thread, batches of 500; on an index
+ * that writes on this thread, small batches sized to SLICE_MS. Forum posts are read past a high-water mark at start and
  * every `postSyncSeconds`. GraphQL requests only read what is already there.
  */
 export interface SearchService {
@@ -49,17 +50,23 @@ export interface SearchServiceOptions {
 const QUIET_MS = 200;
 const MAX_WAIT_MS = 2000;
 /**
- * Each batch is one SQLite transaction between two event-loop turns; its size adapts so that a batch takes
- * about SLICE_MS, whatever the machine, and GraphQL requests wait at most that long behind the indexer.
+ * On an index that writes on the main thread, each batch is one SQLite transaction between two event-loop turns; its
+ * size adapts so that a batch takes about SLICE_MS, whatever the machine, and GraphQL requests wait at most that long.
  */
 const SLICE_MS = 15;
+/** Batches when the index writes on its own thread: large, since a batch no longer holds the main thread. */
+const OFF_THREAD_BATCH = 500;
+/** After a failed batch, catchUp from the saved position runs this long later, doubling per failure up to the max. */
+const RETRY_MS = 1_000;
+const MAX_RETRY_MS = 60_000;
 const FORUM_BATCH = 500;
 /** The search index's state entry: how far it has read the article store's write order (catchUp). */
 const POSITION = "articles:position";
 const CATCH_UP_BATCH = 500;
 
-/** Batch sizes that follow how long the last batch took. */
-function adaptiveSize(initial: number): { size(): number; took(count: number, ms: number): void } {
+/** Batch sizes that follow how long the last batch took (fixed when writes are off the main thread). */
+function adaptiveSize(initial: number, offThread: boolean): { size(): number; took(count: number, ms: number): void } {
+  if (offThread) return { size: () => OFF_THREAD_BATCH, took: () => undefined };
   let size = initial;
   return {
     size: () => size,
@@ -72,7 +79,7 @@ function adaptiveSize(initial: number): { size(): number; took(count: number, ms
 
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-// Long on purpose (229 lines): a closure whose state (the pending queue of writes and deletions, two timers, the
+// Long on purpose (253 lines): a closure whose state (the pending queue of writes and deletions, three timers, the
 // running drain and forum sync) is shared by drain, syncForum and the returned methods; each of those is under 40 lines, and splitting the
 // factory would only pass that state around in an object.
 export function createSearchService(options: SearchServiceOptions): SearchService {
@@ -91,8 +98,12 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
   let readTo: ChangePosition | null = null;
   /** A catchUp reading the store (whenIdle waits for it). */
   let catching: Promise<number> | null = null;
-  const indexBatch = adaptiveSize(50);
-  const groupBatch = adaptiveSize(50);
+  const indexBatch = adaptiveSize(50, index.writesOffThread === true);
+  const groupBatch = adaptiveSize(50, index.writesOffThread === true);
+  /** The store the last catchUp read (a failed batch is found again there), and the retry's timer and delay. */
+  let store: ArticleStore | null = null;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryMs = RETRY_MS;
 
   const toDoc = (r: ArticleRecord): ArticleDoc => {
     const at = Date.parse(r.publishedAt ?? "");
@@ -144,12 +155,30 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
         await yieldToRequests();
       }
     })()
-      .catch((err: unknown) => logger.error({ err }, "search indexing failed; the articles are indexed again at the next start"))
+      .then(() => {
+        retryMs = RETRY_MS;
+      })
+      .catch((err: unknown) => {
+        if (!store) return logger.error({ err }, "search indexing failed; the articles are indexed again at the next start");
+        logger.error({ err, retryInMs: retryMs }, "search indexing failed; catching up from the saved position");
+        retryLater(store);
+      })
       .finally(() => {
         running = null;
         if (pending.size > 0 && !stopped) schedule();
       });
     return running;
+  }
+
+  /** A failed batch's articles are past the saved position: read the store's write order from there again. */
+  function retryLater(from: ArticleStore): void {
+    if (stopped || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      service.catchUp(from).catch((err: unknown) => logger.warn({ err }, "search: catching up after a failed batch failed; retried at the next start"));
+    }, retryMs);
+    retryTimer.unref();
+    retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
   }
 
   async function syncForum(forum: SearchableForum): Promise<number> {
@@ -238,8 +267,9 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       queuedSince ??= Date.now();
       schedule();
     },
-    catchUp(store) {
-      catching ??= catchUpFrom(store).finally(() => {
+    catchUp(from) {
+      store = from;
+      catching ??= catchUpFrom(from).finally(() => {
         catching = null;
       });
       return catching;
@@ -294,6 +324,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(retryTimer);
       timer = undefined;
       clearInterval(syncTimer);
       await catching?.catch(() => 0);

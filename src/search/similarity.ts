@@ -109,9 +109,9 @@ export function preparedCosine(a: PreparedVector, b: TermVector, bNormSq: number
  * a term in more than `maxDf` articles ("report", "officials") points at half the corpus.
  */
 export function signature(vector: TermVector, idfOf: (term: string) => number, dfOf: (term: string) => number, maxDf: number, size: number): string[] {
-  return [...vector]
-    .filter(([term]) => dfOf(term) <= maxDf)
-    .map(([term, w]) => [term, w * idfOf(term)] as const)
+  const weighted: Array<[string, number]> = [];
+  for (const [term, w] of vector) if (dfOf(term) <= maxDf) weighted.push([term, w * idfOf(term)]);
+  return weighted
     .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
     .slice(0, size)
     .map(([term]) => term);
@@ -120,8 +120,10 @@ export function signature(vector: TermVector, idfOf: (term: string) => number, d
 /** Centroids stored as JSON keep their heaviest terms only (a long-running story must not grow without end). */
 export function trimCentroid(centroid: TermVector, idfOf: (term: string) => number, max = 300): TermVector {
   if (centroid.size <= max) return centroid;
-  const kept = [...centroid].sort((x, y) => y[1] * idfOf(y[0]) - x[1] * idfOf(x[0]) || (x[0] < y[0] ? -1 : 1)).slice(0, max);
-  return new Map(kept);
+  // Each weight times its IDF once, not once per comparison (the same products, so the same order).
+  const ranked = [...centroid].map(([term, w]) => ({ term, w, key: w * idfOf(term) }));
+  ranked.sort((x, y) => y.key - x.key || (x.term < y.term ? -1 : 1));
+  return new Map(ranked.slice(0, max).map((r) => [r.term, r.w]));
 }
 
 export const toJson = (v: TermVector): string => JSON.stringify(Object.fromEntries(v));

@@ -16,11 +16,11 @@ export function workerFile(base: string, relative: string): string {
 }
 
 /** Loads a .ts worker through tsx's ESM hooks (a devDependency: only the tests run workers from source). */
-function tsWorker(file: string): Worker {
+function tsWorker(file: string, workerData: unknown): Worker {
   // The ESM entry: the CommonJS one (what require.resolve finds) cannot register ESM hooks from a data: URL module.
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
   const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(pathToFileURL(file).href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData });
 }
 
 /**
@@ -62,7 +62,10 @@ type Outcome<Out> = { ok: true; value: Out } | { ok: false; error: string };
 
 // Long on purpose (88 lines): spawn, settle and dispatch share the pool's state (the queue, the slots, the counters);
 // each is under 25 lines, and a class would only turn the closures into methods over the same fields.
-export function createWorkerPool<In, Out>(file: string, options: { size: number; taskTimeoutMs: number }): WorkerPool<In, Out> {
+export function createWorkerPool<In, Out>(
+  file: string,
+  options: { size: number; taskTimeoutMs: number; /** Handed to every worker (`workerData`), a replacement too. */ workerData?: unknown },
+): WorkerPool<In, Out> {
   if (!existsSync(file)) {
     throw new Error(`worker module ${file} does not exist${file.endsWith(".js") ? "; run `npm run build` first" : ""}`);
   }
@@ -75,7 +78,7 @@ export function createWorkerPool<In, Out>(file: string, options: { size: number;
   // The listeners stay for the worker's life: a worker that dies while idle is replaced as well (an 'error' event
   // with no listener would otherwise take the whole process down).
   const spawn = (): Slot<In, Out> => {
-    const slot: Slot<In, Out> = { worker: file.endsWith(".ts") ? tsWorker(file) : new Worker(file), task: null, dead: false };
+    const slot: Slot<In, Out> = { worker: file.endsWith(".ts") ? tsWorker(file, options.workerData) : new Worker(file, { workerData: options.workerData }), task: null, dead: false };
     slot.worker.unref();
     slot.worker.on("message", (message: Outcome<Out>) => {
       if (!slot.dead) settle(slot, message.ok ? message : new Error(message.error), false);

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { createLogger } from "../../src/logger.js";
 import type { ArticleDoc, PostDoc } from "../../src/search/index.js";
 import { parseSearchQuery } from "../../src/search/query.js";
-import { ARTICLE_CHUNK, createSqliteSearchIndex, type SqliteSearchIndex } from "../../src/search/sqlite/index.js";
+import { ARTICLE_CHUNK, createSqliteSearchIndex, type SqliteSearchIndexOptions, type SqliteSearchIndex } from "../../src/search/sqlite/index.js";
 import { asParsed } from "../../src/search/sqlite/centroids.js";
 import { fromJson, toJson } from "../../src/search/similarity.js";
 // @ts-expect-error -- plain ESM generator without types (also imported by stories.test.ts)
@@ -54,8 +58,8 @@ async function inChunks<T>(items: readonly T[], size: number, fn: (chunk: T[]) =
  * The same history, `size` articles (and posts, and grouped articles) per call: the first 200 articles, the posts,
  * grouping; then the rest, the revisions (and one key twice in a call), grouping again.
  */
-async function build(size: number): Promise<SqliteSearchIndex> {
-  const index = createSqliteSearchIndex({ file: ":memory:", threshold: 0.37, windowMs: 72 * 3_600_000 });
+async function build(size: number, options: Partial<SqliteSearchIndexOptions> = {}): Promise<SqliteSearchIndex> {
+  const index = createSqliteSearchIndex({ file: ":memory:", threshold: 0.37, windowMs: 72 * 3_600_000, ...options });
   await inChunks(articles.slice(0, 200), size, (c) => index.indexArticles(c));
   await inChunks(posts, size, (c) => index.indexPosts(c));
   while ((await index.groupPending(size)) > 0);
@@ -155,5 +159,43 @@ describe("bulk search indexing", () => {
   it("caches a centroid exactly as reading its JSON back would give it (order included)", () => {
     const v = new Map([["storm", 0.5], ["4200", 0.25], ["12", 1 / 3], ["__proto__", 0.1], ["4294967295", 0.7], ["007", 0.2], ["0", 0.9]]);
     expect([...asParsed(v)]).toEqual([...fromJson(toJson(v))]);
+  });
+
+  describe("on the search writer thread (a search.db file)", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "search-writer-"));
+    const file = (name: string) => path.join(dir, `${name}.db`);
+
+    it("writes nothing on the main thread's connection and ends in the inline state; the main thread's term counts follow", async () => {
+      const inline = await build(7);
+      const expected = await snapshot(inline);
+      const threaded = createSqliteSearchIndex({ file: file("threaded"), threshold: 0.37, windowMs: 72 * 3_600_000 });
+      expect(threaded.writesOffThread).toBe(true);
+      const statements: string[] = [];
+      threaded.database.onStatement((sql) => statements.push(sql));
+      await threaded.indexArticles(articles.slice(0, 50));
+      expect(statements).toEqual([]);
+      // Written and committed by the other connection, read here at once (WAL).
+      expect((await threaded.knownArticles(articles.slice(0, 50).map((a) => a.key))).size).toBe(50);
+      await threaded.close();
+      rmSync(file("threaded"));
+      // The same history from scratch on the thread: every table, hit, story and related article (which reads the main
+      // thread's copy of the term counts, kept by the writer's replies) as inline.
+      const again = await build(7, { file: file("again") });
+      expect(await snapshot(again)).toEqual(expected);
+      expect(again.writerRestarts).toBe(0);
+      await Promise.all([inline.close(), again.close()]);
+    });
+
+    it("replaces a writer thread that dies, retries its task once, and loses nothing", async () => {
+      const expected = await snapshot(await build(7));
+      const lines: string[] = [];
+      const logger = createLogger({ logLevel: "info" }, { write: (line: string) => void lines.push(line) });
+      const index = await build(7, { file: file("crash"), crashAtWrite: 5, logger });
+      expect(index.writerRestarts).toBe(1);
+      expect(lines.join("")).toMatch(/search writer thread died; restarted it and retrying its task once/);
+      expect(await snapshot(index)).toEqual(expected);
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
   });
 });

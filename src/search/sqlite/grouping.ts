@@ -1,5 +1,6 @@
 import { placeholders, type SqliteDatabase } from "../../db/sqlite.js";
 import type { ArticleDoc, PostDoc } from "../index.js";
+import { dict } from "../../model/dict.js";
 import { articleTermCounts } from "../similarity.js";
 import type { TermStats } from "./terms.js";
 
@@ -37,8 +38,12 @@ export function storyUrlKey(url: string | null): string | null {
   }
 }
 
-const sortedJson = (counts: Record<string, number>) =>
-  JSON.stringify(Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+/** The counts as JSON, keys in code-unit order (the default sort's; an object still puts array-index keys first). */
+function sortedJson(counts: Record<string, number>): string {
+  const sorted = dict<number>();
+  for (const term of Object.keys(counts).sort()) sorted[term] = counts[term]!;
+  return JSON.stringify(sorted);
+}
 
 /**
  * Stores an article's grouping terms (and keeps document frequencies right when its text changed). Returns the

@@ -1,23 +1,35 @@
 import path from "node:path";
 import { placeholders, SqliteDatabase } from "../../db/sqlite.js";
 import type { SearchIndex } from "../index.js";
-import { runSearch, writeArticleDoc, writePostDoc, writeThreadDoc } from "./documents.js";
-import { CentroidCache } from "./centroids.js";
-import { groupPending } from "./clustering.js";
-import { deleteArticleRows } from "./deletion.js";
-import { refreshStories, writeArticleTerms, writePostCitations, type GroupingOptions } from "./grouping.js";
-import { MIGRATIONS } from "./migrations.js";
+import type { Logger } from "../../logger.js";
+import { runSearch } from "./documents.js";
+import type { GroupingOptions } from "./grouping.js";
+import { openSearchDatabase } from "./migrations.js";
 import { relatedArticles } from "./related.js";
 import { storiesByArticles, storiesByIds, storyArticlePages, storyPage, storyThreadPages } from "./stories.js";
 import { TermStats } from "./terms.js";
+import { startWriterThread } from "./writer-thread.js";
+import { ARTICLE_CHUNK, createIndexWrites, GROUP_CHUNK, runWriteTask, type WriteTask } from "./writes.js";
 
 export interface SqliteSearchIndexOptions extends GroupingOptions {
   /** SQLite file; `:memory:` for tests. */
   file: string;
+  /**
+   * Where writes run: "thread" (the default for a file) is the search writer thread with its own connection
+   * (./writer-thread.ts), so indexing never holds the main thread; "inline" writes on the main thread's
+   * connection (always for `:memory:`, which another connection cannot open).
+   */
+  writes?: "thread" | "inline";
+  /** Told when the writer thread dies and is replaced. */
+  logger?: Logger;
+  /** Fault injection (tests): the writer thread crashes on this write (1 = the first), once. */
+  crashAtWrite?: number;
 }
 
 export interface SqliteSearchIndex extends SearchIndex {
   readonly database: SqliteDatabase;
+  /** Writer threads that died and were replaced (0 when writing inline). */
+  readonly writerRestarts: number;
 }
 
 export function searchFile(dataDir: string): string {
@@ -34,83 +46,61 @@ function perSlot<T>(count: number, fn: () => T[]): Array<T | Error> {
   }
 }
 
-/** Articles written per transaction, and grouped per call: what one slice of the indexer may hold the thread for. */
-export const ARTICLE_CHUNK = 500;
-export const GROUP_CHUNK = 500;
+export { ARTICLE_CHUNK, GROUP_CHUNK };
+
+/** Runs write tasks: on the writer thread, or at once on this thread's connection. */
+interface WriteRunner {
+  readonly offThread: boolean;
+  run(task: WriteTask): Promise<number | undefined>;
+  restarts(): number;
+  close(): Promise<void>;
+}
+
+function writeRunner(db: SqliteDatabase, stats: TermStats, options: SqliteSearchIndexOptions): WriteRunner {
+  const grouping: GroupingOptions = { threshold: options.threshold, windowMs: options.windowMs };
+  if (options.file === ":memory:" || options.writes === "inline") {
+    const writes = createIndexWrites(db, stats, grouping);
+    return { offThread: false, run: async (task) => runWriteTask(writes, task), restarts: () => 0, close: async () => undefined };
+  }
+  let crashCountdown: SharedArrayBuffer | undefined;
+  if (options.crashAtWrite) {
+    crashCountdown = new SharedArrayBuffer(4);
+    new Int32Array(crashCountdown)[0] = options.crashAtWrite;
+  }
+  const thread = startWriterThread({ file: options.file, ...grouping, ...(crashCountdown ? { crashCountdown } : {}) }, stats, options.logger);
+  return { offThread: true, run: (task) => thread.run(task), restarts: () => thread.restarts, close: () => thread.close() };
+}
 
 /** The embedded search index: FTS5 and story tables in one SQLite file. */
-// Long on purpose (108 lines): a factory returning the SearchIndex methods over one database handle and its term
-// statistics; every method is under 15 lines, most delegating to documents.ts, grouping.ts, stories.ts or related.ts.
+// Long on purpose (90 lines): a factory returning the SearchIndex methods over one database handle and its term
+// statistics; every method is under 15 lines, delegating writes to ./writes.ts (here or on the writer thread) and
+// reads to documents.ts, stories.ts or related.ts.
 export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): SqliteSearchIndex {
-  const db = new SqliteDatabase(options.file, MIGRATIONS);
-  // The index is derived data (rebuilt from the stores when lost): a power cut may cost the last batches,
-  // which the next start indexes again, but every commit need not wait for the disk.
-  db.db.pragma("synchronous = NORMAL");
+  const db = openSearchDatabase(options.file);
   const stats = new TermStats(db);
-  const grouping: GroupingOptions = { threshold: options.threshold, windowMs: options.windowMs };
-  const centroids = new CentroidCache(db, stats);
-  /** One transaction; if it rolls back, the in-memory term counts are read again (they held its changes). */
-  const writeOrReload = (fn: () => void) => {
-    try {
-      db.transaction(fn);
-    } catch (err) {
-      stats.reload();
-      centroids.clear();
-      throw err;
-    }
-  };
+  const writer = writeRunner(db, stats, options);
 
   return {
     kind: "sqlite",
     database: db,
+    writesOffThread: writer.offThread,
+    get writerRestarts() {
+      return writer.restarts();
+    },
     async indexArticles(docs) {
-      // Bounded transactions: a huge batch (a catch-up at start) is written ARTICLE_CHUNK articles at a time.
-      for (let i = 0; i < docs.length; i += ARTICLE_CHUNK) {
-        const chunk = docs.slice(i, i + ARTICLE_CHUNK);
-        writeOrReload(() => {
-          // Per article on purpose: one INSERT … SELECT FROM json_each per table for the whole batch gave the same
-          // rows but cost the main thread 12–60 % more per item in bench scenario 4 (bench/README.md).
-          const moved: string[] = [];
-          for (const doc of chunk) {
-            writeArticleDoc(db, doc);
-            const story = writeArticleTerms(db, stats, doc);
-            if (story) moved.push(story);
-          }
-          stats.flush();
-          refreshStories(db, moved);
-        });
-      }
+      if (docs.length) await writer.run({ op: "indexArticles", args: [docs] });
     },
     async deleteArticles(keys) {
-      let deleted = 0;
-      for (let i = 0; i < keys.length; i += ARTICLE_CHUNK) {
-        const chunk = keys.slice(i, i + ARTICLE_CHUNK);
-        writeOrReload(() => {
-          deleted += deleteArticleRows(db, stats, centroids, chunk);
-          stats.flush();
-        });
-      }
-      return deleted;
+      return keys.length ? (await writer.run({ op: "deleteArticles", args: [keys] }))! : 0;
     },
     async indexThreads(docs) {
-      if (docs.length === 0) return;
-      db.transaction(() => {
-        for (const doc of docs) writeThreadDoc(db, doc);
-      });
+      if (docs.length) await writer.run({ op: "indexThreads", args: [docs] });
     },
     async indexPosts(docs) {
-      if (docs.length === 0) return;
-      db.transaction(() => {
-        const touched: string[] = [];
-        for (const doc of docs) {
-          writePostDoc(db, doc);
-          touched.push(...writePostCitations(db, doc));
-        }
-        refreshStories(db, touched);
-      });
+      if (docs.length) await writer.run({ op: "indexPosts", args: [docs] });
     },
     async groupPending(limit) {
-      return groupPending(db, stats, centroids, grouping, Math.min(limit, GROUP_CHUNK));
+      return (await writer.run({ op: "groupPending", args: [limit] }))!;
     },
     async knownArticles(keys) {
       const known = new Set<string>();
@@ -124,7 +114,7 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
       return db.get<{ value: string }>("SELECT value FROM sync_state WHERE name = ?", [name])?.value ?? null;
     },
     async setState(name, value) {
-      db.run("INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [name, value]);
+      await writer.run({ op: "setState", args: [name, value] });
     },
     async search(requests) {
       return requests.map((request) => {
@@ -160,6 +150,7 @@ export function createSqliteSearchIndex(options: SqliteSearchIndexOptions): Sqli
       return perSlot(requests.length, () => relatedArticles(db, stats, requests));
     },
     async close() {
+      await writer.close();
       db.close();
     },
   };
