@@ -118,7 +118,8 @@ export async function topic(site: Site, topicId: string): Promise<TopicWire | nu
   if (!answer || !(await isPublic(site, answer.data))) return null;
   if (answer.fetched) {
     const { id, title, forumId, authorId, createdAt } = toThread(answer.data);
-    await site.index.putThreads([{ id, title, forumId, authorId, createdAt }]);
+    const forumSlug = (await categories(site)).get(forumId)?.record.slug ?? site.id;
+    await site.index.putThreads([{ id, title, forumSlug, authorId, createdAt }]);
     await indexPosts(site, answer.data.post_stream.posts, answer.data.post_stream.stream);
     noticeGrowth(site, topicId, answer.data);
   }

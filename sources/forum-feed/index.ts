@@ -67,7 +67,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
     board.lastModified = validators.lastModified;
     const merged = mergeFeed(board, feed, now);
     const fresh = await index.put(await changedPosts(index, board, merged));
-    await index.putThreads([...merged.touched].map((threadId) => describeThread(board, threadId)));
+    await index.putThreads([...merged.touched].map((threadId) => describeThread(board, threadId, id)));
     await deps.keyv.set(boardKey, board);
     await health.success({ record: polled });
     if (fresh.length) deps.events?.postsAdded?.(id, fresh);
@@ -172,11 +172,11 @@ function threadPages(board: Board | null, requests: readonly PageRequest[]): Arr
   });
 }
 
-/** What search keeps of a thread (its title; the forum is the board; the author its first poster). */
-function describeThread(board: Board, threadId: string): ThreadDescription {
+/** What search keeps of a thread: its title, the board's slug (the source id), its first poster. */
+function describeThread(board: Board, threadId: string, forumSlug: string): ThreadDescription {
   const thread = board.threads[threadId]!;
   const first = thread.posts[0];
-  return { id: threadId, title: thread.title, forumId: BOARD, authorId: first?.[2] ?? "", createdAt: new Date(first?.[0] ?? board.firstSeenAt) };
+  return { id: threadId, title: thread.title, forumSlug, authorId: first?.[2] ?? "", createdAt: new Date(first?.[0] ?? board.firstSeenAt) };
 }
 
 /** Positions follow time within a thread, so an older post arriving late renumbers the ones after it. */

@@ -13,7 +13,7 @@ import type { SqlDatabase } from "../db/sql.js";
  *   source's write that last changed it (the search index reads past it, src/forums/post-search.ts).
  * - `remote_post_cites`: post ↔ canonical URL it cites, with the post's time and thread: posts citing a URL newest
  *   first, and the stories a thread cites, are index ranges.
- * - `remote_threads`: the threads the sources described (title, forum, author), for search; `seq` as for posts.
+ * - `remote_threads`: the threads the sources described (title, its board's slug, author), for search; `seq` as for posts.
  * - `remote_post_counters`: `n:<source>` (posts of a source), `seq:<source>` (its last write's number),
  *   `keyv-upgraded:<source>` (its keyv-era index was copied, ./post-upgrade.ts).
  */
@@ -58,7 +58,7 @@ export const POST_INDEX_MIGRATIONS: PortableMigration[] = [
         source_id ${t.sortedText} NOT NULL,
         thread_id ${t.sortedText} NOT NULL,
         title TEXT NOT NULL,
-        forum_id TEXT NOT NULL,
+        forum_slug TEXT NOT NULL,
         author_id TEXT NOT NULL,
         created_at ${t.sortedText} NOT NULL,
         seq ${t.int} NOT NULL,

@@ -51,6 +51,9 @@ describe("search over a Discourse forum's read posts (recorded answers)", () => 
       __typename: "Post", id: toGlobalId("Post", SOURCE, 134), author: { username: "demetria_gutmann" },
       thread: { id: toGlobalId("Thread", SOURCE, 51), title: "Online learning" },
     });
+    const bySource = await search(`source:${SOURCE} Regius Professor Challenger`, ["POST"]);
+    expect(bySource.data.search.totalCount).toBe(1);
+    expect((await search("source:local Regius Professor Challenger", ["POST"])).data.search.totalCount).toBe(0);
     const threads = await search("online learning", ["THREAD"]);
     expect(threads.data.search.edges.map((e: any) => e.node)).toContainEqual({ __typename: "Thread", id: toGlobalId("Thread", SOURCE, 51), title: "Online learning" });
     // A second sync finds nothing new to index (the mark is past every row).

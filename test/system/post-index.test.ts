@@ -135,10 +135,10 @@ describe.each([["sqlite", () => scratchSqlite(tempDir())], ["postgres", () => sc
 
   it("hands search the posts and threads written past its mark, a changed post again, with their source ids", async () => {
     const search = remotePostSearch(opened.db, "remote", "Remote Forum");
-    await index.putThreads([{ id: "t5", title: "Harbour works", forumId: "board", authorId: "u1", createdAt: new Date("2026-11-01T00:00:00Z") }]);
+    await index.putThreads([{ id: "t5", title: "Harbour works", forumSlug: "board", authorId: "u1", createdAt: new Date("2026-11-01T00:00:00Z") }]);
     const threads = await search.threadsForSearch(0, 100);
     expect(threads).toMatchObject([{ ref: "t5", title: "Harbour works", forumName: "Remote Forum" }]);
-    await index.putThreads([{ id: "t5", title: "Harbour works", forumId: "board", authorId: "u1", createdAt: new Date("2026-11-01T00:00:00Z") }]);
+    await index.putThreads([{ id: "t5", title: "Harbour works", forumSlug: "board", authorId: "u1", createdAt: new Date("2026-11-01T00:00:00Z") }]);
     expect(await search.threadsForSearch(threads.at(-1)!.id, 100)).toEqual([]);
     let mark = 0;
     for (;;) {
