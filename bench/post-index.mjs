@@ -2,7 +2,7 @@
  * The remote forums' post index at 1,000 / 10,000 / 100,000 stored posts (issue 22 item 4): the cost of one 50-post
  * write (`PostIndex.put`, what a forum-feed poll or a Discourse posts.json batch stores) and of a thread page (50 posts
  * by position, forum-feed's Thread.posts; and the 50 posts by id, forum-discourse's page of a topic's stream), each
- * as a ratio to its 1,000-post cost.
+ * as a ratio to its 1,000-post cost; and the source's newest 20 posts (the river's page of a remote forum).
  *
  *   node bench/post-index.mjs [--sizes 1000,10000,100000] [--rounds 2] [--samples 30] [--baseline /path/to/other/dist]
  *
@@ -64,7 +64,8 @@ async function child(dist, size, samples) {
     };
     const byId = () => index.posts(pageIds);
     const byPosition = () => index.threadPages([{ parentId: `t${middle}`, first: 50, after: [20] }]);
-    const measures = { write, pageById: byId, ...(rows ? { pageByPosition: byPosition } : {}) };
+    const recent = () => index.recentPages([{ parentId: "", first: 20 }]);
+    const measures = { write, pageById: byId, ...(rows ? { pageByPosition: byPosition } : {}), recentPage: recent };
     const out = { size, seedMs: Math.round(seedMs) };
     for (const [name, fn] of Object.entries(measures)) {
       for (let i = 0; i < 10; i++) await fn();

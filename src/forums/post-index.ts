@@ -6,6 +6,7 @@ import { localExclusive, type Exclusive } from "../cluster/lock.js";
 import { extractLinks } from "../urls/index.js";
 import { loadPagesAsync, type ListSpec } from "../../sources/forum-local/paging.js";
 import { readRows, toRecord, toRow, writeRows, type PostRow } from "./post-rows.js";
+import { recentPage } from "./recent-posts.js";
 import { upgradePostIndex } from "./post-upgrade.js";
 import { POST_INDEX_SETUP_LOCK, migratePostIndex } from "./schema.js";
 import { writeThreads, type ThreadDescription } from "./thread-rows.js";
@@ -143,10 +144,10 @@ export class PostIndex {
     return loadPagesAsync(this.db, this.lists.byAuthor, requests.map(riverCursors));
   }
 
-  /** The source's newest posts (parentId is ignored). */
+  /** The source's newest posts (parentId is ignored), counted by the source's counter row. */
   async recentPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
-    await this.open();
-    return loadPagesAsync(this.db, this.lists.recent, requests.map((r) => riverCursors({ ...r, parentId: this.sourceId })));
+    const total = await this.count();
+    return Promise.all(requests.map((r) => recentPage(this.db, this.sourceId, riverCursors(r), total).catch((err: unknown) => err as Error)));
   }
 
   /** Stories each thread cites, most-cited first (ties: first cited first), in one statement for all threads. */
@@ -212,7 +213,6 @@ function listSpecs(sourceId: string) {
       toRecord, cursorOf: (row) => [Number(row.position)],
     } satisfies ListSpec<PostRow, PostRecord>,
     byAuthor: { table: posts, parentColumn: "author_id", ...byTime, toRecord } satisfies ListSpec<PostRow, PostRecord>,
-    recent: { table: posts, parentColumn: "source_id", ...byTime, toRecord } satisfies ListSpec<PostRow, PostRecord>,
     citing: {
       table: `(SELECT * FROM remote_post_cites WHERE source_id = ${quoted})`, parentColumn: "canonical_url", ...byTime,
       toRecord: (row: { post_id: string }) => row.post_id,

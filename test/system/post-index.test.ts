@@ -101,6 +101,15 @@ describe.each([["sqlite", () => scratchSqlite(tempDir())], ["postgres", () => sc
     expect(ids(recent)).toEqual(["2029", "2028", "2027"]);
     const [river] = await index.recentPages([{ parentId: "", first: 2, before: undefined, after: [post(2027).createdAt.toISOString(), Number.MAX_SAFE_INTEGER] }]);
     expect(ids(river)).toEqual(["2027", "2026"]);
+    const [older, newer] = await index.recentPages([
+      { parentId: "", last: 2, before: [post(2027).createdAt.toISOString(), "2027"] },
+      { parentId: "", first: 2, after: [post(2029).createdAt.toISOString(), "2029"] },
+    ]);
+    expect(ids(older)).toEqual(["2029", "2028"]);
+    expect(ok(older)).toMatchObject({ hasPreviousPage: false, hasNextPage: true, totalCount: await index.count() });
+    expect(ids(newer)).toEqual(["2028", "2027"]);
+    expect(ok(newer)).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
+    expect((await index.recentPages([{ parentId: "", first: 1, after: [1] }]))[0]).toBeInstanceOf(Error);
     const [bad] = await index.threadPages([{ parentId: "t2", first: 1, after: ["x", "y"] }]);
     expect(bad).toBeInstanceOf(Error);
     const [cited] = await index.citedUrlsByThread([{ parentId: "t2", first: 2 }]);
@@ -129,6 +138,9 @@ describe.each([["sqlite", () => scratchSqlite(tempDir())], ["postgres", () => sc
     expect((await citing(40)).statements.length).toBe((await citing(2)).statements.length);
     const authors = (n: number) => counted(() => index.authorPages(range(0, n).map((i) => ({ parentId: `u${i}`, first: 20 }))));
     expect((await authors(40)).statements.length).toBe((await authors(2)).statements.length);
+    const recent = (first: number) => counted(() => index.recentPages([{ parentId: "", first }]));
+    expect((await recent(100)).statements.length).toBe((await recent(10)).statements.length);
+    expect((await recent(10)).statements.length).toBe(2); // the counter row, the keyset read
     const cited = (n: number) => counted(() => index.citedUrlsByThread(range(0, n).map((i) => ({ parentId: `t${i}`, first: 5 }))));
     expect((await cited(40)).statements.length).toBe((await cited(2)).statements.length);
   });
