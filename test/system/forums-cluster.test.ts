@@ -99,14 +99,16 @@ describe("ForumHealth shared by two processes", () => {
   }, 15_000);
 });
 
-describe("forum feeds polled by two gateways on one Redis", () => {
-  it("fetches the feed once per interval across both, and both serve what it stored", async () => {
+describe("forum feeds polled by two gateways on one Redis and one PostgreSQL", () => {
+  it("fetches the feed once per interval across both, and both serve what it stored, posts included", async () => {
     const board = await startFixtureServer();
     board.serveFile("/feed.php", fromRoot("test", "fixtures", "forums", "phpbb-board.atom.xml"), { "content-type": "application/atom+xml" });
+    const store = await scratchPostgres("postrows_gateways");
     const config = {
       net: { allowPrivateNetworks: true },
       news: { demoFeeds: false, poll: true },
       search: { postSyncSeconds: 0 },
+      forum: { store: "postgres" as const, postgresUrl: store.url!, seedDemo: false },
       cache: { store: "redis" as const, redisUrl: redis.url, keyPrefix: "polls:", leaseTtlMs: 1000 },
       forums: [{ kind: "feed" as const, id: "harbour-board", name: "Harbour Forum", url: board.url("/feed.php"), pollIntervalSeconds: 60 }],
     };
@@ -116,13 +118,23 @@ describe("forum feeds polled by two gateways on one Redis", () => {
       // Each gateway's first poll comes 0.25-5 s after start; the interval is 60 s: one fetch in all.
       await new Promise((r) => setTimeout(r, 7000));
       expect(board.requests.filter((r) => r.path === "/feed.php").length).toBe(1);
+      const answers = [];
       for (const gw of gateways) {
-        const { body } = await gw.graphql(`query ($id: ID!) { forum(id: $id) { threads(first: 5) { totalCount } } }`, { id: toGlobalId("Forum", "harbour-board", "board") });
+        const { body } = await gw.graphql(
+          `query ($id: ID!) { forum(id: $id) { threads(first: 5) { totalCount nodes { posts(first: 10) { totalCount nodes { id citations { canonicalUrl } } } } } } }`,
+          { id: toGlobalId("Forum", "harbour-board", "board") },
+        );
+        expect(body.errors).toBeUndefined();
         expect(body.data.forum.threads.totalCount).toBe(2);
+        answers.push(body.data);
       }
+      // The gateway that did not poll serves the posts the other stored: the rows are in the shared database.
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[0].forum.threads.nodes.reduce((n: number, t: any) => n + t.posts.totalCount, 0)).toBeGreaterThan(2);
     } finally {
       await Promise.all(gateways.map((g) => g.close()));
       await board.close();
+      await store.drop();
     }
-  }, 30_000);
+  }, 40_000);
 });
