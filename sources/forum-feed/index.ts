@@ -60,14 +60,18 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   const index = new PostIndex(deps.keyv, deps.database, id, now, deps.lock);
   const boardKey = `forum:${id}:board`;
   const load = async (): Promise<Board | null> => restoreBoard(await deps.keyv.get<Board>(boardKey));
+  let described = false;
 
   async function store(feed: ParsedFeed, validators: Validators, polled: boolean): Promise<PollOutcome> {
     const board: Board = (await load()) ?? emptyBoard(now());
     board.etag = validators.etag;
     board.lastModified = validators.lastModified;
     const merged = mergeFeed(board, feed, now);
+    // Threads before their posts (search indexes a post with its thread's title); every thread at this process's first
+    // store (a board kept from before the post rows has threads no poll touches again), then the touched ones.
+    await index.putThreads([...(described ? merged.touched : Object.keys(board.threads))].map((threadId) => describeThread(board, threadId, id)));
+    described = true;
     const fresh = await index.put(await changedPosts(index, board, merged));
-    await index.putThreads([...merged.touched].map((threadId) => describeThread(board, threadId, id)));
     await deps.keyv.set(boardKey, board);
     await health.success({ record: polled });
     if (fresh.length) deps.events?.postsAdded?.(id, fresh);
