@@ -2,6 +2,7 @@ import { ForumHealth } from "../../src/forums/health.js";
 import { PostIndex } from "../../src/forums/post-index.js";
 import type { AuthorRecord, BatchResult, CitedUrlRecord, ForumRecord, PostRecord } from "../../src/model/forum.js";
 import type { PageRequest } from "../../src/model/paging.js";
+import type { SqlDatabase } from "../../src/db/sql.js";
 import type { AdapterDeps } from "../deps.js";
 import type { ForumSource } from "../forum.js";
 import { SITE_FORUM, toThread } from "./adapt.js";
@@ -42,8 +43,11 @@ export interface DiscourseSourceOptions {
   maxRetryWaitSeconds: number;
 }
 
-/** The common adapter deps; `events.postsAdded` hears of the posts a topic gained since the gateway last read it (site.ts `noticeGrowth`). */
-export type DiscourseSourceDeps = AdapterDeps;
+/**
+ * The common adapter deps and the SQL database of the post index (src/forums/post-index.ts); `events.postsAdded` hears
+ * of the posts a topic gained since the gateway last read it (site.ts `noticeGrowth`).
+ */
+export type DiscourseSourceDeps = AdapterDeps & { database: SqlDatabase };
 
 /** Thread.citedArticles reads at most this many posts of a Discourse thread (docs/sources/discourse.md). */
 const CITED_SCAN = 200;
@@ -116,7 +120,7 @@ function openSite(options: DiscourseSourceOptions, deps: DiscourseSourceDeps): S
   // The pagers below call back into the site once it exists (never while it is being built).
   const site: Site = {
     id, name: options.name, baseUrl, base: new URL(`${baseUrl}/`), postBatchSize: options.postBatchSize, ttlMs, keyv, deps, now,
-    health, client, index: new PostIndex(keyv, id, now, deps.lock), noticed: new WeakSet(), pending: new Set(),
+    health, client, index: new PostIndex(keyv, deps.database, id, now, deps.lock), noticed: new WeakSet(), pending: new Set(),
     threadPage: createThreadLister({
       client,
       categories: () => categories(site),

@@ -6,7 +6,7 @@ import type { PostIndex } from "../../src/forums/post-index.js";
 import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { Page, PageRequest } from "../../src/model/paging.js";
 import type { AdapterDeps } from "../deps.js";
-import { authorSummary, isSmallAction, SITE_FORUM, toAuthor, toPost, USERNAME } from "./adapt.js";
+import { authorSummary, isSmallAction, SITE_FORUM, toAuthor, toPost, toThread, USERNAME } from "./adapt.js";
 import { readCategories } from "./categories.js";
 import type { DiscourseClient } from "./client.js";
 import type { ListedCategory } from "./thread-list.js";
@@ -117,6 +117,9 @@ export async function topic(site: Site, topicId: string): Promise<TopicWire | nu
   const answer = await site.client.get(`/t/${topicId}.json`, TopicWire);
   if (!answer || !(await isPublic(site, answer.data))) return null;
   if (answer.fetched) {
+    const { id, title, forumId, authorId, createdAt } = toThread(answer.data);
+    const forumSlug = (await categories(site)).get(forumId)?.record.slug ?? site.id;
+    await site.index.putThreads([{ id, title, forumSlug, authorId, createdAt }]);
     await indexPosts(site, answer.data.post_stream.posts, answer.data.post_stream.stream);
     noticeGrowth(site, topicId, answer.data);
   }

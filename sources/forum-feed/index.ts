@@ -1,11 +1,13 @@
 import { ForumHealth } from "../../src/forums/health.js";
 import { compareKeys, pageOf } from "../../src/forums/paging.js";
 import { PostIndex } from "../../src/forums/post-index.js";
+import type { ThreadDescription } from "../../src/forums/thread-rows.js";
 import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../../src/model/forum.js";
 import type { HealthRecord } from "../../src/model/health.js";
 import type { ForumSource } from "../forum.js";
 import type { FeedSourceConfig, ParsedFeed } from "../../src/model/news.js";
 import type { Page, PageRequest } from "../../src/model/paging.js";
+import type { SqlDatabase } from "../../src/db/sql.js";
 import type { AdapterDeps } from "../deps.js";
 import { parseFeed, pollFeed, type FeedBody, type FeedParserPool, type PollOutcome, type Validators } from "../poll.js";
 import type { FeedSource } from "../rss/index.js";
@@ -32,9 +34,10 @@ export interface FeedForumOptions {
   enabled: boolean;
 }
 
-/** The common adapter deps, plus the feed parse pool. */
+/** The common adapter deps, plus the feed parse pool and the SQL database of the post index (src/forums/post-index.ts). */
 export type FeedForumDeps = AdapterDeps & {
   parser: FeedParserPool;
+  database: SqlDatabase;
 };
 
 export interface FeedForumSource extends ForumSource {
@@ -54,15 +57,20 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ forumSource: id });
   const health = new ForumHealth(deps.keyv, id, now);
-  const index = new PostIndex(deps.keyv, id, now, deps.lock);
+  const index = new PostIndex(deps.keyv, deps.database, id, now, deps.lock);
   const boardKey = `forum:${id}:board`;
   const load = async (): Promise<Board | null> => restoreBoard(await deps.keyv.get<Board>(boardKey));
+  let described = false;
 
   async function store(feed: ParsedFeed, validators: Validators, polled: boolean): Promise<PollOutcome> {
     const board: Board = (await load()) ?? emptyBoard(now());
     board.etag = validators.etag;
     board.lastModified = validators.lastModified;
     const merged = mergeFeed(board, feed, now);
+    // Threads before their posts (search indexes a post with its thread's title); every thread at this process's first
+    // store (a board kept from before the post rows has threads no poll touches again), then the touched ones.
+    await index.putThreads([...(described ? merged.touched : Object.keys(board.threads))].map((threadId) => describeThread(board, threadId, id)));
+    described = true;
     const fresh = await index.put(await changedPosts(index, board, merged));
     await deps.keyv.set(boardKey, board);
     await health.success({ record: polled });
@@ -136,7 +144,7 @@ export function createFeedForumSource(options: FeedForumOptions, deps: FeedForum
       });
     },
     threadPagesByForum: async (requests) => threadPages(await load(), requests),
-    postPagesByThread: async (requests) => postPages(index, await load(), requests),
+    postPagesByThread: (requests) => index.threadPages(requests),
     postPagesByAuthor: (requests) => index.authorPages(requests),
     citationsByPosts: (postIds) => index.citations(postIds),
     citingPostPages: (requests) => index.citingPages(requests),
@@ -168,21 +176,11 @@ function threadPages(board: Board | null, requests: readonly PageRequest[]): Arr
   });
 }
 
-async function postPages(index: PostIndex, board: Board | null, requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
-  const pages = requests.map((r) => {
-    const thread = board?.threads[r.parentId];
-    if (!thread) return EMPTY_PAGE;
-    try {
-      return pageOf(thread.posts.map((p, i) => ({ postId: p[1], position: i + 1 })), r, (x) => [x.position], ["number"]);
-    } catch (err) {
-      return err as Error;
-    }
-  });
-  const ids = pages.flatMap((p) => (p instanceof Error ? [] : p.edges.map((e) => e.node.postId)));
-  const posts = new Map((await index.posts(ids)).filter((p): p is PostRecord => p !== null).map((p) => [p.id, p]));
-  return pages.map((page) =>
-    page instanceof Error ? page : { ...page, edges: page.edges.flatMap((e) => (posts.has(e.node.postId) ? [{ node: posts.get(e.node.postId)!, cursor: e.cursor }] : [])) },
-  );
+/** What search keeps of a thread: its title, the board's slug (the source id), its first poster. */
+function describeThread(board: Board, threadId: string, forumSlug: string): ThreadDescription {
+  const thread = board.threads[threadId]!;
+  const first = thread.posts[0];
+  return { id: threadId, title: thread.title, forumSlug, authorId: first?.[2] ?? "", createdAt: new Date(first?.[0] ?? board.firstSeenAt) };
 }
 
 /** Positions follow time within a thread, so an older post arriving late renumbers the ones after it. */

@@ -7,6 +7,9 @@ import type { Config } from "../config/index.js";
 import { postIndexLock } from "../forums/index.js";
 import type { Lease } from "../cluster/types.js";
 import { createPoller } from "../news/poller.js";
+import type { SqlDatabase } from "../db/sql.js";
+import { remotePostSearch } from "../forums/post-search.js";
+import type { SearchableForum } from "../search/index.js";
 
 /**
  * The remote forums of `config.forums`, built from the adapter registry below, added to `forums` (which holds
@@ -29,6 +32,10 @@ export interface ForumWiringDeps extends AdapterDeps {
   parser: FeedParserPool;
   /** Redis (cache.cluster): forum feeds are polled under leases, post-index writes under a lock per source. */
   cluster?: { lease: Lease; leaseTtlMs: number } | null;
+  /** The SQL database of the post index (the local forum's). */
+  database: SqlDatabase;
+  /** The search service's forums: each remote forum's posts are added here (and taken out when it is removed). */
+  searchable?: SearchableForum[];
 }
 
 type RemoteForumConfig = Config["forums"][number];
@@ -57,11 +64,17 @@ function buildForum(forum: RemoteForumConfig, deps: FeedForumDeps): BuiltForum {
 export function createForumSources(config: Config, deps: ForumWiringDeps): ForumSources {
   const feeds = new Map<string, FeedForumSource>();
   const build = (forum: RemoteForumConfig) => {
-    const { forums: _forums, cluster: _cluster, ...shared } = deps;
+    const { forums: _forums, cluster: _cluster, searchable: _searchable, ...shared } = deps;
     const { source, polled } = buildForum(forum, { ...shared, lock: postIndexLock(deps.cluster, forum.id) });
     if (polled) feeds.set(forum.id, polled);
     deps.forums.set(forum.id, source);
+    unsearch(forum.id);
+    deps.searchable?.push(remotePostSearch(deps.database, forum.id, forum.name));
     return polled;
+  };
+  const unsearch = (id: string) => {
+    const at = deps.searchable?.findIndex((s) => s.id === id) ?? -1;
+    if (at >= 0) deps.searchable!.splice(at, 1);
   };
   for (const forum of config.forums) build(forum);
   const poller = createPoller([...feeds.values()].map((f) => f.feed), { maxBackoffSeconds: config.news.maxBackoffSeconds, logger: deps.logger, ...leasedPolls(feeds, deps.cluster) });
@@ -78,6 +91,7 @@ export function createForumSources(config: Config, deps: ForumWiringDeps): Forum
     remove(id) {
       poller.removeSource(id);
       feeds.delete(id);
+      unsearch(id);
       const source = deps.forums.get(id);
       deps.forums.delete(id);
       void source?.close().catch(() => {});

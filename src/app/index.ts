@@ -14,6 +14,7 @@ import type { LoaderOptions } from "../loaders/index.js";
 import type { Logger } from "../logger.js";
 import { createNews, type News } from "../news/index.js";
 import { createSearchService, type SearchService } from "../search/service.js";
+import type { SearchableForum } from "../search/index.js";
 import { createApollo, GRAPHQL_PATH, type GatewayApollo } from "../server/apollo.js";
 import { createMetrics, type Metrics } from "../server/metrics.js";
 import { bumpOn, createResponseCache, type ResponseCache } from "../server/response-cache.js";
@@ -89,13 +90,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ? createResponseCache({ keyv: stores.cache.keyv, shared: stores.cache.shared, ...config.cache.responses, logger, observe: (result) => metrics.cache.inc({ cache: "responses", result }) })
     : null;
   if (responses) bumpOn(live.events, responses);
+  // The local forum, then each remote forum's post index as src/app/forums.ts adds it.
+  const searchable: SearchableForum[] = [stores.local];
   const search = createSearchService({
     index: stores.searchIndex,
     logger,
-    forums: [stores.local],
+    forums: searchable,
     sourceName: (slug) => feeds.get(slug)?.config.name,
     postSyncSeconds: config.search.postSyncSeconds,
-    onPostsAdded: (sourceId, posts) => live.events.postsAdded(sourceId, posts),
+    // Remote forums announce their new posts themselves (sources/deps.ts events.postsAdded).
+    onPostsAdded: (sourceId, posts) => {
+      if (sourceId === stores.local.id) live.events.postsAdded(sourceId, posts);
+    },
   });
   const articles = new ArticleStore(stores.cache.keyv, stores.local.database, (records) => (responses?.bump(), search.articlesChanged(records)), stores.cache.exclusive, {
     onArticlesAdded: (sourceId, records) => live.events.articlesAdded(sourceId, records),
@@ -106,7 +112,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await articles.open();
   // The reader too (its check of the same migrations), so a gateway's first request does not pay it.
   await articleReader.open();
-  const { news, remoteForums } = buildAdapters(options, { stores, outbound, live, metrics, articles, forums, feeds });
+  const { news, remoteForums } = buildAdapters(options, { stores, outbound, live, metrics, articles, forums, feeds, searchable });
   // Sources and forums added at runtime (issue 21): read before listening, then re-read every storedSources.syncSeconds.
   const storedSources = config.storedSources.enabled
     ? await createStoredSources({ config, logger, database: stores.local.database, news, remoteForums, forums, fetcher: outbound.fetcher, articles, changed: () => responses?.bump() })
@@ -227,6 +233,7 @@ interface AdapterInputs {
   articles: ArticleStore;
   forums: Map<string, ForumSource>;
   feeds: Map<string, FeedSource>;
+  searchable: SearchableForum[];
 }
 
 /** The adapters, from one deps object (sources/deps.ts): feeds (src/news) and the remote forums' registry (./forums.ts). */
@@ -251,7 +258,9 @@ function buildAdapters(options: GatewayOptions, inputs: AdapterInputs) {
       cache: (name, result) => metrics.cache.inc({ cache: name, result }),
     },
   });
-  const remoteForums = createForumSources(config, { ...adapterDeps, parser: outbound.parser, forums: inputs.forums, cluster: stores.cache.cluster });
+  const remoteForums = createForumSources(config, {
+    ...adapterDeps, parser: outbound.parser, forums: inputs.forums, cluster: stores.cache.cluster, database: stores.local.database, searchable: inputs.searchable,
+  });
   return { news, remoteForums };
 }
 

@@ -1,36 +1,28 @@
-import { toDict } from "../model/dict.js";
 import type Keyv from "keyv";
+import type { SqlDatabase } from "../db/sql.js";
 import type { CitationRecord, CitedUrlRecord, PostRecord } from "../model/forum.js";
-import type { Page, PageRequest } from "../model/paging.js";
+import type { CursorKey, Page, PageRequest } from "../model/paging.js";
 import { localExclusive, type Exclusive } from "../cluster/lock.js";
 import { extractLinks } from "../urls/index.js";
-import { compareKeys, pageOf } from "./paging.js";
+import { loadPagesAsync, type ListSpec } from "../../sources/forum-local/paging.js";
+import { readRows, toRecord, toRow, writeRows, type PostRow } from "./post-rows.js";
+import { recentPage } from "./recent-posts.js";
+import { upgradePostIndex } from "./post-upgrade.js";
+import { POST_INDEX_SETUP_LOCK, migratePostIndex } from "./schema.js";
+import { writeThreads, type ThreadDescription } from "./thread-rows.js";
 
 /**
- * The posts a remote forum source has seen, kept in the gateway's keyv (so gateways sharing a Redis share
- * them): each post with its citations, and the lists forum-local answers with SQL: posts citing a URL,
- * stories a thread cites, posts by an author, the newest posts. forum-feed keeps its whole forum here;
- * forum-discourse keeps what it has fetched, which is all it can know about who cites what.
+ * The posts a remote forum source has seen, as rows (tables: ./schema.ts) in the SQL database of the local forum:
+ * the embedded SQLite file by default, PostgreSQL when clustered (so gateways sharing it share them). Each post with
+ * its citations, and the lists forum-local answers with SQL: a thread's posts, posts citing a URL, stories a thread
+ * cites, posts by an author, the newest posts, each a keyset page over an index. forum-feed keeps its whole forum
+ * here; forum-discourse keeps what it has fetched, which is all it can know about who cites what.
  *
- * Lists are read-modify-write, so `put` runs under `exclusive`: one writer per source, in this process by
- * default, across processes with the cluster's Redis lock (createForumSources passes one named per source).
- * The lists are written before the post records, so a put that fails half-way is repaired by the next put
- * of the same posts (they are still new to the index).
+ * `put` runs under `exclusive` (one writer per source: in this process by default, across processes with the
+ * cluster's Redis lock, src/forums postIndexLock) and writes in one transaction only the new and changed rows.
+ * The keyv-era index of the source (one key per post, lists as JSON arrays) is copied once on first use
+ * (./post-upgrade.ts).
  */
-interface StoredPost {
-  id: string;
-  threadId: string;
-  authorId: string;
-  position: number;
-  bodyHtml: string;
-  createdAt: string;
-  editedAt: string | null;
-  citations: CitationRecord[];
-  /** The post's page on the forum (forum-feed's entry link); absent in posts stored before it was kept. */
-  url?: string | null;
-  /** When the source last handed this post over (forum-discourse refetches after its cache TTL). */
-  seenAt: string;
-}
 
 /**
  * How a remote forum source reports posts it learned of that are new to the gateway (the composition root
@@ -38,93 +30,86 @@ interface StoredPost {
  */
 export type PostsAddedHook = (sourceId: string, posts: readonly PostRecord[]) => void;
 
-/** [createdAt ISO, post id], newest first. */
-type Entry = [string, string];
+/** The tables' setup, once per database handle (every source's index on it shares it). */
+const setUps = new WeakMap<SqlDatabase, Promise<void>>();
 
-/** Lists keep at most this many newest entries (a URL cited by more posts lists the newest). */
-const LIST_CAP = 2000;
+/** Creates the post index's tables once per database handle (several gateways: under the setup lock). */
+export function setUpPostIndex(db: SqlDatabase): Promise<void> {
+  let setUp = setUps.get(db);
+  if (!setUp) {
+    setUp = db.exclusive(POST_INDEX_SETUP_LOCK, async (locked) => void (await migratePostIndex(locked)));
+    setUps.set(db, setUp);
+    setUp.catch(() => setUps.delete(db));
+  }
+  return setUp;
+}
 
 export class PostIndex {
+  private opened: Promise<void> | null = null;
+  private readonly lists: ReturnType<typeof listSpecs>;
+
+  /** `keyv`: only read once, for the keyv-era index of this source (./post-upgrade.ts). */
   constructor(
     private readonly keyv: Keyv,
+    readonly db: SqlDatabase,
     readonly sourceId: string,
     private readonly now: () => Date = () => new Date(),
     private readonly exclusive: Exclusive = localExclusive(),
-  ) {}
+  ) {
+    this.lists = listSpecs(sourceId);
+  }
 
-  private key(name: string): string {
-    return `forum:${this.sourceId}:${name}`;
+  /** Creates the tables (once per database) and copies this source's keyv-era index (once per source). */
+  open(): Promise<void> {
+    this.opened ??= (async () => {
+      await setUpPostIndex(this.db);
+      await this.db.exclusive(`${POST_INDEX_SETUP_LOCK}:${this.sourceId}`, (db) => upgradePostIndex(db, this.keyv, this.sourceId));
+    })().catch((err: unknown) => {
+      this.opened = null;
+      throw err;
+    });
+    return this.opened;
   }
 
   /**
-   * Stores posts (citations are extracted here when the record has none) and updates every list they are in.
+   * Stores posts (citations are extracted here when the record has none) and their citation rows.
    * Resolves with the posts this index had never held (with their citations): what forum-feed reports as new.
    */
   put(posts: readonly PostRecord[]): Promise<PostRecord[]> {
     if (posts.length === 0) return Promise.resolve([]);
-    const seenAt = this.now().toISOString();
-    const stored: StoredPost[] = posts.map((p) => ({
-      id: p.id, threadId: p.threadId, authorId: p.authorId, position: p.position, bodyHtml: p.bodyHtml,
-      createdAt: p.createdAt.toISOString(), editedAt: p.editedAt ? p.editedAt.toISOString() : null,
-      citations: p.citations ?? extractLinks(p.bodyHtml), seenAt, url: p.url ?? null,
-    }));
+    const seenMs = this.now().getTime();
+    // The last record of a post wins, as the keyv index's last write did.
+    const unique = [...new Map(posts.map((p) => [p.id, p])).values()];
+    const rows = unique.map((p) => toRow(this.sourceId, p, p.citations ?? extractLinks(p.bodyHtml), seenMs));
     return this.exclusive(async () => {
-      const before = await this.keyv.getMany<StoredPost>(stored.map((p) => this.key(`post:${p.id}`)));
-      const writePosts = () => this.keyv.setMany(stored.map((p) => ({ key: this.key(`post:${p.id}`), value: p })));
-      const fresh = stored.filter((_, i) => !before[i]).map(toRecord);
-      const changed = stored
-        .map((post, i) => ({ post, old: before[i] ?? null }))
-        .filter(({ post, old }) => !old || old.createdAt !== post.createdAt || old.threadId !== post.threadId || old.authorId !== post.authorId || !sameCitations(old.citations, post.citations));
-      if (changed.length === 0) {
-        await writePosts();
-        return fresh;
-      }
-
-      const lists = new Map<string, Entry[]>();
-      const list = async (name: string) => {
-        let found = lists.get(name);
-        if (!found) {
-          found = (await this.keyv.get<Entry[]>(this.key(name))) ?? [];
-          lists.set(name, found);
-        }
-        return found;
-      };
-      const threadCites = new Map<string, Record<string, string[]>>();
-      for (const { post, old } of changed) {
-        const entry: Entry = [post.createdAt, post.id];
-        for (const url of old?.citations ?? []) remove(await list(`cites:${url.canonicalUrl}`), post.id);
-        for (const url of post.citations) insert(await list(`cites:${url.canonicalUrl}`), entry);
-        if (old && old.authorId !== post.authorId) remove(await list(`author-posts:${old.authorId}`), post.id);
-        insert(await list(`author-posts:${post.authorId}`), entry);
-        insert(await list("recent"), entry);
-        if (old && old.threadId !== post.threadId) (await this.threadCitations(threadCites, old.threadId))[post.id] = [];
-        (await this.threadCitations(threadCites, post.threadId))[post.id] = post.citations.map((c) => c.canonicalUrl);
-      }
-      await this.keyv.setMany([
-        ...[...lists].map(([name, entries]) => ({ key: this.key(name), value: entries.slice(0, LIST_CAP) })),
-        ...[...threadCites].map(([threadId, byPost]) => ({ key: this.key(`thread-cites:${threadId}`), value: byPost })),
-      ]);
-      // Last: a post record exists only once its lists hold it.
-      await writePosts();
-      return fresh;
+      await this.open();
+      return this.db.transaction(async (tx) => {
+        const before = await readRows(tx, this.sourceId, rows.map((r) => r.post_id));
+        await writeRows(tx, this.sourceId, rows, before);
+        return rows.filter((r) => !before.has(r.post_id)).map((r) => toRecord(r));
+      });
     });
   }
 
-  private async threadCitations(cache: Map<string, Record<string, string[]>>, threadId: string): Promise<Record<string, string[]>> {
-    let found = cache.get(threadId);
-    if (!found) {
-      found = toDict(await this.keyv.get<Record<string, string[]>>(this.key(`thread-cites:${threadId}`)));
-      cache.set(threadId, found);
-    }
-    return found;
+  /** Describes threads (title, forum, author) for search; only new and changed ones are written. */
+  putThreads(threads: readonly ThreadDescription[]): Promise<void> {
+    if (threads.length === 0) return Promise.resolve();
+    return this.exclusive(async () => {
+      await this.open();
+      await this.db.transaction((tx) => writeThreads(tx, this.sourceId, threads));
+    });
   }
 
   /** Posts by id, in order; null for a post never seen. `maxAgeMs` treats posts seen longer ago as unseen. */
   async posts(ids: readonly string[], maxAgeMs?: number): Promise<Array<PostRecord | null>> {
     if (ids.length === 0) return [];
-    const values = await this.keyv.getMany<StoredPost>(ids.map((id) => this.key(`post:${id}`)));
+    await this.open();
+    const rows = await readRows(this.db, this.sourceId, ids);
     const oldest = maxAgeMs === undefined ? -Infinity : this.now().getTime() - maxAgeMs;
-    return values.map((v) => (v && Date.parse(v.seenAt) >= oldest ? toRecord(v) : null));
+    return ids.map((id) => {
+      const row = rows.get(id);
+      return row && Number(row.seen_ms) >= oldest ? toRecord(row) : null;
+    });
   }
 
   /** Citations of each post; a post never seen cites nothing the gateway knows of. */
@@ -132,80 +117,105 @@ export class PostIndex {
     return (await this.posts(ids)).map((p) => p?.citations ?? []);
   }
 
-  citingPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
-    return this.pages(requests, (parentId) => `cites:${parentId}`);
+  /** A thread's posts by position (forum-feed's threads; Discourse pages its topics' streams). */
+  async threadPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
+    await this.open();
+    return loadPagesAsync(this.db, this.lists.byThread, requests);
   }
 
-  authorPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
-    return this.pages(requests, (parentId) => `author-posts:${parentId}`);
-  }
-
-  recentPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
-    return this.pages(requests, () => "recent");
-  }
-
-  /** Stories each thread cites, most-cited first (ties: first cited first). */
-  async citedUrlsByThread(requests: readonly PageRequest[]): Promise<CitedUrlRecord[][]> {
-    const maps = await this.keyv.getMany<Record<string, string[]>>(requests.map((r) => this.key(`thread-cites:${r.parentId}`)));
-    return requests.map((r, i) => {
-      const counts = new Map<string, number>();
-      for (const urls of Object.values(maps[i] ?? {})) for (const url of urls) counts.set(url, (counts.get(url) ?? 0) + 1);
-      return [...counts]
-        .map(([canonicalUrl, postCount]) => ({ canonicalUrl, postCount }))
-        .sort((a, b) => b.postCount - a.postCount)
-        .slice(0, r.first ?? 20);
-    });
-  }
-
-  /** Posts the index holds (the length of the newest-posts list, capped). */
-  async count(): Promise<number> {
-    return ((await this.keyv.get<Entry[]>(this.key("recent"))) ?? []).length;
-  }
-
-  private async pages(requests: readonly PageRequest[], listName: (parentId: string) => string): Promise<Array<Page<PostRecord> | Error>> {
-    const names = requests.map((r) => listName(r.parentId));
-    const lists = await this.keyv.getMany<Entry[]>(names.map((n) => this.key(n)));
-    const pages = requests.map((request, i) => {
-      try {
-        return pageOf(lists[i] ?? [], request, (e) => [e[0], e[1]], ["string", "string"], "DESC");
-      } catch (err) {
-        return err as Error;
-      }
-    });
-    const ids = [...new Set(pages.flatMap((p) => (p instanceof Error ? [] : p.edges.map((e) => e.node[1]))))];
-    const posts = new Map((await this.posts(ids)).filter((p): p is PostRecord => p !== null).map((p) => [p.id, p]));
+  /** Posts citing a canonical URL (parentId), newest first: the citation rows' page, then their posts by id. */
+  async citingPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
+    await this.open();
+    const pages = await loadPagesAsync(this.db, this.lists.citing, requests.map(riverCursors));
+    const ids = pages.flatMap((p) => (p instanceof Error ? [] : p.edges.map((e) => e.node)));
+    const posts = await readRows(this.db, this.sourceId, ids);
     return pages.map((page) => {
       if (page instanceof Error) return page;
       const edges = page.edges.flatMap((e) => {
-        const node = posts.get(e.node[1]);
-        return node ? [{ node, cursor: e.cursor }] : [];
+        const row = posts.get(e.node);
+        return row ? [{ node: toRecord(row), cursor: e.cursor }] : [];
       });
       return { ...page, edges };
     });
   }
+
+  async authorPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
+    await this.open();
+    return loadPagesAsync(this.db, this.lists.byAuthor, requests.map(riverCursors));
+  }
+
+  /** The source's newest posts (parentId is ignored), counted by the source's counter row. */
+  async recentPages(requests: readonly PageRequest[]): Promise<Array<Page<PostRecord> | Error>> {
+    const total = await this.count();
+    return Promise.all(requests.map((r) => recentPage(this.db, this.sourceId, riverCursors(r), total).catch((err: unknown) => err as Error)));
+  }
+
+  /** Stories each thread cites, most-cited first (ties: first cited first), in one statement for all threads. */
+  async citedUrlsByThread(requests: readonly PageRequest[]): Promise<CitedUrlRecord[][]> {
+    await this.open();
+    const threadIds = [...new Set(requests.map((r) => r.parentId))];
+    const rows = threadIds.length === 0 ? [] : await this.db.all<{ thread_id: string; canonical_url: string; position: number; ord: number }>(
+      `SELECT thread_id, canonical_url, position, ord FROM remote_post_cites WHERE source_id = ? AND thread_id IN (${threadIds.map(() => "?").join(", ")})`,
+      [this.sourceId, ...threadIds],
+    );
+    const byThread = new Map<string, Map<string, { count: number; first: number }>>();
+    for (const row of rows) {
+      const counts = byThread.get(row.thread_id) ?? new Map<string, { count: number; first: number }>();
+      byThread.set(row.thread_id, counts);
+      const at = Number(row.position) * 10_000 + Number(row.ord);
+      const found = counts.get(row.canonical_url);
+      if (found) {
+        found.count += 1;
+        found.first = Math.min(found.first, at);
+      } else counts.set(row.canonical_url, { count: 1, first: at });
+    }
+    return requests.map((r) =>
+      [...(byThread.get(r.parentId) ?? [])]
+        .sort(([, a], [, b]) => b.count - a.count || a.first - b.first)
+        .slice(0, r.first ?? 20)
+        .map(([canonicalUrl, { count }]) => ({ canonicalUrl, postCount: count })),
+    );
+  }
+
+  /** Posts the index holds (a counter row, not a count). */
+  async count(): Promise<number> {
+    await this.open();
+    const row = await this.db.get<{ value: number }>("SELECT value FROM remote_post_counters WHERE name = ?", [`n:${this.sourceId}`]);
+    return Number(row?.value ?? 0);
+  }
 }
 
-function toRecord(v: StoredPost): PostRecord {
+/**
+ * The river pages "past every id" with a number (Number.MAX_SAFE_INTEGER) where post ids are text: as text, a key
+ * after every id. Other numbers compare as their digits, as the keyv-era lists compared them.
+ */
+function riverCursors(request: PageRequest): PageRequest {
+  const fix = (key: CursorKey | undefined) =>
+    key?.map((v, i) => (i === 1 && v === Number.MAX_SAFE_INTEGER ? "\u{10FFFF}" : typeof v === "number" ? String(v) : v));
+  const after = fix(request.after);
+  const before = fix(request.before);
+  return { ...request, ...(after ? { after } : {}), ...(before ? { before } : {}) };
+}
+
+/** One source's rows: a subquery the pager reads as its table (the source's rows are a prefix of every index). */
+function listSpecs(sourceId: string) {
+  const quoted = `'${sourceId.replace(/'/g, "''")}'`;
+  const posts = `(SELECT * FROM remote_posts WHERE source_id = ${quoted})`;
+  const byTime = {
+    orderBy: ["created_at", "post_id"],
+    keyTypes: ["string", "string"],
+    direction: "DESC",
+    cursorOf: (row: { created_at: string; post_id: string }): CursorKey => [row.created_at, row.post_id],
+  } as const;
   return {
-    id: v.id, threadId: v.threadId, authorId: v.authorId, position: v.position, bodyHtml: v.bodyHtml,
-    createdAt: new Date(v.createdAt), editedAt: v.editedAt ? new Date(v.editedAt) : null, citations: v.citations,
-    url: v.url ?? null,
+    byThread: {
+      table: posts, parentColumn: "thread_id", orderBy: ["position"], keyTypes: ["number"], direction: "ASC",
+      toRecord, cursorOf: (row) => [Number(row.position)],
+    } satisfies ListSpec<PostRow, PostRecord>,
+    byAuthor: { table: posts, parentColumn: "author_id", ...byTime, toRecord } satisfies ListSpec<PostRow, PostRecord>,
+    citing: {
+      table: `(SELECT * FROM remote_post_cites WHERE source_id = ${quoted})`, parentColumn: "canonical_url", ...byTime,
+      toRecord: (row: { post_id: string }) => row.post_id,
+    } satisfies ListSpec<{ post_id: string; created_at: string }, string>,
   };
-}
-
-function sameCitations(a: CitationRecord[], b: CitationRecord[]): boolean {
-  return a.length === b.length && a.every((c, i) => c.canonicalUrl === b[i]!.canonicalUrl && c.url === b[i]!.url);
-}
-
-/** Inserts keeping newest-first order (by time, then id); replaces an entry for the same post. */
-function insert(list: Entry[], entry: Entry): void {
-  remove(list, entry[1]);
-  let i = 0;
-  while (i < list.length && compareKeys(list[i]!, entry) > 0) i += 1;
-  list.splice(i, 0, entry);
-}
-
-function remove(list: Entry[], postId: string): void {
-  const at = list.findIndex((e) => e[1] === postId);
-  if (at >= 0) list.splice(at, 1);
 }

@@ -164,7 +164,10 @@ export interface SearchIndex {
 
 /** A forum thread as a forum store hands it to the indexer. */
 export interface ForumThreadRow {
+  /** The sync's high-water mark (forum-local: the thread id; a remote forum: its write order). */
   id: number;
+  /** The thread's id in its source when it is not `id` (remote forums). */
+  ref?: string;
   title: string;
   createdAt: string;
   forumSlug: string;
@@ -174,8 +177,12 @@ export interface ForumThreadRow {
 
 /** A forum post as a forum store hands it to the indexer (HTML as stored: the indexer reduces it to text). */
 export interface ForumPostRow {
+  /** The sync's high-water mark (forum-local: the post id; a remote forum: its write order). */
   id: number;
   threadId: number;
+  /** The post's and its thread's ids in their source when they are not `id` and `threadId` (remote forums). */
+  ref?: string;
+  threadRef?: string;
   threadTitle: string;
   forumSlug: string;
   authorName: string;
@@ -188,7 +195,8 @@ export interface ForumPostRow {
 
 /**
  * What a forum store offers the indexer: rows in id order past a high-water mark, and posts edited after a
- * point (edited_at, id). forum-local implements it; a PostgreSQL store would index in the database instead.
+ * point (edited_at, id). forum-local implements it, and each remote forum's post index (src/forums/post-search.ts:
+ * rows past its write order, which a changed post moves forward, so it lists no edits).
  */
 export interface SearchableForum {
   readonly id: string;

@@ -188,7 +188,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
       const rows = await forum.threadsForSearch(threadMark, FORUM_BATCH);
       if (rows.length === 0) break;
       await index.indexThreads(rows.map((t) => ({
-        sourceId: forum.id, id: String(t.id), forumSlug: t.forumSlug, forumName: t.forumName, title: t.title,
+        sourceId: forum.id, id: t.ref ?? String(t.id), forumSlug: t.forumSlug, forumName: t.forumName, title: t.title,
         authorName: t.authorName, createdMs: Date.parse(t.createdAt),
       })));
       threadMark = rows[rows.length - 1]!.id;
@@ -338,7 +338,7 @@ export function createSearchService(options: SearchServiceOptions): SearchServic
 
 function toPostDoc(sourceId: string, p: ForumPostRow): PostDoc {
   return {
-    sourceId, id: String(p.id), threadId: String(p.threadId), forumSlug: p.forumSlug, threadTitle: p.threadTitle,
+    sourceId, id: p.ref ?? String(p.id), threadId: p.threadRef ?? String(p.threadId), forumSlug: p.forumSlug, threadTitle: p.threadTitle,
     authorName: p.authorName, authorUsername: p.authorUsername, text: postText(p.bodyHtml),
     createdMs: Date.parse(p.createdAt), citations: p.citations,
   };

@@ -10,6 +10,8 @@ export const PG_ADMIN = process.env.CROSSWIRE_TEST_PG ?? "postgresql://postgres@
 /** A SQL database of a test's own, and how to drop it. */
 export interface ScratchSql {
   db: SqlDatabase;
+  /** The database's URL (PostgreSQL only): a second handle, as another process would open. */
+  url?: string;
   drop(): Promise<void>;
 }
 
@@ -25,9 +27,11 @@ export async function scratchPostgres(prefix: string): Promise<ScratchSql> {
   const admin = new pg.Client({ connectionString: PG_ADMIN });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
-  const db = PostgresDatabase.open({ url: PG_ADMIN.replace(/\/[^/]*$/, `/${name}`), timeoutMs: 5000, storeName: "article store" });
+  const url = PG_ADMIN.replace(/\/[^/]*$/, `/${name}`);
+  const db = PostgresDatabase.open({ url, timeoutMs: 5000, storeName: "article store" });
   return {
     db,
+    url,
     async drop() {
       await db.close();
       await admin.query(`DROP DATABASE IF EXISTS ${name}`);

@@ -11,6 +11,7 @@ import type { ForumSource } from "../../sources/forum.js";
 import { PARSE_WORKER_FILE, type FeedParseInput } from "../../sources/rss/index.js";
 import type { ParsedFeed } from "../../src/model/news.js";
 import { CursorMismatchError } from "../../src/model/paging.js";
+import { SqliteSqlDatabase } from "../../src/db/sqlite-async.js";
 import { createFetcher } from "../../src/net/index.js";
 import { createWorkerPool } from "../../src/workers/pool.js";
 import { startDiscourseFixture } from "../helpers/discourse-fixture.js";
@@ -49,7 +50,7 @@ const adapters: Record<string, () => Promise<Harness>> = {
     const site = await startDiscourseFixture(7);
     const source = createDiscourseSource(
       { id: "contract-discourse", name: "Contract Discourse", url: site.url, postBatchSize: 20, cacheTtlSeconds: 60, maxRetryWaitSeconds: 1 },
-      { fetcher: createFetcher({ allowPrivateNetworks: true, timeoutMs: 5_000 }), keyv: new Keyv(), logger },
+      { fetcher: createFetcher({ allowPrivateNetworks: true, timeoutMs: 5_000 }), keyv: new Keyv(), logger, database: new SqliteSqlDatabase(":memory:") },
     );
     return { source, close: async () => { await source.close(); await site.close(); } };
   },
@@ -59,7 +60,7 @@ const adapters: Record<string, () => Promise<Harness>> = {
     const parser = createWorkerPool<FeedParseInput, ParsedFeed>(PARSE_WORKER_FILE, { size: 1, taskTimeoutMs: 10_000 });
     const source = createFeedForumSource(
       { id: "contract-feed", name: "Contract Feed", url: server.url("/feed.php"), pollIntervalSeconds: 600, enabled: true },
-      { fetcher: createFetcher({ allowPrivateNetworks: true, timeoutMs: 5_000 }), keyv: new Keyv(), logger, parser },
+      { fetcher: createFetcher({ allowPrivateNetworks: true, timeoutMs: 5_000 }), keyv: new Keyv(), logger, parser, database: new SqliteSqlDatabase(":memory:") },
     );
     expect((await source.poll()).kind).toBe("stored");
     return { source, close: async () => { await source.close(); await parser.close(); await server.close(); } };

@@ -163,4 +163,14 @@ describe("forum-feed: forums read from their RSS/Atom feeds", () => {
     expect(sources.slice(-2)).toEqual(["harbour-board", "politics-thread"]);
     expect(new Set(body.data.forums.map((f: any) => f.id)).size).toBe(body.data.forums.length);
   });
+  it("puts a poll's posts and threads in search (source: and forum: name the feed)", async () => {
+    await gw.gateway.search.syncForums();
+    const { body } = await gw.graphql(
+      `query ($q: String!) { search(query: $q, types: [POST, THREAD], first: 5) { totalCount nodes { __typename ... on Post { bodyText thread { title } } ... on Thread { title } } } }`,
+      { q: "source:harbour-board forum:harbour-board customs relief containers" },
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data.search.nodes).toContainEqual(expect.objectContaining({ __typename: "Post", thread: { title: "Relief containers cleared at last" } }));
+    expect(body.data.search.nodes.filter((n: { __typename: string }) => n.__typename === "Post")).toHaveLength(1);
+  });
 });

@@ -14,6 +14,8 @@ import { toGlobalId } from "../../src/model/ids.js";
 import { startFixtureServer } from "../helpers/fixture-server.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { startRedis, type TestRedis } from "../helpers/servers.js";
+import { scratchPostgres } from "../helpers/scratch-sql.js";
+import { PostgresDatabase } from "../../src/db/postgres.js";
 
 /** Remote-forum state shared by several gateway processes through one real redis-server. */
 const logger = pino({ level: "silent" });
@@ -45,22 +47,33 @@ const post = (id: string): PostRecord => ({
 });
 
 describe("PostIndex shared by two processes", () => {
-  it("keeps every post in every list when both put different posts at once", async () => {
+  it("keeps every post in every list when both put different posts at once (rows on one PostgreSQL, Redis lock)", async () => {
     const [a, b] = [await openProcessCache("pi:"), await openProcessCache("pi:")];
-    const indexA = new PostIndex(a.keyv, "feed1", undefined, postIndexLock(a.cluster, "feed1"));
-    const indexB = new PostIndex(b.keyv, "feed1", undefined, postIndexLock(b.cluster, "feed1"));
-    const ids = Array.from({ length: 20 }, (_, i) => String(i + 1));
-    await Promise.all(ids.map((id, i) => (i % 2 ? indexB : indexA).put([post(id)])));
+    const scratch = await scratchPostgres("postrows_cluster");
+    const second = PostgresDatabase.open({ url: scratch.url!, timeoutMs: 5000, storeName: "forum store" });
+    try {
+      const indexA = new PostIndex(a.keyv, scratch.db, "feed1", undefined, postIndexLock(a.cluster, "feed1"));
+      const indexB = new PostIndex(b.keyv, second, "feed1", undefined, postIndexLock(b.cluster, "feed1"));
+      const ids = Array.from({ length: 20 }, (_, i) => String(i + 1));
+      const fresh = await Promise.all(ids.map((id, i) => (i % 2 ? indexB : indexA).put([post(id)])));
+      expect(fresh.flat().map((p) => p.id).sort((x, y) => Number(x) - Number(y))).toEqual(ids);
+      // Again, from the other process: nothing is new.
+      expect((await Promise.all(ids.map((id, i) => (i % 2 ? indexA : indexB).put([post(id)])))).flat()).toEqual([]);
 
-    const [recent] = await indexA.recentPages([{ parentId: "", first: 50 }]);
-    const [citing] = await indexB.citingPages([{ parentId: "https://news.example/story", first: 50 }]);
-    const [byAuthor] = await indexA.authorPages([{ parentId: "u1", first: 50 }]);
-    const idsOf = (page: unknown) => (page as { edges: Array<{ node: PostRecord }> }).edges.map((e) => e.node.id).sort((x, y) => Number(x) - Number(y));
-    expect(idsOf(recent)).toEqual(ids);
-    expect(idsOf(citing)).toEqual(ids);
-    expect(idsOf(byAuthor)).toEqual(ids);
-    const [cited] = await indexB.citedUrlsByThread([{ parentId: "t1", first: 5 }]);
-    expect(cited).toEqual([{ canonicalUrl: "https://news.example/story", postCount: 20 }]);
+      const [recent] = await indexA.recentPages([{ parentId: "", first: 50 }]);
+      const [citing] = await indexB.citingPages([{ parentId: "https://news.example/story", first: 50 }]);
+      const [byAuthor] = await indexA.authorPages([{ parentId: "u1", first: 50 }]);
+      const idsOf = (page: unknown) => (page as { edges: Array<{ node: PostRecord }> }).edges.map((e) => e.node.id).sort((x, y) => Number(x) - Number(y));
+      expect(idsOf(recent)).toEqual(ids);
+      expect(idsOf(citing)).toEqual(ids);
+      expect(idsOf(byAuthor)).toEqual(ids);
+      const [cited] = await indexB.citedUrlsByThread([{ parentId: "t1", first: 5 }]);
+      expect(cited).toEqual([{ canonicalUrl: "https://news.example/story", postCount: 20 }]);
+      expect(await indexA.count()).toBe(20);
+    } finally {
+      await second.close();
+      await scratch.drop();
+    }
   }, 30_000);
 });
 
@@ -86,14 +99,16 @@ describe("ForumHealth shared by two processes", () => {
   }, 15_000);
 });
 
-describe("forum feeds polled by two gateways on one Redis", () => {
-  it("fetches the feed once per interval across both, and both serve what it stored", async () => {
+describe("forum feeds polled by two gateways on one Redis and one PostgreSQL", () => {
+  it("fetches the feed once per interval across both, and both serve what it stored, posts included", async () => {
     const board = await startFixtureServer();
     board.serveFile("/feed.php", fromRoot("test", "fixtures", "forums", "phpbb-board.atom.xml"), { "content-type": "application/atom+xml" });
+    const store = await scratchPostgres("postrows_gateways");
     const config = {
       net: { allowPrivateNetworks: true },
       news: { demoFeeds: false, poll: true },
       search: { postSyncSeconds: 0 },
+      forum: { store: "postgres" as const, postgresUrl: store.url!, seedDemo: false },
       cache: { store: "redis" as const, redisUrl: redis.url, keyPrefix: "polls:", leaseTtlMs: 1000 },
       forums: [{ kind: "feed" as const, id: "harbour-board", name: "Harbour Forum", url: board.url("/feed.php"), pollIntervalSeconds: 60 }],
     };
@@ -103,13 +118,23 @@ describe("forum feeds polled by two gateways on one Redis", () => {
       // Each gateway's first poll comes 0.25-5 s after start; the interval is 60 s: one fetch in all.
       await new Promise((r) => setTimeout(r, 7000));
       expect(board.requests.filter((r) => r.path === "/feed.php").length).toBe(1);
+      const answers = [];
       for (const gw of gateways) {
-        const { body } = await gw.graphql(`query ($id: ID!) { forum(id: $id) { threads(first: 5) { totalCount } } }`, { id: toGlobalId("Forum", "harbour-board", "board") });
+        const { body } = await gw.graphql(
+          `query ($id: ID!) { forum(id: $id) { threads(first: 5) { totalCount nodes { posts(first: 10) { totalCount nodes { id citations { canonicalUrl } } } } } } }`,
+          { id: toGlobalId("Forum", "harbour-board", "board") },
+        );
+        expect(body.errors).toBeUndefined();
         expect(body.data.forum.threads.totalCount).toBe(2);
+        answers.push(body.data);
       }
+      // The gateway that did not poll serves the posts the other stored: the rows are in the shared database.
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[0].forum.threads.nodes.reduce((n: number, t: any) => n + t.posts.totalCount, 0)).toBeGreaterThan(2);
     } finally {
       await Promise.all(gateways.map((g) => g.close()));
       await board.close();
+      await store.drop();
     }
-  }, 30_000);
+  }, 40_000);
 });
