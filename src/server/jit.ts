@@ -1,6 +1,5 @@
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import { getVariableValues } from "graphql/execution/values.js";
-import { defaultTypeResolver, execute, GraphQLError, isAbstractType, type DocumentNode, type OperationDefinitionNode, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { defaultTypeResolver, execute, getVariableValues, GraphQLError, isAbstractType, type DocumentNode, type OperationDefinitionNode, type ExecutionResult, type GraphQLSchema } from "graphql";
 
 /**
  * Executes operations with graphql-jit (a query compiled once to a JavaScript function) instead of graphql-js's
@@ -9,8 +8,8 @@ import { defaultTypeResolver, execute, GraphQLError, isAbstractType, type Docume
  * as the largest share of a warm thread page once the data was loaded per level.
  *
  * A document is compiled the second time it is seen (a compile costs a few milliseconds: a caller sending
- * ever-new documents must not make every request pay it), and compiled documents are kept in an LRU of
- * `maxDocuments`. Before that, and for anything graphql-jit declines to compile, graphql-js executes it: the
+ * ever-new documents must not make every request pay it), and compiled documents are kept in an LRU bounded by
+ * `maxDocuments` and by their estimated heap (`maxBytes`). Before that, and for anything graphql-jit declines to compile, graphql-js executes it: the
  * answers are the same (test/integration/jit.test.ts compares both on the schema's documents).
  */
 
