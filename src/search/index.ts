@@ -125,7 +125,8 @@ export interface StoriesRequest extends PageRequest {
 }
 
 export interface SearchIndex {
-  readonly kind: "sqlite";
+  /** "postgres": tables in the forum store's PostgreSQL database (./postgres/), shared by a cluster's gateways. */
+  readonly kind: "sqlite" | "postgres";
 
   /** Adds or replaces articles (by key); new ones wait for `groupPending`. */
   indexArticles(docs: readonly ArticleDoc[]): Promise<void>;
