@@ -88,6 +88,12 @@ export const SEARCH_MIGRATIONS: PortableMigration[] = [
       CREATE INDEX search_post_cites_by_url ON search_post_cites (canonical_url);
       CREATE INDEX search_post_cites_by_thread ON search_post_cites (source_id, thread_id);
 
+      -- Threads citing a story, one row per (story, thread) with its number of citing posts (Story.threads pages).
+      CREATE VIEW search_story_threads AS
+        SELECT a.story_id, c.source_id, c.thread_id, COUNT(DISTINCT c.post_id) AS n
+        FROM search_articles a JOIN search_post_cites c ON c.canonical_url = a.key WHERE a.story_id IS NOT NULL
+        GROUP BY a.story_id, c.source_id, c.thread_id;
+
       -- High-water marks of the forum sync, the article store's write-order position, and the index's generation
       -- (bumped by every write, so a gateway knows when its cached term counts are another gateway's past).
       CREATE TABLE search_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);

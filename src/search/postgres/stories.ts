@@ -48,9 +48,8 @@ export function storyArticlePages(db: SqlQueries, requests: readonly PageRequest
 }
 
 const STORY_THREADS: ListSpec<{ source_id: string; thread_id: string; n: number }, ThreadRef> = {
-  table: `(SELECT a.story_id, c.source_id, c.thread_id, COUNT(DISTINCT c.post_id) AS n
-           FROM search_articles a JOIN search_post_cites c ON c.canonical_url = a.key WHERE a.story_id IS NOT NULL
-           GROUP BY a.story_id, c.source_id, c.thread_id)`,
+  // A view (./migrations.ts): PostgreSQL 15 wants an alias on a subquery in FROM, which the paging SQL does not give.
+  table: "search_story_threads",
   parentColumn: "story_id", orderBy: ["n", "source_id", "thread_id"], direction: "DESC",
   toRecord: (r) => ({ sourceId: r.source_id, threadId: r.thread_id, postCount: r.n }),
   cursorOf: (r) => [r.n, r.source_id, r.thread_id],
