@@ -24,6 +24,8 @@ export const SYSTEM_NEEDS: Record<string, Requirement[]> = {
   "test/system/writes-cluster.test.ts": ["redis-server", "postgresql"],
   "test/system/sources-cluster.test.ts": ["redis-server", "postgresql"],
   "test/system/response-cache-cluster.test.ts": ["redis-server", "postgresql"],
+  "test/system/search-postgres.test.ts": ["postgresql"],
+  "test/system/search-postgres-index.test.ts": ["postgresql"],
   "test/system/playground.browser.test.ts": ["chromium"],
 };
 

@@ -104,8 +104,11 @@ function filters(request: SearchRequest): { sql: string; params: SqlValue[] } {
 /**
  * ts_rank's weights for D, C, B, A: context 0.5, body and byline 1, title 4 — search.db's BM25 column weights,
  * scaled into ts_rank's [0, 1]. Normalization 1 divides by 1 + log(length), as BM25 discounts long documents.
+ * Ranked by the words taken apart (`qa`, any of them): ts_rank scores an AND query by how close its words stand,
+ * which put a post saying "Rusk … rates" in one sentence above the article titled with one and telling the other;
+ * BM25 adds up each word's weight, and so does ts_rank over an OR query.
  */
-const RANK = "ts_rank('{0.125, 0.125, 0.25, 1.0}', d.tsv, q.q, 1)::float8";
+const RANK = "ts_rank('{0.125, 0.125, 0.25, 1.0}', d.tsv, q.qa, 1)::float8";
 
 /** `<`/`>` as U+E002/U+E003, as the tsvector reads them (./migrations.ts), so ts_headline keeps `<script>` as text. */
 const ANGLES = "'<>', chr(57346) || chr(57347)";
