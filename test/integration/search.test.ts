@@ -5,7 +5,7 @@ import { createLocalForumSource, type LocalForumSource } from "../../sources/for
 import { parseSearchQuery, SearchSyntaxError } from "../../src/search/query.js";
 import { snippetHtml } from "../../src/search/snippet.js";
 import type { SqliteSearchIndex } from "../../src/search/sqlite/index.js";
-import { labels, startCorpusGateway, type CorpusGateway } from "../fixtures/search/corpus.js";
+import { startCorpusGateway, type CorpusGateway } from "../fixtures/search/corpus.js";
 import { runQueryTable, SEARCH, TABLE } from "../fixtures/search/queries.js";
 
 describe("full-text search on the search corpus", () => {

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlDatabase } from "../../src/db/sql.js";
-import type { ArticleDoc, PostDoc, SearchIndex, SearchKind, ThreadDoc } from "../../src/search/index.js";
+import type { CursorKey } from "../../src/model/paging.js";
+import type { ArticleDoc, PostDoc, SearchIndex, SearchKind, StoryRecord, ThreadDoc } from "../../src/search/index.js";
 import { createPostgresSearchIndex, type PostgresSearchIndex } from "../../src/search/postgres/index.js";
 import { parseSearchQuery, SearchSyntaxError } from "../../src/search/query.js";
 import { snippetHtml } from "../../src/search/snippet.js";
@@ -78,8 +79,8 @@ const ok = <T>(value: T | Error): T => {
 async function storyView(index: SearchIndex) {
   const keys = articles.map((a) => a.key);
   const byArticle = (await index.storiesByArticles(keys)).map(ok);
-  const ranked = [];
-  let after;
+  const ranked: StoryRecord[] = [];
+  let after: CursorKey | undefined;
   do {
     const page = ok((await index.storyPages([{ parentId: "", first: 40, ...(after ? { after } : {}) }]))[0]!);
     ranked.push(...page.edges.map((e) => e.node));
@@ -192,7 +193,7 @@ describe("the PostgreSQL search index groups and ranks as the SQLite one", () =>
     const query = parseSearchQuery("strike");
     const seen: string[] = [];
     const scores: number[] = [];
-    let after;
+    let after: CursorKey | undefined;
     let total: number | undefined;
     for (;;) {
       const page = ok((await postgres.search([{ query, kinds: ["ARTICLE", "POST", "THREAD"], first: 4, ...(after ? { after } : {}) }]))[0]!);

@@ -23,7 +23,7 @@ interface DocRow {
 }
 
 /** PostgreSQL text holds no NUL; the snippet markers are private-use characters no indexed text may fake. */
-const clean = (text: string) => stripMarks(text).replace(/\u0000/g, "");
+const clean = (text: string) => stripMarks(text).replaceAll("\u0000", "");
 
 export const articleDocRow = (doc: ArticleDoc): DocRow => ({
   kind: "ARTICLE", source_id: "", ref: doc.key, forum_slug: null, thread_ref: null, at_ms: doc.publishedMs, sources: doc.sourceIds,
