@@ -1,15 +1,14 @@
-import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlDatabase } from "../../src/db/sql.js";
 import type { CursorKey } from "../../src/model/paging.js";
-import type { ArticleDoc, PostDoc, SearchIndex, SearchKind, StoryRecord, ThreadDoc } from "../../src/search/index.js";
+import type { ArticleDoc, SearchIndex, SearchKind, StoryRecord } from "../../src/search/index.js";
 import { createPostgresSearchIndex, type PostgresSearchIndex } from "../../src/search/postgres/index.js";
-import { parseSearchQuery, SearchSyntaxError } from "../../src/search/query.js";
+import { parseSearchQuery } from "../../src/search/query.js";
 import { snippetHtml } from "../../src/search/snippet.js";
 import { createSqliteSearchIndex } from "../../src/search/sqlite/index.js";
 import { scratchPostgres, type ScratchSql } from "../helpers/scratch-sql.js";
-// @ts-expect-error -- plain ESM generator without types (also imported by stories.test.ts)
-import { generateCorpus } from "../fixtures/search/generate.mjs";
+import { articles, corpus, posts, revisions, threads, toDoc } from "../fixtures/search/docs.js";
+import { userTextNeverSyntax } from "../fixtures/search/queries.js";
 
 /**
  * The PostgreSQL search index (src/search/postgres) against the SQLite one on the same input: the same stories (ids,
@@ -18,36 +17,7 @@ import { generateCorpus } from "../fixtures/search/generate.mjs";
  * Each describe block has a scratch database on 127.0.0.1:5432.
  */
 
-interface CorpusArticle { event: string; outlet: string; url: string; title: string; summary: string; author: string | null; publishedAt: string }
-interface Corpus {
-  articles: CorpusArticle[];
-  extraItems: CorpusArticle[];
-  forum: { threads: Array<{ id: number; title: string; createdAt: string }>; posts: Array<{ id: number; threadId: number; createdAt: string; bodyHtml: string }> };
-}
-const corpus = generateCorpus() as Corpus;
-const toDoc = (a: CorpusArticle): ArticleDoc => ({
-  key: a.url, url: a.url, canonicalUrl: a.url, title: a.title, summaryText: a.summary, author: a.author,
-  sourceIds: [a.outlet], sourceNames: [`The ${a.outlet}`], publishedMs: Date.parse(a.publishedAt),
-});
-const articles = corpus.articles.map(toDoc);
 const eventOf = new Map(corpus.articles.map((a) => [a.url, a.event]));
-const titles = new Map(corpus.forum.threads.map((t) => [t.id, t.title]));
-const threads: ThreadDoc[] = corpus.forum.threads.map((t) => ({
-  sourceId: "local", id: String(t.id), forumSlug: "general", forumName: "General", title: t.title, authorName: "Someone", createdMs: Date.parse(t.createdAt),
-}));
-const posts: PostDoc[] = corpus.forum.posts.map((p) => ({
-  sourceId: "local", id: String(p.id), threadId: String(p.threadId), forumSlug: "general", threadTitle: titles.get(p.threadId) ?? "",
-  authorName: "Someone", authorUsername: "someone", text: p.bodyHtml.replace(/<[^>]+>/g, " "), createdMs: Date.parse(p.createdAt),
-  citations: [...p.bodyHtml.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!),
-}));
-/** Later versions of stored articles: a headline fix, a second carrier, a corrected date (as in search-bulk.test.ts). */
-const revisions: ArticleDoc[] = articles.slice(40, 70).map((d, i) => ({
-  ...d,
-  title: i % 3 === 0 ? `${d.title}: 4200 evacuated (updated)` : d.title,
-  sourceIds: i % 3 === 1 ? [...d.sourceIds, "wire"] : d.sourceIds,
-  sourceNames: i % 3 === 1 ? [...d.sourceNames, "The wire"] : d.sourceNames,
-  publishedMs: i % 3 === 2 ? d.publishedMs + 3_600_000 : d.publishedMs,
-}));
 const deleted = articles.filter((_, i) => i % 37 === 5).map((d) => d.key);
 const OPTIONS = { threshold: 0.37, windowMs: 72 * 3_600_000 };
 
@@ -224,21 +194,7 @@ describe("the PostgreSQL search index groups and ranks as the SQLite one", () =>
   });
 
   it("never lets user text reach PostgreSQL as syntax (property: any input is a result or a SearchSyntaxError)", async () => {
-    const alphabet = fc.constantFrom(...'ab "-:*()!&|<>\\\'.,;0123456789Ωé_/orANDsourceforumafterbefore'.split(""));
-    await fc.assert(
-      fc.asyncProperty(fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join("")), async (text) => {
-        let query;
-        try {
-          query = parseSearchQuery(text);
-        } catch (err) {
-          expect(err).toBeInstanceOf(SearchSyntaxError);
-          return;
-        }
-        const [page] = await postgres.search([{ query, kinds: ["POST", "THREAD", "ARTICLE"], first: 5 }]);
-        expect(page).not.toBeInstanceOf(Error);
-      }),
-      { numRuns: 150 },
-    );
+    await userTextNeverSyntax(postgres, 150);
   });
 });
 

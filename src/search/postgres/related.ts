@@ -1,6 +1,6 @@
 import type { SqlQueries, SqlValue } from "../../db/sql.js";
 import type { RelatedRecord, RelatedRequest } from "../index.js";
-import { fold, terms as groupingTerms } from "../text.js";
+import { assembleRelated, chooseWords, POSTS_READ, threadKey, threadWords, type TextMatch, type ThreadLinks } from "../related-words.js";
 import type { PgTermStats } from "./stats.js";
 
 /**
@@ -8,13 +8,6 @@ import type { PgTermStats } from "./stats.js";
  * articles, then articles matching the thread's most telling words), three statements per batch of threads.
  * The text matches are ranked by ts_rank, not BM25, so TEXT_MATCH rows may come in another order than on SQLite.
  */
-const QUERY_WORDS = 6;
-const MIN_SHARED = 2;
-const POSTS_READ = 100;
-
-const keyOf = (sourceId: string, threadId: string) => `${sourceId}\u0000${threadId}`;
-
-// Long on purpose, as its SQLite twin: three numbered steps, each one SQL statement feeding the per-thread maps the next reads.
 export async function relatedArticles(db: SqlQueries, stats: PgTermStats, requests: readonly RelatedRequest[]): Promise<RelatedRecord[][]> {
   if (requests.length === 0) return [];
   const values = {
@@ -42,9 +35,9 @@ export async function relatedArticles(db: SqlQueries, stats: PgTermStats, reques
      ORDER BY source_id, thread_id, cited DESC, rn`,
     [...values.params, maxFirst],
   );
-  const perThread = new Map<string, { cited: Set<string>; same: RelatedRecord[] }>();
+  const perThread = new Map<string, ThreadLinks>();
   for (const row of cited) {
-    const k = keyOf(row.source_id, row.thread_id);
+    const k = threadKey(row.source_id, row.thread_id);
     let e = perThread.get(k);
     if (!e) perThread.set(k, (e = { cited: new Set(), same: [] }));
     if (row.cited) e.cited.add(row.key!);
@@ -63,39 +56,16 @@ export async function relatedArticles(db: SqlQueries, stats: PgTermStats, reques
      SELECT source_id, thread_ref, kind, title, body FROM picked WHERE rn <= ?`,
     [...values.params, POSTS_READ + 1],
   );
-  const words = new Map<string, Map<string, { n: number; surface: Map<string, number> }>>();
-  for (const row of texts) {
-    const k = keyOf(row.source_id, row.thread_ref);
-    const bag = words.get(k) ?? new Map();
-    words.set(k, bag);
-    const text = row.kind === "THREAD" ? `${row.title} ${row.title} ${row.title}` : row.body;
-    for (const surface of fold(text).match(/[\p{L}\p{N}]+/gu) ?? []) {
-      const [term] = groupingTerms(surface);
-      if (!term) continue;
-      const slot = bag.get(term) ?? { n: 0, surface: new Map() };
-      slot.n += 1;
-      slot.surface.set(surface, (slot.surface.get(surface) ?? 0) + 1);
-      bag.set(term, slot);
-    }
-  }
+  const words = threadWords(texts);
 
   // 3. One text query per thread, all in one statement: its most telling words (TF-IDF over the articles), any of them.
   await stats.refresh();
-  const queries = requests.map((r) => {
-    const bag = words.get(keyOf(r.sourceId, r.threadId));
-    if (!bag) return null;
-    const chosen = [...bag]
-      .filter(([term]) => stats.dfOf(term) > 0)
-      .map(([term, slot]) => ({ term, weight: (1 + Math.log(slot.n)) * stats.idfOf(term), surface: mostUsed(slot.surface) }))
-      .sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1))
-      .slice(0, QUERY_WORDS);
-    return chosen.length >= MIN_SHARED ? chosen : null;
-  });
+  const queries = requests.map((r) => chooseWords(words.get(threadKey(r.sourceId, r.threadId)), stats.dfOf, stats.idfOf));
   const parts: string[] = [];
   const params: SqlValue[] = [];
   queries.forEach((chosen, i) => {
     if (!chosen) return;
-    const e = perThread.get(keyOf(requests[i]!.sourceId, requests[i]!.threadId));
+    const e = perThread.get(threadKey(requests[i]!.sourceId, requests[i]!.threadId));
     const limit = requests[i]!.first * 3 + (e?.cited.size ?? 0) + (e?.same.length ?? 0);
     parts.push(`SELECT * FROM (SELECT ?::int AS req, d.ref AS key, a.terms, a.story_id FROM search_docs d JOIN search_articles a ON a.key = d.ref
       WHERE d.tsv @@ websearch_to_tsquery('english', ?) AND d.kind = 'ARTICLE'
@@ -104,26 +74,8 @@ export async function relatedArticles(db: SqlQueries, stats: PgTermStats, reques
     params.push(i, text, text, limit);
   });
   const matches = parts.length
-    ? await db.all<{ req: number; key: string; terms: string; story_id: string | null }>(parts.join(" UNION ALL "), params)
+    ? await db.all<TextMatch>(parts.join(" UNION ALL "), params)
     : [];
 
-  return requests.map((r, i) => {
-    const e = perThread.get(keyOf(r.sourceId, r.threadId)) ?? { cited: new Set<string>(), same: [] };
-    const out = e.same.slice(0, r.first);
-    const taken = new Set([...e.cited, ...out.map((x) => x.articleKey)]);
-    const chosen = new Set((queries[i] ?? []).map((c) => c.term));
-    for (const m of matches) {
-      if (out.length >= r.first) break;
-      if (m.req !== i || taken.has(m.key)) continue;
-      const shared = Object.keys(JSON.parse(m.terms) as object).filter((t) => chosen.has(t)).length;
-      if (shared < MIN_SHARED) continue;
-      out.push({ articleKey: m.key, reason: "TEXT_MATCH", storyId: m.story_id });
-      taken.add(m.key);
-    }
-    return out;
-  });
-}
-
-function mostUsed(surfaces: Map<string, number>): string {
-  return [...surfaces].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+  return assembleRelated(requests, perThread, queries, matches);
 }
