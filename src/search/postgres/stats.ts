@@ -58,7 +58,7 @@ export class PgTermStats {
     this.writing += 1;
     try {
       return await this.db.transaction(async (tx) => {
-        await tx.get("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK]);
+        await lockFor(tx);
         const current = await readGeneration(tx);
         if (current !== this.generation) await this.load(tx, current);
         const out = await fn(tx);
@@ -106,6 +106,20 @@ export class PgTermStats {
     if (gone.length) await tx.run("DELETE FROM search_term_df WHERE term IN (SELECT jsonb_array_elements_text(?::jsonb))", [JSON.stringify(gone)]);
     for (const term of gone) this.df.delete(term);
     this.dirty.clear();
+  }
+}
+
+/**
+ * Another gateway's write may hold the lock longer than one statement may wait (`cache.timeoutMs` is every statement's
+ * limit): try, and try again every LOCK_RETRY_MS for up to LOCK_WAIT_MS, instead of one blocking call that would time out.
+ */
+const LOCK_RETRY_MS = 25;
+const LOCK_WAIT_MS = 60_000;
+async function lockFor(tx: SqlQueries): Promise<void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  while (!(await tx.get<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock(?) AS ok", [WRITE_LOCK]))!.ok) {
+    if (Date.now() > deadline) throw new Error(`the search index's write lock was not free for ${LOCK_WAIT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
   }
 }
 
