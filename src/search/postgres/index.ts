@@ -45,6 +45,8 @@ const eachOf = <R, T>(requests: readonly R[], fn: (request: R) => Promise<T>): P
  * write-order position) lives in `search_state`, so a second or restarted gateway finds it indexed. Migrations run
  * under `exclusive` (several gateways starting at once).
  */
+// Long on purpose (65 lines), as src/search/sqlite/index.ts: a factory returning the SearchIndex methods over one
+// database and its term statistics; each method is a few lines delegating to the modules beside it.
 export async function createPostgresSearchIndex(options: PostgresSearchIndexOptions): Promise<PostgresSearchIndex> {
   const db = options.database;
   if (db.dialect !== "postgres") throw new Error("the PostgreSQL search index needs a PostgreSQL database");

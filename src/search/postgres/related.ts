@@ -8,6 +8,8 @@ import type { PgTermStats } from "./stats.js";
  * articles, then articles matching the thread's most telling words), three statements per batch of threads.
  * The text matches are ranked by ts_rank, not BM25, so TEXT_MATCH rows may come in another order than on SQLite.
  */
+// Long on purpose (70 lines), as its SQLite twin: three numbered steps, each one SQL statement feeding what the next
+// reads; most of the length is the SQL text, the pure steps are in ../related-words.ts.
 export async function relatedArticles(db: SqlQueries, stats: PgTermStats, requests: readonly RelatedRequest[]): Promise<RelatedRecord[][]> {
   if (requests.length === 0) return [];
   const values = {
