@@ -37,7 +37,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
   let searchIndex: SearchIndex;
   if (config.forum.store === "postgres") {
     // In the forum store's database: its probe above answers for the index too.
-    searchIndex = await createPostgresSearchIndex({ database: local.database, ...grouping });
+    searchIndex = await createPostgresSearchIndex({ database: local.database, timeoutMs: config.cache.timeoutMs, ...grouping });
   } else {
     const sqlite = createSqliteSearchIndex({ file: searchFile(config.dataDir), ...grouping });
     readiness.push(sqliteProbe("search index", sqlite.database));

@@ -224,8 +224,10 @@ describe("several gateways on one PostgreSQL index", () => {
       for (let from = 0; from < mine.length; from += 40 + i * 17) await g.indexArticles(mine.slice(from, from + 40 + i * 17));
     }));
     await Promise.all(gateways.map((g, i) => drainGrouping(g, 10 + i * 7)));
-    // Every gateway grouped some of them: the work was shared, under the lock.
-    const grouped = statements.map((s) => s.filter((sql) => /^UPDATE search_articles SET story_id/.test(sql)).length);
+    // Each article was put in a story once (found or joined: one UPDATE … WHERE key = ? each), by one gateway or
+    // another, the gateways taking turns at the lock.
+    const grouped = statements.map((s) => s.filter((sql) => /^UPDATE search_articles SET story_id = \? WHERE key = \?/.test(sql)).length);
+    expect(grouped.reduce((a, b) => a + b, 0)).toBe(new Set(history.map((d) => d.key)).size);
     expect(grouped.filter((n) => n > 0).length).toBeGreaterThan(1);
 
     const single = createSqliteSearchIndex({ file: ":memory:", ...OPTIONS });
@@ -241,4 +243,19 @@ describe("several gateways on one PostgreSQL index", () => {
     expect(stories).toEqual(expected);
     await single.close();
   }, 120_000);
+  it("waits its turn for the write lock, however long another gateway holds it (rounds of lock_timeout)", async () => {
+    const { lockKey } = await import("../../src/db/sql.js");
+    const index = await createPostgresSearchIndex({ database: extra[0]!, timeoutMs: 200, ...OPTIONS });
+    // Another gateway's long write: the lock held for 1.2 s, six of this index's 100 ms rounds.
+    const held = scratch.db.transaction(async (tx) => {
+      await tx.get("SELECT pg_advisory_xact_lock(?)", [lockKey("crosswire:search-index")]);
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await index.indexArticles([{ ...articles[0]!, key: "https://lock.example/1" }]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    await held;
+    expect(await index.knownArticles(["https://lock.example/1"])).toEqual(new Set(["https://lock.example/1"]));
+  });
 });

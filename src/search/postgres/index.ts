@@ -14,6 +14,8 @@ import { storiesByArticles, storiesByIds, storyArticlePages, storyPage, storyThr
 export interface PostgresSearchIndexOptions extends GroupingOptions {
   /** The forum store's database (every gateway of a cluster opens the same one). */
   database: SqlDatabase;
+  /** The database's statement timeout (`cache.timeoutMs`): the write lock is waited for in rounds of half of it. */
+  timeoutMs?: number;
 }
 
 export interface PostgresSearchIndex extends SearchIndex {
@@ -51,7 +53,7 @@ export async function createPostgresSearchIndex(options: PostgresSearchIndexOpti
   const db = options.database;
   if (db.dialect !== "postgres") throw new Error("the PostgreSQL search index needs a PostgreSQL database");
   await db.exclusive("crosswire:search-migrations", (locked) => migrate(locked, SEARCH_MIGRATIONS));
-  const stats = new PgTermStats(db);
+  const stats = new PgTermStats(db, Math.min(1_000, (options.timeoutMs ?? 1_000) / 2));
   const grouping: GroupingOptions = { threshold: options.threshold, windowMs: options.windowMs };
 
   return {

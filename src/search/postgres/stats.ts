@@ -21,7 +21,8 @@ export class PgTermStats {
   /** Writes in flight in this process: a read does not reload the counts under them. */
   private writing = 0;
 
-  constructor(private readonly db: SqlDatabase) {}
+  /** `lockWaitMs`: one round of waiting for the write lock; below the database's statement timeout. */
+  constructor(private readonly db: SqlDatabase, private readonly lockWaitMs = 500) {}
 
   get documents(): number {
     return this.count;
@@ -58,7 +59,7 @@ export class PgTermStats {
     this.writing += 1;
     try {
       return await this.db.transaction(async (tx) => {
-        await lockFor(tx);
+        await lockFor(tx, this.lockWaitMs);
         const current = await readGeneration(tx);
         if (current !== this.generation) await this.load(tx, current);
         const out = await fn(tx);
@@ -110,16 +111,23 @@ export class PgTermStats {
 }
 
 /**
- * Another gateway's write may hold the lock longer than one statement may wait (`cache.timeoutMs` is every statement's
- * limit): try, and try again every LOCK_RETRY_MS for up to LOCK_WAIT_MS, instead of one blocking call that would time out.
+ * Waits for the write lock in PostgreSQL's queue (so gateways take turns: a try-lock loop let the gateway that had just
+ * committed take it again and again), in rounds of `waitMs` (`lock_timeout`, below the statement timeout
+ * `cache.timeoutMs`), each round in a savepoint so a timed-out round leaves the transaction usable; for up to LOCK_WAIT_MS.
  */
-const LOCK_RETRY_MS = 25;
 const LOCK_WAIT_MS = 60_000;
-async function lockFor(tx: SqlQueries): Promise<void> {
+async function lockFor(tx: SqlQueries, waitMs: number): Promise<void> {
   const deadline = Date.now() + LOCK_WAIT_MS;
-  while (!(await tx.get<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock(?) AS ok", [WRITE_LOCK]))!.ok) {
-    if (Date.now() > deadline) throw new Error(`the search index's write lock was not free for ${LOCK_WAIT_MS / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+  for (;;) {
+    await tx.exec(`SAVEPOINT search_lock; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(waitMs))}`);
+    try {
+      await tx.get("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK]);
+      await tx.exec("RELEASE SAVEPOINT search_lock; SET LOCAL lock_timeout = DEFAULT");
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== "55P03" || Date.now() > deadline) throw err;
+      await tx.exec("ROLLBACK TO SAVEPOINT search_lock");
+    }
   }
 }
 
