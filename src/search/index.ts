@@ -125,7 +125,8 @@ export interface StoriesRequest extends PageRequest {
 }
 
 export interface SearchIndex {
-  readonly kind: "sqlite";
+  /** "postgres": tables in the forum store's PostgreSQL database (./postgres/), shared by a cluster's gateways. */
+  readonly kind: "sqlite" | "postgres";
   /**
    * True when writes run off the main thread (the SQLite index's writer thread): the indexer then writes in large
    * batches, since a batch no longer holds GraphQL requests. Absent or false: batches sized to take ~15 ms each.

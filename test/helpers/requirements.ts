@@ -25,6 +25,8 @@ export const SYSTEM_NEEDS: Record<string, Requirement[]> = {
   "test/system/sources-cluster.test.ts": ["redis-server", "postgresql"],
   "test/system/response-cache-cluster.test.ts": ["redis-server", "postgresql"],
   "test/system/read-cache-cluster.test.ts": ["postgresql"],
+  "test/system/search-postgres.test.ts": ["postgresql"],
+  "test/system/search-postgres-index.test.ts": ["postgresql"],
   "test/system/playground.browser.test.ts": ["chromium"],
 };
 

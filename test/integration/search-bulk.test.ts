@@ -3,13 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.js";
-import type { ArticleDoc, PostDoc } from "../../src/search/index.js";
 import { parseSearchQuery } from "../../src/search/query.js";
 import { ARTICLE_CHUNK, createSqliteSearchIndex, type SqliteSearchIndexOptions, type SqliteSearchIndex } from "../../src/search/sqlite/index.js";
 import { asParsed } from "../../src/search/sqlite/centroids.js";
 import { fromJson, toJson } from "../../src/search/similarity.js";
-// @ts-expect-error -- plain ESM generator without types (also imported by stories.test.ts)
-import { generateCorpus } from "../fixtures/search/generate.mjs";
+import { articles, corpus, posts, revisions, toDoc } from "../fixtures/search/docs.js";
 
 /**
  * The search indexer writes a batch of articles in one transaction and groups a batch of articles in one
@@ -18,35 +16,6 @@ import { generateCorpus } from "../fixtures/search/generate.mjs";
  * same search hits and scores, same stories, leads, centroids and aliases, same related articles), and a huge
  * batch must be written in bounded transactions.
  */
-
-interface CorpusArticle { event: string; outlet: string; url: string; title: string; summary: string; author: string | null; publishedAt: string }
-interface Corpus {
-  articles: CorpusArticle[];
-  extraItems: CorpusArticle[];
-  forum: { threads: Array<{ id: number; title: string; createdAt: string }>; posts: Array<{ id: number; threadId: number; createdAt: string; bodyHtml: string }> };
-}
-const corpus = generateCorpus() as Corpus;
-
-const toDoc = (a: CorpusArticle): ArticleDoc => ({
-  key: a.url, url: a.url, canonicalUrl: a.url, title: a.title, summaryText: a.summary, author: a.author,
-  sourceIds: [a.outlet], sourceNames: [`The ${a.outlet}`], publishedMs: Date.parse(a.publishedAt),
-});
-const articles = corpus.articles.map(toDoc);
-const titles = new Map(corpus.forum.threads.map((t) => [t.id, t.title]));
-const posts: PostDoc[] = corpus.forum.posts.map((p) => ({
-  sourceId: "local", id: String(p.id), threadId: String(p.threadId), forumSlug: "general", threadTitle: titles.get(p.threadId) ?? "",
-  authorName: "Someone", authorUsername: "someone", text: p.bodyHtml.replace(/<[^>]+>/g, " "), createdMs: Date.parse(p.createdAt),
-  citations: [...p.bodyHtml.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!),
-}));
-
-/** Later versions of stored articles: a headline fix, a second carrier, a corrected date (and a number term). */
-const revisions: ArticleDoc[] = articles.slice(40, 70).map((d, i) => ({
-  ...d,
-  title: i % 3 === 0 ? `${d.title}: 4200 evacuated (updated)` : d.title,
-  sourceIds: i % 3 === 1 ? [...d.sourceIds, "wire"] : d.sourceIds,
-  sourceNames: i % 3 === 1 ? [...d.sourceNames, "The wire"] : d.sourceNames,
-  publishedMs: i % 3 === 2 ? d.publishedMs + 3_600_000 : d.publishedMs,
-}));
 
 const QUERIES = ["veloria kestra truce", "storm imara", "dock strike", "election", "harvest", "4200 evacuated", "strike -dock", `source:wire ${articles[41]!.title!.split(" ")[0]}`];
 

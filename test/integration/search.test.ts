@@ -1,58 +1,11 @@
 import path from "node:path";
-import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalForumSource, type LocalForumSource } from "../../sources/forum-local/index.js";
-import { parseSearchQuery, SearchSyntaxError } from "../../src/search/query.js";
+import { parseSearchQuery } from "../../src/search/query.js";
 import { snippetHtml } from "../../src/search/snippet.js";
 import type { SqliteSearchIndex } from "../../src/search/sqlite/index.js";
-import { labels, startCorpusGateway, type CorpusGateway } from "../fixtures/search/corpus.js";
-
-/** What the top hit must be: an article of a story (labels.json), a thread by title, or a post by a property. */
-type Top =
-  | { story: string; title?: RegExp }
-  | { thread: string }
-  | { postBy: string }
-  | { postIn: string }
-  | { postSays: RegExp };
-
-// Each query names its expected top result; words come from the corpus (generate.mjs, fixed seed).
-const TABLE: Array<{ q: string; types?: string[]; top: Top }> = [
-  { q: '"Storm Imara"', types: ["ARTICLE"], top: { story: "storm-imara-sarn-floods" } },
-  { q: "veloria kestra truce", top: { thread: "Veloria–Kestra truce: will it hold this time?" } },
-  { q: "veloria kestra truce", types: ["ARTICLE"], top: { story: "veloria-kestra-truce" } },
-  { q: '"Ilse Maren"', types: ["ARTICLE"], top: { story: "veloria-kestra-truce" } },
-  { q: 'dock strike "Calder Bay"', types: ["ARTICLE"], top: { story: "calder-bay-dock-strike" } },
-  { q: "Ivrby harbour strike", types: ["ARTICLE"], top: { story: "tessaly-dock-strike" } },
-  { q: "cholera Lowmere", top: { story: "sarn-cholera" } },
-  { q: "typhoid Eskmere", types: ["ARTICLE"], top: { story: "outbreak-2" } },
-  { q: "snap election Northmark", types: ["ARTICLE"], top: { story: "northmark-snap-election" } },
-  { q: "Northmark election -snap", types: ["ARTICLE"], top: { story: "northmark-election-result" } },
-  { q: "Rusk rates", top: { story: "northmark-rate-rise" } },
-  { q: "surveillance law Veloria", top: { story: "veloria-court-surveillance" } },
-  { q: '"Port Saline United"', types: ["ARTICLE"], top: { story: "kestra-fc-cup" } },
-  { q: "rice harvest", top: { story: "sarn-rice-harvest" } },
-  { q: "lantern festival Calder", top: { story: "calder-bay-festival" } },
-  { q: "timber tariff", types: ["ARTICLE"], top: { story: "veloria-northmark-trade" } },
-  { q: "Halton coast earthquake", top: { story: "quake-1" } },
-  { q: "Lunstad Jordale", top: { story: "merger-1" } },
-  { q: "Mira-3 orbit", top: { story: "launch-1" } },
-  { q: "Thalfield Bank breach", top: { story: "breach-1" } },
-  { q: "evacuated after:2026-09-20 before:2026-09-23", types: ["ARTICLE"], top: { story: "storm-imara-sarn-floods" } },
-  { q: "source:polar partners Vantage", top: { story: "storm-imara-sarn-floods", title: /^From our partners at Vantage Wire$/ } },
-  { q: "Dunmore Ashfield", types: ["THREAD"], top: { thread: "Dunmore and Ashfield: another ceasefire" } },
-  { q: "forum:local dock strike", top: { thread: "Calder Bay dock strike: updates from the quays" } },
-  { q: '"Tamsin Reed"', types: ["POST"], top: { postBy: "Tamsin Reed" } },
-  { q: "stoppage time winner", types: ["POST"], top: { postIn: "Continental Cup final thread" } },
-  { q: "document.cookie", top: { postSays: /The guild pasted this on its portal/ } },
-];
-
-const SEARCH = `query ($q: String!, $types: [SearchType!], $first: Int, $after: String) {
-  search(query: $q, types: $types, first: $first, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor }
-    edges { cursor score snippet node { __typename
-      ... on Article { canonicalUrl title sources { slug } }
-      ... on Post { bodyText author { name } thread { title forum { slug } } }
-      ... on Thread { threadTitle: title forum { slug } } } } } }`;
+import { startCorpusGateway, type CorpusGateway } from "../fixtures/search/corpus.js";
+import { runQueryTable, SEARCH, TABLE, userTextNeverSyntax } from "../fixtures/search/queries.js";
 
 describe("full-text search on the search corpus", () => {
   let corpus: CorpusGateway;
@@ -64,24 +17,7 @@ describe("full-text search on the search corpus", () => {
   const search = async (q: string, extra: Record<string, unknown> = {}) => (await corpus.gw.graphql(SEARCH, { q, ...extra })).body;
 
   it(`finds the expected top result for each of ${TABLE.length} queries`, async () => {
-    const rows: string[] = [];
-    const misses: string[] = [];
-    for (const { q, types, top } of TABLE) {
-      const body = await search(q, { types: types ?? null, first: 3 });
-      expect(body.errors, q).toBeUndefined();
-      const hit = body.data.search.edges[0];
-      const node = hit?.node;
-      const shown = !node ? "(nothing)" : node.__typename === "Article" ? `Article [${labels[node.canonicalUrl]}] ${node.title}`
-        : node.__typename === "Thread" ? `Thread ${node.threadTitle}` : `Post by ${node.author.name} in "${node.thread.title}"`;
-      rows.push(`${q.padEnd(46)} ${(types ?? ["*"]).join(",").padEnd(8)} ${hit ? hit.score.toFixed(2).padStart(6) : "     -"}  ${shown}`);
-      const ok = !!node && (
-        "story" in top ? node.__typename === "Article" && labels[node.canonicalUrl] === top.story && (!top.title || top.title.test(node.title))
-        : "thread" in top ? node.__typename === "Thread" && node.threadTitle === top.thread
-        : "postBy" in top ? node.__typename === "Post" && node.author.name === top.postBy
-        : "postIn" in top ? node.__typename === "Post" && node.thread.title === top.postIn
-        : node.__typename === "Post" && top.postSays.test(node.bodyText));
-      if (!ok) misses.push(`${q}: expected ${JSON.stringify(top)}, got ${shown}`);
-    }
+    const { rows, misses } = await runQueryTable(search);
     console.log(`search query table (${TABLE.length} queries):\n${rows.join("\n")}`);
     expect(misses).toEqual([]);
   });
@@ -116,22 +52,7 @@ describe("full-text search on the search corpus", () => {
 
   it("never lets user text reach FTS5 as syntax (property: any input is a result or a SearchSyntaxError)", async () => {
     const index = corpus.gw.gateway.search.index;
-    const alphabet = fc.constantFrom(...'ab "-:*()^NEARORANDNOT{}[]+\\\'.,;0123456789Ωé_/sourceforumafterbefore'.split(""));
-    await fc.assert(
-      fc.asyncProperty(fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join("")), async (text) => {
-        let query;
-        try {
-          query = parseSearchQuery(text);
-        } catch (err) {
-          expect(err).toBeInstanceOf(SearchSyntaxError);
-          expect((err as SearchSyntaxError).position).toBeGreaterThanOrEqual(1);
-          return;
-        }
-        const [page] = await index.search([{ query, kinds: ["POST", "THREAD", "ARTICLE"], first: 5 }]);
-        expect(page).not.toBeInstanceOf(Error);
-      }),
-      { numRuns: 400, seed: 42 },
-    );
+    await userTextNeverSyntax(index, 400);
     for (const text of ['NEAR(truce', "truce OR", "AND", "title:truce", "truce*", "^truce", "{title body}: truce", "truce NOT"]) {
       const body = await search(text);
       expect(body.errors, text).toBeUndefined();
