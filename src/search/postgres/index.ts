@@ -58,6 +58,9 @@ export async function createPostgresSearchIndex(options: PostgresSearchIndexOpti
 
   return {
     kind: "postgres",
+    // Its writes run in PostgreSQL: a batch awaits the database rather than holding the main thread, so the indexer
+    // takes large batches (service.ts), as with the SQLite index's writer thread.
+    writesOffThread: true,
     database: db,
     async indexArticles(docs) {
       for (let i = 0; i < docs.length; i += ARTICLE_CHUNK) {
