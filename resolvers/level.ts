@@ -76,7 +76,9 @@ async function loadAuthors(ctx: Context, sourceId: string, posts: readonly Post[
 
 async function loadSources(ctx: Context, records: readonly ArticleRecord[], memo: LevelMemo): Promise<void> {
   const slugs = [...new Set(records.flatMap((r) => r.sourceIds))].filter((s) => !memo.sources.has(s));
-  const sources = await Promise.all(slugs.map((slug) => loadSource(ctx, slug).catch(() => undefined)));
+  // Without their health: `kind` and `health` load it through their own resolvers if the page asks (a warm page on
+  // PostgreSQL + Redis then makes no round trip for health it does not show).
+  const sources = await Promise.all(slugs.map((slug) => loadSource(ctx, slug, false, false).catch(() => undefined)));
   sources.forEach((source, i) => {
     if (source !== undefined) memo.sources.set(slugs[i]!, source);
   });

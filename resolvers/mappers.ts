@@ -37,14 +37,22 @@ export function toAuthor(sourceId: string, r: AuthorRecord): Author {
   });
 }
 
-export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | null): Source {
+/**
+ * `health` undefined: not loaded (a thread page's sources that select neither `kind` nor `health`); `kind`, which is the
+ * format health detected, is then left for its field resolver to load (resolvers/sources.ts).
+ */
+export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | null | undefined): Source {
   return Object.assign(new Source(), {
     id: globalIds.source(config.id), slug: config.id, name: config.name,
-    kind: (health?.format ?? config.kind ?? "RSS") as SourceKind,
+    kind: health === undefined ? undefined : sourceKind(config, health),
     url: httpUrlOrNull(config.url) ?? "", homepage: httpUrlOrNull(config.homepage), enabled: config.enabled, pollIntervalSeconds: config.pollIntervalSeconds,
     categories: config.categories ?? [], origin: config.origin === "STORED" ? SourceOrigin.STORED : SourceOrigin.CONFIG, readOnly: config.origin !== "STORED",
   });
 }
+
+/** The format the last successful poll detected, else the configured one. */
+export const sourceKind = (config: FeedSourceConfig, health: SourceHealthRecord | null): SourceKind =>
+  (health?.format ?? config.kind ?? "RSS") as SourceKind;
 
 export function toArticle(r: ArticleRecord): Article {
   const date = (v: string | null) => (v ? new Date(v) : null);

@@ -3,7 +3,8 @@ import type { Context } from "../src/context.js";
 import { BadUserInputError } from "../src/model/errors.js";
 import { decodeIdArgument, parseGlobalId } from "../src/model/ids.js";
 import { emptyHealth } from "../src/model/news.js";
-import { ArticleConnection, HealthStatus, Source, SourceHealth } from "../schema/news.js";
+import { ArticleConnection, HealthStatus, Source, SourceHealth, SourceKind } from "../schema/news.js";
+import { sourceKind } from "./mappers.js";
 import { articlePage, TimeWindowArgs } from "./articles.js";
 import { loadSource, requireAdmin } from "./source-lookup.js";
 import { articleIndex } from "../src/read/articles.js";
@@ -25,6 +26,14 @@ export class SourceResolver {
     const parsed = parseGlobalId(id);
     if (typeof parsed === "string") throw new BadUserInputError("id", `no source has the slug "${id.slice(0, 100)}", and it is not a Source ID either (${parsed})`);
     return loadSource(ctx, decodeIdArgument("id", id, "Source").key);
+  }
+
+  @FieldResolver(() => SourceKind, { description: "Format detected at the last successful poll, else the configured one." })
+  async kind(@Root() source: Source, @Ctx() ctx: Context): Promise<SourceKind> {
+    if (source.kind !== undefined) return source.kind;
+    const feed = ctx.news.sources.get(source.slug);
+    const health = (await ctx.loaders.news.health.load(source.slug)) ?? null;
+    return feed ? sourceKind(feed.config, health) : ((health?.format ?? "RSS") as SourceKind);
   }
 
   @FieldResolver(() => SourceHealth)

@@ -109,6 +109,21 @@ describe("a thread page loads per level, not per field", () => {
     expect(seen.forum.length).toBeLessThanOrEqual(5);
   });
 
+  it("reads no health for sources whose page asks neither kind nor health, and loads it for kind (the detected format)", async () => {
+    const names = `query($t: ID!) { thread(id: $t) { posts(first: 40) { nodes { citations { article { sources { slug name } } } } } } }`;
+    const kinds = `query($t: ID!) { thread(id: $t) { posts(first: 40) { nodes { citations { article { sources { slug kind } } } } } } }`;
+    let body: any;
+    const withoutHealth = await counted(async () => (body = (await gw.graphql(names, { t: THREAD })).body));
+    expect(body.errors).toBeUndefined();
+    expect(body.data.thread.posts.nodes[0].citations[0].article.sources[0].name).toMatch(/^Outlet /);
+    // The keyv store holds health only (articles are rows in the forum store): nothing read there.
+    expect(withoutHealth.articles).toEqual([]);
+    const withKind = await counted(async () => (body = (await gw.graphql(kinds, { t: THREAD })).body));
+    expect(body.errors).toBeUndefined();
+    expect(new Set(body.data.thread.posts.nodes.flatMap((n: any) => n.citations.flatMap((c: any) => c.article.sources.map((s: any) => s.kind))))).toEqual(new Set(["RSS"]));
+    expect(withKind.articles.length).toBe(1);
+  });
+
   it("the same through fragments, aliases and nodes instead of edges", async () => {
     const query = `query($t: ID!) { thread(id: $t) { posts(first: 40) { nodes { ...P writer: author { name } } } } }
       fragment P on Post { citations { ... on Citation { article { title sources { slug } } } } }`;
