@@ -2,6 +2,7 @@ import type { AuthorRecord, ForumRecord, PostRecord, ThreadRecord } from "../src
 import { Author, Forum, Post, Thread } from "../schema/forum.js";
 import { globalIds } from "../src/model/ids.js";
 import { httpUrlOrNull } from "../src/urls/index.js";
+import { deepFreeze } from "../src/db/read-cache.js";
 import type { ArticleRecord, FeedSourceConfig, SourceHealthRecord } from "../src/model/news.js";
 import { Article, FieldOrigin, Source, SourceOrigin, type FieldProvenance, type SourceKind } from "../schema/news.js";
 import { Story } from "../schema/search.js";
@@ -54,7 +55,20 @@ export function toSource(config: FeedSourceConfig, health: SourceHealthRecord | 
 export const sourceKind = (config: FeedSourceConfig, health: SourceHealthRecord | null): SourceKind =>
   (health?.format ?? config.kind ?? "RSS") as SourceKind;
 
+/**
+ * The Article of a record. A frozen record is one the read cache shares across requests (src/db/read-cache.ts): its
+ * Article is built once, frozen too, and shared with it (it dies with the record); any other record gets a new one.
+ */
 export function toArticle(r: ArticleRecord): Article {
+  if (!Object.isFrozen(r)) return buildArticle(r);
+  let article = sharedArticles.get(r);
+  if (!article) sharedArticles.set(r, (article = deepFreeze(buildArticle(r))));
+  return article;
+}
+
+const sharedArticles = new WeakMap<ArticleRecord, Article>();
+
+function buildArticle(r: ArticleRecord): Article {
   const date = (v: string | null) => (v ? new Date(v) : null);
   return Object.assign(new Article(), {
     id: globalIds.article(r.key), key: r.key, rawSummary: r.summaryHtml, record: r, sourceIds: r.sourceIds,
