@@ -27,8 +27,9 @@ export function rows(results) {
     const name = "1 warm thread page";
     add(name, `crosswire (${w.posts} posts × ${w.citationsPerPost} citations, ${w.connections} conn.)`, load(w.crosswire));
     add(name, "floor (graphql-js + node:http)", load(w.floor));
-    add(name, "naive (crosswire, DataLoader off)", load(w.naive));
-    add(name, "crosswire / floor req/s", range(w.ratios.crosswireOverFloor), "≥ 0.50×", verdict(w.ratios.crosswireOverFloor.value >= 0.5));
+    add(name, "naive (crosswire, DataLoader and read cache off)", load(w.naive));
+    // Issue 22's target for the uncached warm page (it was 0.5× before).
+    add(name, "crosswire / floor req/s", range(w.ratios.crosswireOverFloor), "≥ 0.75×", verdict(w.ratios.crosswireOverFloor.value >= 0.75));
     const naive = w.ratios.naiveOverCrosswire;
     add(name, "naive / crosswire req/s", range(naive), "≤ 0.20× (crosswire ≥ 5× naive)", verdict(naive.value <= 0.2));
     answered(name, { crosswire: w.crosswire, floor: w.floor, naive: w.naive });
@@ -114,7 +115,10 @@ export function rows(results) {
     const trips = l.points.map((p) => p.roundTrips.total);
     add(name, `round trips @ ${l.sizes.join("/")} posts (PostgreSQL+Redis)`, l.points.map((p) => `${p.roundTrips.total} (${p.roundTrips.pg}+${p.roundTrips.redis})`).join(" / "), "flat, ≤ 6", verdict(trips.every((t) => t <= trips[0] && t <= 6)));
     add(name, `p50 ms direct → ${l.delayMs} ms each way, 1 conn.`, l.points.map((p) => `${p.posts}: ${ms(p.direct)} → ${ms(p.proxied)}`).join(", "), "", "info");
-    add(name, "p50 added / round trips × 2 ms", l.points.map((p) => `${ms(p.added)} / ${ms(p.allowed)}`).join(", "), "added ≤ allowed", verdict(l.points.every((p) => p.added <= p.allowed)));
+    // With no round trip the proxies are not on the request's path: what is left of "added" is the difference between two
+    // gateway processes, noise the check cannot hold to 0 ms.
+    const noTrips = trips.every((t) => t === 0);
+    add(name, "p50 added / round trips × 2 ms", l.points.map((p) => `${ms(p.added)} / ${ms(p.allowed)}`).join(", "), noTrips ? "added ≤ allowed (none: no round trip)" : "added ≤ allowed", verdict(noTrips || l.points.every((p) => p.added <= p.allowed)));
     answered(name, Object.fromEntries(l.points.map((p) => [`${p.posts} posts`, p])));
   }
   if (s.storeSize?.error) failed("11 store size", s.storeSize.error);
