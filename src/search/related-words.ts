@@ -2,8 +2,8 @@ import type { RelatedRecord, RelatedRequest } from "./index.js";
 import { fold, terms as groupingTerms } from "./text.js";
 
 /**
- * The index-independent half of `Thread.relatedArticles` (src/search/postgres/related.ts; src/search/sqlite/related.ts
- * holds the same steps inline): a thread's words, the most telling of them, and the final list from what the index
+ * The index-independent half of `Thread.relatedArticles` (src/search/sqlite/related.ts, src/search/postgres/related.ts):
+ * a thread's words, the most telling of them, and the final list from what the index
  * found. Pure functions, so both indexes answer alike.
  */
 

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import type { SqlQueries } from "../../db/sql.js";
 import {
-  addInto, fromJson, prepareVector, preparedCosine, signature, toJson, trimCentroid, unitVector, weightedCosine, weightedNormSq,
+  addInto, fromJson, prepareVector, preparedCosine, toJson, trimCentroid, unitVector, weightedCosine, weightedNormSq,
   type PreparedVector, type TermVector,
 } from "../similarity.js";
+import { bestCandidate, MAX_CANDIDATES, signatureTerms, storyToMerge, type Candidate } from "../clustering-rules.js";
 import type { GroupingOptions } from "../sqlite/grouping.js";
 import { inJson, refreshStories, type PgArticleRow } from "./grouping.js";
 import type { PgTermStats } from "./stats.js";
@@ -14,9 +15,6 @@ import type { PgTermStats } from "./stats.js";
  * PgTermStats.write: under the cluster-wide lock, so an article is grouped once, by one gateway. Centroids are read
  * from the table when compared (no per-process cache: another gateway may have changed them since).
  */
-
-const SIGNATURE_SIZE = 12;
-const MAX_CANDIDATES = 40;
 
 interface Batch {
   tx: SqlQueries;
@@ -49,25 +47,14 @@ async function groupOne(batch: Batch, row: PgArticleRow): Promise<void> {
     return;
   }
   const candidates = await candidateStories(batch, row, vector, prepared);
-  const best = candidates.reduce<Candidate | null>((b, c) => (!b || c.similarity > b.similarity ? c : b), null);
-  if (!best || best.similarity < options.threshold) {
+  const best = bestCandidate(candidates, options.threshold);
+  if (!best) {
     await found(batch, row, vector);
     return;
   }
   const centroid = await join(batch, best.id, row, vector, prepared);
-  for (const other of candidates) {
-    if (other.id === best.id || other.similarity < options.threshold / 2) continue;
-    if (other.similarity >= options.threshold || weightedCosine(centroid, other.centroid, stats.idfOf) >= options.threshold) {
-      await mergeStories(batch, best.id, other.id);
-      return;
-    }
-  }
-}
-
-interface Candidate {
-  id: string;
-  centroid: TermVector;
-  similarity: number;
+  const other = storyToMerge(candidates, best, centroid, options.threshold, stats.idfOf);
+  if (other) await mergeStories(batch, best.id, other);
 }
 
 async function loadCentroids(tx: SqlQueries, ids: readonly string[]): Promise<Map<string, TermVector>> {
@@ -78,8 +65,7 @@ async function loadCentroids(tx: SqlQueries, ids: readonly string[]): Promise<Ma
 
 async function candidateStories(batch: Batch, row: PgArticleRow, vector: TermVector, prepared: PreparedVector): Promise<Candidate[]> {
   const { tx, stats, options } = batch;
-  const maxDf = Math.max(20, Math.ceil(stats.documents * 0.05));
-  const terms = signature(vector, stats.idfOf, stats.dfOf, maxDf, SIGNATURE_SIZE);
+  const terms = signatureTerms(vector, stats);
   if (terms.length === 0) return [];
   const ids = (
     await tx.all<{ story_id: string }>(

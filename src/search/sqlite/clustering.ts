@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { placeholders, type SqliteDatabase } from "../../db/sqlite.js";
 import {
-  addInto, prepareVector, preparedCosine, signature, trimCentroid, unitVector, weightedCosine, weightedNormSq,
-  type PreparedVector, type TermVector,
+  addInto, prepareVector, preparedCosine, trimCentroid, unitVector, weightedCosine, weightedNormSq, type PreparedVector, type TermVector,
 } from "../similarity.js";
+import { bestCandidate, MAX_CANDIDATES, signatureTerms, storyToMerge, type Candidate } from "../clustering-rules.js";
 import type { CentroidCache } from "./centroids.js";
 import { refreshStories, type ArticleRow, type GroupingOptions } from "./grouping.js";
 import type { TermStats } from "./terms.js";
@@ -13,10 +13,6 @@ import type { TermStats } from "./terms.js";
  * first, in one transaction. Centroids come parsed from the CentroidCache; the stories' counts, dates and sources
  * are recomputed once per touched story at the end of the batch (before a merge reads them), not after each join.
  */
-
-/** Terms kept per article to look up candidates with, and candidate stories compared per article. */
-const SIGNATURE_SIZE = 12;
-const MAX_CANDIDATES = 40;
 
 interface Batch {
   db: SqliteDatabase;
@@ -60,35 +56,20 @@ function groupOne(batch: Batch, row: ArticleRow): void {
   }
 
   const candidates = candidateStories(batch, row, vector, prepared);
-  const best = candidates.reduce<Candidate | null>((b, c) => (!b || c.similarity > b.similarity ? c : b), null);
-  if (!best || best.similarity < options.threshold) {
+  const best = bestCandidate(candidates, options.threshold);
+  if (!best) {
     found(batch, row, vector);
     return;
   }
   const centroid = join(batch, best.id, row, vector, prepared);
-  // Single-pass clustering splits a story whose first two tellings share few words. An article that belongs to
-  // two stories (as similar to the second as a member must be), or whose arrival brings the two centroids that
-  // close, shows they are one: merge.
-  for (const other of candidates) {
-    if (other.id === best.id || other.similarity < options.threshold / 2) continue;
-    if (other.similarity >= options.threshold || weightedCosine(centroid, other.centroid, stats.idfOf) >= options.threshold) {
-      mergeStories(batch, best.id, other.id);
-      return; // one merge per article: the merged centroid is compared again when the next article comes
-    }
-  }
-}
-
-interface Candidate {
-  id: string;
-  centroid: TermVector;
-  similarity: number;
+  const other = storyToMerge(candidates, best, centroid, options.threshold, stats.idfOf);
+  if (other) mergeStories(batch, best.id, other);
 }
 
 /** Stories with an article within the window sharing a signature term, each with its similarity (id order). */
 function candidateStories(batch: Batch, row: ArticleRow, vector: TermVector, prepared: PreparedVector): Candidate[] {
   const { db, stats, options } = batch;
-  const maxDf = Math.max(20, Math.ceil(stats.documents * 0.05));
-  const terms = signature(vector, stats.idfOf, stats.dfOf, maxDf, SIGNATURE_SIZE);
+  const terms = signatureTerms(vector, stats);
   if (terms.length === 0) return [];
   const ids = db
     .all<{ story_id: string }>(

@@ -1,6 +1,6 @@
 import type { SqliteDatabase, SqlValue } from "../../db/sqlite.js";
 import type { RelatedRecord, RelatedRequest } from "../index.js";
-import { fold, terms as groupingTerms } from "../text.js";
+import { assembleRelated, chooseWords, POSTS_READ, threadKey, threadWords, type TextMatch, type ThreadLinks } from "../related-words.js";
 import { quoteFts } from "./documents.js";
 import type { TermStats } from "./terms.js";
 
@@ -10,19 +10,12 @@ import type { TermStats } from "./terms.js";
  * and most telling words (TEXT_MATCH). Three statements per batch of threads, whatever the batch size.
  */
 
-/** Words taken from a thread for TEXT_MATCH, and how many of them an article must share to count. */
-const QUERY_WORDS = 6;
-const MIN_SHARED = 2;
-/** Posts of a thread read for its words (the first ones: they set the topic). */
-const POSTS_READ = 100;
-
 const threadValues = (requests: readonly RelatedRequest[]) => ({
   sql: requests.map(() => "(?, ?)").join(", "),
   params: requests.flatMap((r) => [r.sourceId, r.threadId]),
 });
-const keyOf = (sourceId: string, threadId: string) => `${sourceId}\u0000${threadId}`;
 
-// Long on purpose (106 lines): three numbered steps, each one SQL statement over the same VALUES list of threads and
+// Long on purpose (66 lines): three numbered steps, each one SQL statement over the same VALUES list of threads and
 // each feeding the per-thread maps the next one reads; most of the length is the SQL text itself.
 export function relatedArticles(db: SqliteDatabase, stats: TermStats, requests: readonly RelatedRequest[]): RelatedRecord[][] {
   if (requests.length === 0) return [];
@@ -48,9 +41,9 @@ export function relatedArticles(db: SqliteDatabase, stats: TermStats, requests: 
      ORDER BY source_id, thread_id, cited DESC, rn`,
     [...values.params, maxFirst],
   );
-  const perThread = new Map<string, { cited: Set<string>; same: RelatedRecord[] }>();
+  const perThread = new Map<string, ThreadLinks>();
   const entry = (sourceId: string, threadId: string) => {
-    const k = keyOf(sourceId, threadId);
+    const k = threadKey(sourceId, threadId);
     let e = perThread.get(k);
     if (!e) perThread.set(k, (e = { cited: new Set(), same: [] }));
     return e;
@@ -73,64 +66,20 @@ export function relatedArticles(db: SqliteDatabase, stats: TermStats, requests: 
      SELECT p.source_id, p.thread_ref, p.kind, f.title, f.body FROM picked p JOIN docs_fts f ON f.rowid = p.id WHERE p.rn <= ?`,
     [...values.params, POSTS_READ + 1],
   );
-  const words = new Map<string, Map<string, { n: number; surface: Map<string, number> }>>();
-  for (const row of texts) {
-    const k = keyOf(row.source_id, row.thread_ref);
-    const bag = words.get(k) ?? new Map();
-    words.set(k, bag);
-    const text = row.kind === "THREAD" ? `${row.title} ${row.title} ${row.title}` : row.body;
-    for (const surface of fold(text).match(/[\p{L}\p{N}]+/gu) ?? []) {
-      const [term] = groupingTerms(surface);
-      if (!term) continue;
-      const slot = bag.get(term) ?? { n: 0, surface: new Map() };
-      slot.n += 1;
-      slot.surface.set(surface, (slot.surface.get(surface) ?? 0) + 1);
-      bag.set(term, slot);
-    }
-  }
+  const words = threadWords(texts);
 
   // 3. One FTS query per thread, all in one statement: its most telling words (by TF-IDF over the articles), any of them.
-  const queries = requests.map((r) => {
-    const bag = words.get(keyOf(r.sourceId, r.threadId));
-    if (!bag) return null;
-    const chosen = [...bag]
-      .filter(([term]) => stats.dfOf(term) > 0)
-      .map(([term, slot]) => ({ term, weight: (1 + Math.log(slot.n)) * stats.idfOf(term), surface: mostUsed(slot.surface) }))
-      .sort((a, b) => b.weight - a.weight || (a.term < b.term ? -1 : 1))
-      .slice(0, QUERY_WORDS);
-    return chosen.length >= MIN_SHARED ? chosen : null;
-  });
+  const queries = requests.map((r) => chooseWords(words.get(threadKey(r.sourceId, r.threadId)), (t) => stats.dfOf(t), (t) => stats.idfOf(t)));
   const parts: string[] = [];
   const params: SqlValue[] = [];
   queries.forEach((chosen, i) => {
     if (!chosen) return;
-    const e = perThread.get(keyOf(requests[i]!.sourceId, requests[i]!.threadId));
+    const e = perThread.get(threadKey(requests[i]!.sourceId, requests[i]!.threadId));
     const limit = requests[i]!.first * 3 + (e?.cited.size ?? 0) + (e?.same.length ?? 0);
     parts.push(`SELECT * FROM (SELECT ? AS req, d.ref AS key, a.terms, a.story_id FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid
       JOIN articles a ON a.key = d.ref WHERE docs_fts MATCH ? AND d.kind = 'ARTICLE' ORDER BY docs_fts.rank LIMIT ?)`);
     params.push(i, chosen.map((c) => quoteFts(c.surface)).join(" OR "), limit);
   });
-  const matches = parts.length
-    ? db.all<{ req: number; key: string; terms: string; story_id: string | null }>(parts.join(" UNION ALL "), params)
-    : [];
-
-  return requests.map((r, i) => {
-    const e = perThread.get(keyOf(r.sourceId, r.threadId)) ?? { cited: new Set<string>(), same: [] };
-    const out = e.same.slice(0, r.first);
-    const taken = new Set([...e.cited, ...out.map((x) => x.articleKey)]);
-    const chosen = new Set((queries[i] ?? []).map((c) => c.term));
-    for (const m of matches) {
-      if (out.length >= r.first) break;
-      if (m.req !== i || taken.has(m.key)) continue;
-      const shared = Object.keys(JSON.parse(m.terms) as object).filter((t) => chosen.has(t)).length;
-      if (shared < MIN_SHARED) continue;
-      out.push({ articleKey: m.key, reason: "TEXT_MATCH", storyId: m.story_id });
-      taken.add(m.key);
-    }
-    return out;
-  });
-}
-
-function mostUsed(surfaces: Map<string, number>): string {
-  return [...surfaces].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+  const matches = parts.length ? db.all<TextMatch>(parts.join(" UNION ALL "), params) : [];
+  return assembleRelated(requests, perThread, queries, matches);
 }
