@@ -1,4 +1,4 @@
-import { signature, weightedCosine, type TermVector } from "./similarity.js";
+import { addInto, signature, unitVector, weightedCosine, type TermVector } from "./similarity.js";
 
 /**
  * The decisions of story grouping that do not depend on where the index lives: which stories an article is compared
@@ -43,4 +43,35 @@ export function storyToMerge(
     if (other.similarity >= threshold || weightedCosine(centroid, other.centroid, idfOf) >= threshold) return other.id;
   }
   return null;
+}
+
+export interface Member {
+  key: string;
+  title: string | null;
+  /** The article's grouping terms, as stored (JSON of term → weight). */
+  terms: string;
+}
+
+/**
+ * A story after some of its articles left (deletions): its centroid is the sum of the members left (untrimmed), and its
+ * headline stays unless it was a departed member's, in which case it is the member closest to the new centroid (the
+ * most typical telling). `members` is not empty.
+ */
+export function reshapedStory(
+  members: readonly Member[], lead: { key: string; title: string | null }, idfOf: (term: string) => number,
+): { centroid: TermVector; lead: { key: string; title: string | null } } {
+  const vectors = members.map((m) => unitVector(JSON.parse(m.terms) as Record<string, number>));
+  const centroid: TermVector = new Map();
+  for (const v of vectors) addInto(centroid, v);
+  if (members.some((m) => m.key === lead.key)) return { centroid, lead };
+  let best = -Infinity;
+  let chosen = lead;
+  members.forEach((m, i) => {
+    const similarity = m.title === null ? -1 : weightedCosine(vectors[i]!, centroid, idfOf);
+    if (similarity > best) {
+      best = similarity;
+      chosen = { key: m.key, title: m.title };
+    }
+  });
+  return { centroid, lead: chosen };
 }

@@ -1,5 +1,6 @@
 import type { SqlQueries } from "../../db/sql.js";
-import { addInto, toJson, trimCentroid, unitVector, weightedCosine, type TermVector } from "../similarity.js";
+import { toJson, trimCentroid } from "../similarity.js";
+import { reshapedStory } from "../clustering-rules.js";
 import { inJson, refreshStories, termsOf, type PgArticleRow } from "./grouping.js";
 import type { PgTermStats } from "./stats.js";
 
@@ -39,21 +40,8 @@ async function reshapeStory(tx: SqlQueries, stats: PgTermStats, id: string): Pro
     await tx.run("DELETE FROM search_story_aliases WHERE story_id = ?", [id]);
     return false;
   }
-  const vectors = members.map((m) => unitVector(JSON.parse(m.terms) as Record<string, number>));
-  const sum: TermVector = new Map();
-  for (const v of vectors) addInto(sum, v);
   const story = (await tx.get<{ lead_key: string; title: string | null }>("SELECT lead_key, title FROM search_stories WHERE id = ?", [id]))!;
-  let lead = { key: story.lead_key, title: story.title };
-  if (!members.some((m) => m.key === story.lead_key)) {
-    let best = -Infinity;
-    members.forEach((m, i) => {
-      const similarity = m.title === null ? -1 : weightedCosine(vectors[i]!, sum, stats.idfOf);
-      if (similarity > best) {
-        best = similarity;
-        lead = { key: m.key, title: m.title };
-      }
-    });
-  }
-  await tx.run("UPDATE search_stories SET centroid = ?, lead_key = ?, title = ? WHERE id = ?", [toJson(trimCentroid(sum, stats.idfOf)), lead.key, lead.title, id]);
+  const { centroid, lead } = reshapedStory(members, { key: story.lead_key, title: story.title }, stats.idfOf);
+  await tx.run("UPDATE search_stories SET centroid = ?, lead_key = ?, title = ? WHERE id = ?", [toJson(trimCentroid(centroid, stats.idfOf)), lead.key, lead.title, id]);
   return true;
 }

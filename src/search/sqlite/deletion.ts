@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from "../../db/sqlite.js";
-import { addInto, trimCentroid, unitVector, weightedCosine, type TermVector } from "../similarity.js";
+import { trimCentroid } from "../similarity.js";
+import { reshapedStory } from "../clustering-rules.js";
 import type { CentroidCache } from "./centroids.js";
 import { refreshStories, type ArticleRow } from "./grouping.js";
 import type { TermStats } from "./terms.js";
@@ -47,22 +48,8 @@ function reshapeStory(db: SqliteDatabase, stats: TermStats, centroids: CentroidC
     centroids.drop(id);
     return false;
   }
-  const vectors = members.map((m) => unitVector(JSON.parse(m.terms) as Record<string, number>));
-  const sum: TermVector = new Map();
-  for (const v of vectors) addInto(sum, v);
   const story = db.get<{ lead_key: string; title: string | null }>("SELECT lead_key, title FROM stories WHERE id = ?", [id])!;
-  let lead = { key: story.lead_key, title: story.title };
-  if (!members.some((m) => m.key === story.lead_key)) {
-    // The headline was a deleted member's: the member closest to the centroid now (the most typical telling).
-    let best = -Infinity;
-    members.forEach((m, i) => {
-      const similarity = m.title === null ? -1 : weightedCosine(vectors[i]!, sum, stats.idfOf);
-      if (similarity > best) {
-        best = similarity;
-        lead = { key: m.key, title: m.title };
-      }
-    });
-  }
-  db.run("UPDATE stories SET centroid = ?, lead_key = ?, title = ? WHERE id = ?", [centroids.set(id, trimCentroid(sum, stats.idfOf)), lead.key, lead.title, id]);
+  const { centroid, lead } = reshapedStory(members, { key: story.lead_key, title: story.title }, stats.idfOf);
+  db.run("UPDATE stories SET centroid = ?, lead_key = ?, title = ? WHERE id = ?", [centroids.set(id, trimCentroid(centroid, stats.idfOf)), lead.key, lead.title, id]);
   return true;
 }
